@@ -1,0 +1,70 @@
+"""Loading an assignment's check files, the same way in the sandbox and the grader.
+
+``checks.py`` (public, shipped with the student notebook) is loaded first;
+``hidden_checks.py`` (instructor only) is loaded second and may
+``from checks import ...`` to reuse the public probes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from autograder.spec import Check, CheckSet, Limits
+
+
+def _load(path: str, module_name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load check file {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_modules(files: list[tuple[str, str]]) -> list[ModuleType]:
+    """Load (module name, path) pairs in order; the first is importable as ``checks``."""
+    modules: list[ModuleType] = []
+    previous = sys.modules.get("checks")
+    try:
+        for name, path in files:
+            module = _load(path, name)
+            if not modules:
+                sys.modules["checks"] = module
+            modules.append(module)
+    finally:
+        if previous is not None:
+            sys.modules["checks"] = previous
+        else:
+            sys.modules.pop("checks", None)
+    return modules
+
+
+def module_files(assignment_name: str, public: Path, hidden: Path | None) -> list[tuple[str, str]]:
+    safe = "".join(ch if ch.isalnum() else "_" for ch in assignment_name)
+    files = [(f"_autograder_checks_{safe}", str(public))]
+    if hidden is not None:
+        files.append((f"_autograder_hidden_checks_{safe}", str(hidden)))
+    return files
+
+
+def load_checkset(files: list[tuple[str, str]]) -> CheckSet:
+    modules = load_modules(files)
+    checks: list[Check] = []
+    for module in modules:
+        checks.extend(getattr(module, "CHECKS", []))
+    limits = getattr(modules[0], "LIMITS", Limits())
+    ids = [c.id for c in checks]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    if duplicates:
+        raise ValueError(f"duplicate check ids: {sorted(duplicates)}")
+    # Public checks first, then hidden, each in file order, grouped by exercise order.
+    order = []
+    for c in checks:
+        if c.exercise not in order:
+            order.append(c.exercise)
+    checks.sort(key=lambda c: (order.index(c.exercise), c.hidden))
+    return CheckSet(checks, limits)

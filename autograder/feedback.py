@@ -1,0 +1,59 @@
+"""Student-facing text: per-exercise feedback for ``check`` and graded feedback files."""
+
+from __future__ import annotations
+
+from autograder.judge import CheckResult
+
+
+def by_exercise(checks: list[CheckResult]) -> dict[str, list[CheckResult]]:
+    grouped: dict[str, list[CheckResult]] = {}
+    for c in checks:
+        grouped.setdefault(c.exercise, []).append(c)
+    return grouped
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"
+
+
+def exercise_lines(checks: list[CheckResult], show_points: bool) -> list[str]:
+    lines: list[str] = []
+    for exercise, results in by_exercise(checks).items():
+        passed = sum(r.passed for r in results)
+        mark = "PASS" if passed == len(results) else "FAIL"
+        pts = (f"  {_points(sum(r.points for r in results))}/{_points(sum(r.max_points for r in results))} pts"
+               if show_points else "")
+        lines.append(f"[{mark}] {exercise}: {passed}/{len(results)} checks passed{pts}")
+        shown: set[str] = set()
+        for r in results:
+            if r.passed or r.message in shown:
+                continue
+            shown.add(r.message)  # "not implemented yet" once per exercise, not per check
+            tag = "hidden check" if r.hidden else "check"
+            lines.append(f"    - {tag} {r.id.split('.', 1)[1]}: {r.message}")
+    return lines
+
+
+def check_report(assignment: str, notebook: str, checks: list[CheckResult]) -> str:
+    lines = [f"Public checks of {assignment} for {notebook}", ""]
+    lines += exercise_lines(checks, show_points=False)
+    groups = by_exercise(checks)
+    good = sum(all(r.passed for r in rs) for rs in groups.values())
+    lines += ["", f"{good} of {len(groups)} exercises pass their public checks."]
+    if good == len(groups):
+        lines.append("Well done! When you submit, hidden checks with other inputs and edge cases are run too.")
+    else:
+        lines.append("Fix the exercises marked FAIL and run the checks again; hidden checks with other "
+                     "inputs are run when your work is graded.")
+    return "\n".join(lines) + "\n"
+
+
+def graded_report(result: dict, checks: list[CheckResult]) -> str:
+    lines = [f"{result['assignment']} — feedback for {result['student']}", ""]
+    if result["status"] != "graded":
+        lines += [f"Your submission could not be graded: {result['message']}", ""]
+        return "\n".join(lines)
+    lines.append(f"Score: {_points(result['score'])} / {_points(result['max_score'])}")
+    lines.append("")
+    lines += exercise_lines(checks, show_points=True)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,123 @@
+"""The flow of one submission: read -> run (sandbox) -> judge -> result.
+
+:class:`Grader` holds what is computed once per assignment (checks,
+solution, reference observations) and grades submissions one at a time;
+batch orchestration (parallelism, reuse, output) lives in :mod:`autograder.batch`.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from autograder import __version__
+from autograder.course import Assignment
+from autograder.judge import CheckResult, judge_all
+from autograder.notebook import InvalidSubmission, assemble, read_notebook
+from autograder.reference import build_job, references
+from autograder.sandbox.base import RunRecord, Sandbox
+
+
+@dataclass
+class Graded:
+    """One submission's outcome: ``json`` is the CLI contract's object."""
+
+    json: dict
+    checks: list[CheckResult] = field(default_factory=list)
+    log: str = ""
+
+
+class Grader:
+    def __init__(self, assignment: Assignment, sandbox: Sandbox, hidden: bool = True):
+        self.assignment = assignment
+        self.sandbox = sandbox
+        self.hidden = hidden
+        self.checkset = assignment.checkset(hidden)
+        self.solution = assignment.load_solution() if assignment.solution_dir else None
+        self._references: dict | None = None
+
+    @property
+    def references(self) -> dict:
+        if self._references is None:
+            if self.solution is None:  # a student's machine: only the public reference ships
+                self._references = self.assignment.load_public_reference()
+            else:
+                self._references = references(self.assignment, self.checkset, self.sandbox, self.hidden)
+        return self._references
+
+    def _skeleton(self) -> dict:
+        """The solution skeleton that submissions are assembled on."""
+        if self.solution is not None:
+            return self.solution
+        nb, _ = read_notebook(self.assignment.student_notebook)
+        return nb
+
+    def grade(self, path: Path, student: str) -> Graded:
+        started = time.monotonic()
+        base = {
+            "student": student, "assignment": self.assignment.name, "submission": str(path),
+            "sha256": None, "status": "error", "message": "", "score": 0.0,
+            "max_score": self.checkset.max_score(), "checks": [], "backend": self.sandbox.name,
+            "device": "", "duration_s": 0.0,
+            "assignment_version": self.assignment.version if self.solution is not None else None,
+            "grader_version": __version__,
+            "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        try:
+            nb, digest = read_notebook(path)
+            base["sha256"] = digest
+            plan, notes = assemble(self._skeleton(), nb, self.assignment.name)
+            refs = self.references
+            record = self.sandbox.run(build_job(student, self.assignment, plan, self.checkset, self.hidden))
+            if record.infrastructure_error:
+                base["message"] = f"grader infrastructure error: {record.infrastructure_error}"
+                return self._finish(base, [], started, record.output)
+            checks = judge_all(self.checkset.checks, record.observations, refs)
+            base.update(status="graded", device=record.device,
+                        score=float(sum(c.points for c in checks)),
+                        checks=[_contract_check(c) for c in checks],
+                        message=_summary(checks, notes, record))
+            return self._finish(base, checks, started, _log(plan, record))
+        except InvalidSubmission as exc:
+            base.update(status="invalid", message=f"{path.name}: {exc}")
+            return self._finish(base, [], started, "")
+        except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
+            base["message"] = f"grader error: {type(exc).__name__}: {exc}"
+            return self._finish(base, [], started, traceback.format_exc())
+
+    @staticmethod
+    def _finish(base: dict, checks: list[CheckResult], started: float, log: str) -> Graded:
+        base["duration_s"] = round(time.monotonic() - started, 3)
+        return Graded(base, checks, log)
+
+
+def _contract_check(c: CheckResult) -> dict:
+    return {"id": c.id, "exercise": c.exercise, "points": c.points, "max_points": c.max_points,
+            "passed": c.passed, "hidden": c.hidden, "message": c.message, "outcome": c.outcome}
+
+
+def _summary(checks: list[CheckResult], notes: list[str], record: RunRecord) -> str:
+    passed = sum(c.passed for c in checks)
+    parts = [f"{passed}/{len(checks)} checks passed"]
+    troubles = [c.outcome for c in checks if c.outcome in ("timeout", "crashed")]
+    if troubles:
+        parts.append(", ".join(f"{troubles.count(t)} {t}" for t in sorted(set(troubles))))
+    parts += notes
+    return "; ".join(parts)
+
+
+def _log(plan: list, record: RunRecord) -> str:
+    """Instructor-only log: may contain hidden inputs the student printed."""
+    lines = [f"backend={record.backend} device={record.device} tensorflow={record.tensorflow} "
+             f"restarts={record.restarts} duration_s={record.duration_s}"]
+    for index, cell in enumerate(plan):
+        info = record.cells.get(index)
+        if info and info.get("status") != "ok":
+            lines.append(f"cell {cell.label} ({cell.origin}): {info.get('status')} "
+                         f"{info.get('exc_type') or ''} {info.get('message') or info.get('detail') or ''}")
+    lines.append(f"--- output ({record.output_bytes} bytes, first part kept) ---")
+    lines.append(record.output)
+    return "\n".join(lines)

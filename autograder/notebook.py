@@ -1,0 +1,172 @@
+"""Reading submissions: parse, validate, bound, and rebuild the cells to run.
+
+Instructor cells (imports, helpers, tests) always come from the solution
+source; only answer cells (nbgrader ``solution: true``) and extra cells the
+student added come from the submission. Test cells are never executed: the
+grader's probes do the checking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+MAX_NOTEBOOK_BYTES = 20 * 2**20
+MAX_CELLS = 2_000
+MAX_CELL_CHARS = 200_000
+
+
+class InvalidSubmission(Exception):
+    """A submission that cannot be graded; the message names the problem."""
+
+
+@dataclass
+class CellPlan:
+    """One code cell to execute, with where it came from."""
+
+    source: str
+    label: str          # grade_id, or "extra cell N"
+    origin: str         # "answer" | "instructor" | "extra"
+
+
+@dataclass
+class Submission:
+    path: Path
+    student: str
+    sha256: str
+    cells: list[CellPlan] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def nbgrader_meta(cell: dict) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def cell_role(cell: dict) -> str | None:
+    """'answer', 'test', 'instructor' for nbgrader cells; None for plain ones."""
+    meta = nbgrader_meta(cell)
+    if not meta.get("grade_id"):
+        return None
+    if meta.get("solution"):
+        return "answer"
+    if meta.get("grade"):
+        return "test"
+    return "instructor"
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        src = "".join(x for x in src if isinstance(x, str))
+    return src if isinstance(src, str) else ""
+
+
+def read_notebook(path: Path) -> tuple[dict, str]:
+    """Parse and validate a notebook file; returns (notebook, sha256)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InvalidSubmission(f"cannot read the file: {exc.strerror}") from None
+    if size == 0:
+        raise InvalidSubmission("the file is empty")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise InvalidSubmission(f"the file is {size / 2**20:.0f} MB, over the "
+                                f"{MAX_NOTEBOOK_BYTES // 2**20} MB limit (clear the outputs and save again)")
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidSubmission("not a notebook: the file is not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InvalidSubmission(f"not a notebook: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise InvalidSubmission("not a notebook: no 'cells' in the JSON")
+    major = data.get("nbformat")
+    if major != 4:
+        raise InvalidSubmission(f"nbformat {major} is not supported; open the notebook in a current "
+                                "Jupyter (or Colab) and save it again as nbformat 4")
+    if not isinstance(data.get("cells"), list):
+        raise InvalidSubmission("not a notebook: 'cells' is not a list")
+    if len(data["cells"]) > MAX_CELLS:
+        raise InvalidSubmission(f"the notebook has {len(data['cells'])} cells, over the limit of {MAX_CELLS}")
+    try:
+        nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        first = str(exc.message).splitlines()[0][:200]
+        raise InvalidSubmission(f"not a valid nbformat 4 notebook: {first}") from None
+    except Exception as exc:  # nbformat's reader on odd input
+        raise InvalidSubmission(f"not a valid notebook: {type(exc).__name__}") from None
+    return nb, digest
+
+
+def assemble(solution: dict, submission: dict, assignment: str) -> tuple[list[CellPlan], list[str]]:
+    """The cells to execute: the solution's skeleton with the student's answers and extras."""
+    declared = submission.get("metadata", {}).get("autograder", {})
+    declared = declared.get("assignment") if isinstance(declared, dict) else None
+    if isinstance(declared, str) and declared != assignment:
+        raise InvalidSubmission(f"this is a notebook of assignment '{declared[:80]}', not '{assignment}'")
+
+    answers: dict[str, dict] = {}
+    extras: dict[str | None, list[dict]] = {}
+    anchor: str | None = None
+    known = {nbgrader_meta(c)["grade_id"] for c in solution["cells"] if cell_role(c)}
+    notes: list[str] = []
+    for cell in submission["cells"]:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if isinstance(gid, str) and gid in known:
+            if gid in answers:
+                notes.append(f"duplicate cell '{gid}' ignored")
+                continue
+            answers[gid] = cell
+            anchor = gid
+        elif cell.get("cell_type") == "code":
+            extras.setdefault(anchor, []).append(cell)
+
+    wanted = [nbgrader_meta(c)["grade_id"] for c in solution["cells"] if cell_role(c) == "answer"]
+    missing = [g for g in wanted if g not in answers]
+    if missing and len(missing) == len(wanted):
+        raise InvalidSubmission(f"none of the answer cells of '{assignment}' are in this notebook: "
+                                "is it the right assignment?")
+    if missing:
+        raise InvalidSubmission(f"answer cell(s) {', '.join(repr(m) for m in missing)} missing (deleted?); "
+                                "copy your answers into a fresh copy of the assignment notebook")
+
+    plan: list[CellPlan] = []
+    extra_count = 0
+
+    def add_extras(key: str | None) -> None:
+        nonlocal extra_count
+        for cell in extras.get(key, []):
+            extra_count += 1
+            plan.append(CellPlan(_source(cell)[:MAX_CELL_CHARS], f"extra cell {extra_count}", "extra"))
+
+    add_extras(None)
+    for cell in solution["cells"]:
+        role = cell_role(cell)
+        if role is None:
+            continue
+        gid = nbgrader_meta(cell)["grade_id"]
+        if role == "answer":
+            student_cell = answers[gid]
+            src = _source(student_cell) if student_cell.get("cell_type") == "code" else ""
+            plan.append(CellPlan(src[:MAX_CELL_CHARS], gid, "answer"))
+        elif role == "instructor" and cell.get("cell_type") == "code":
+            plan.append(CellPlan(_source(cell), gid, "instructor"))
+        add_extras(gid)
+    return plan, notes
+
+
+def student_id(path: Path, assignment: str) -> str:
+    """The file stem, or the folder name in nbgrader's ``<student>/<assignment>/`` layout."""
+    if path.parent.name == assignment and path.parent.parent.name:
+        return path.parent.parent.name
+    return path.stem

@@ -1,0 +1,60 @@
+"""Recording results: one JSON file per student per assignment, written atomically.
+
+Layout under the output directory::
+
+    results/<assignment>/<student>.json    the grade (the CLI's JSON object plus versions)
+    feedback/<assignment>/<student>.txt    what the student reads
+    logs/<assignment>/<student>.log        the notebook's output and cell errors: instructors only
+
+A result is reused (no re-run) when the submission's content, the assignment
+version and the grader version are unchanged, unless the caller forces it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from autograder.reference import atomic_write_json
+
+
+def safe_name(student: str) -> str:
+    """A file name for a student id: no separators, no dot-files, bounded length."""
+    name = re.sub(r"[^\w.@+-]", "_", student, flags=re.UNICODE).strip(".") or "_"
+    return name[:120]
+
+
+class ResultStore:
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+
+    def _path(self, kind: str, assignment: str, student: str, suffix: str) -> Path:
+        return self.out_dir / kind / assignment / f"{safe_name(student)}{suffix}"
+
+    def previous(self, assignment: str, student: str) -> dict | None:
+        path = self._path("results", assignment, student, ".json")
+        try:
+            with open(path) as fh:
+                data = json.load(fh)
+            return data if isinstance(data, dict) else None
+        except (OSError, ValueError):
+            return None
+
+    def save(self, result: dict, feedback: str, log: str) -> Path:
+        assignment, student = result["assignment"], result["student"]
+        self._write_text(self._path("feedback", assignment, student, ".txt"), feedback)
+        self._write_text(self._path("logs", assignment, student, ".log"), log)
+        path = self._path("results", assignment, student, ".json")
+        atomic_write_json(path, result)  # last: the result's presence means "done"
+        return path
+
+    @staticmethod
+    def _write_text(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)

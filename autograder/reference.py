@@ -1,0 +1,100 @@
+"""Reference observations: the same probes, run once on the solution, cached.
+
+The cache key covers the solution notebook, the check files, the grader
+version and the TensorFlow version, so editing any of them recomputes it.
+The cache lives with the grader (never inside a sandbox).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from autograder.course import Assignment
+from autograder.notebook import assemble
+from autograder.sandbox.base import Job, Sandbox, SandboxError
+from autograder.spec import CheckSet
+
+
+class SolutionFailsChecks(RuntimeError):
+    """The reference solution does not pass its own checks: an instructor bug."""
+
+
+def tensorflow_version() -> str:
+    for dist in ("tensorflow-cpu", "tensorflow"):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return "none"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("AUTOGRADER_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "autograder")
+    return Path(base) / "references"
+
+
+def atomic_write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def build_job(label: str, assignment: Assignment, plan: list, checkset: CheckSet, hidden: bool) -> Job:
+    return Job(
+        label=label,
+        cells=[(i, c.source) for i, c in enumerate(plan)],
+        check_modules=assignment.check_files(hidden),
+        checks=[c.id for c in checkset.checks],
+        exercise_of={c.id: c.exercise for c in checkset.checks},
+        limits=checkset.limits,
+    )
+
+
+def compute_references(assignment: Assignment, checkset: CheckSet, sandbox: Sandbox,
+                       hidden: bool = True) -> dict:
+    solution = assignment.load_solution()
+    plan, _ = assemble(solution, solution, assignment.name)
+    record = sandbox.run(build_job(f"{assignment.name} (solution)", assignment, plan, checkset, hidden))
+    if record.infrastructure_error:
+        raise SandboxError(record.infrastructure_error)
+    broken = {cid: obs for cid, obs in ((c.id, record.observations.get(c.id)) for c in checkset.checks)
+              if not obs or obs.get("status") != "ok"}
+    if broken:
+        first_id, first = next(iter(broken.items()))
+        raise SolutionFailsChecks(f"the solution of {assignment.name} fails its own check {first_id}: "
+                              f"{json.dumps(first)[:400]}")
+    return {c.id: record.observations[c.id] for c in checkset.checks}
+
+
+def references(assignment: Assignment, checkset: CheckSet, sandbox: Sandbox, hidden: bool = True) -> dict:
+    key = hashlib.sha256(f"{assignment.version}|{tensorflow_version()}|{int(hidden)}".encode()).hexdigest()[:16]
+    path = cache_dir() / f"{assignment.name}-{key}.json"
+    if path.exists():
+        try:
+            with open(path) as fh:
+                cached = json.load(fh)
+            if set(cached) == {c.id for c in checkset.checks}:
+                return cached
+        except (OSError, ValueError):
+            pass  # a damaged cache is recomputed
+    computed = compute_references(assignment, checkset, sandbox, hidden)
+    atomic_write_json(path, computed)
+    return computed

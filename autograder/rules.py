@@ -1,0 +1,208 @@
+"""Judging rules: compare a student's recorded values with the reference's.
+
+Rules run in the grading process on decoded plain data only (see
+:mod:`autograder.plaindata`). Numbers are converted to float64 arrays and must
+have exactly the reference's shape: nothing is broadcast, no student object is
+ever called. A rule returns ``None`` when the value passes, else a message for
+the student. Messages of hidden checks never quote inputs or expected values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from autograder.plaindata import Opaque
+
+
+def describe(value: Any) -> str:
+    """A short, safe description of a decoded value's type and shape."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {tuple(value.shape)} and dtype {value.dtype}"
+    if isinstance(value, Opaque):
+        return f"a {value.type_name}" if not value.too_large else repr(value)
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, (int, float)):
+        return f"a Python {type(value).__name__}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return f"a {type(value).__name__}"
+
+
+def _numbers(value: Any) -> np.ndarray | None:
+    """float64 array of a numeric value, or None if it is not numeric data."""
+    if isinstance(value, (bool, int, float)):
+        return np.array(float(value))
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "c":
+            return None
+        return value.astype(np.float64)
+    if isinstance(value, (list, tuple)):
+        flat: list = []
+
+        def walk(v: Any) -> bool:
+            if isinstance(v, (list, tuple)):
+                return all(walk(x) for x in v)
+            if isinstance(v, (bool, int, float)):
+                return True
+            return isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "biuf"
+
+        if not walk(value):
+            return None
+        try:
+            arr = np.array(value, dtype=np.float64)
+        except (ValueError, TypeError):  # ragged
+            return None
+        del flat
+        return arr
+    return None
+
+
+def _fmt(arr: np.ndarray) -> str:
+    return np.array2string(np.asarray(arr), precision=6, separator=", ", threshold=12)
+
+
+class Rule:
+    """Base class: ``key`` names the probe value this rule looks at."""
+
+    key: str
+
+    def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
+        raise NotImplementedError
+
+    def describe_tolerance(self) -> str:
+        return ""
+
+
+@dataclass
+class Close(Rule):
+    """Numeric closeness: |actual - expected| <= atol + rtol * |expected| elementwise.
+
+    ``dtype`` (e.g. ``"float32"``) additionally requires that exact dtype.
+    ``scalar``: the reference is a single number and any one-element array is
+    accepted (the curriculum says "returns a float"; a shape-(1,) tensor is
+    the same answer). NaN and +/-inf must appear exactly where the reference
+    has them.
+    """
+
+    key: str
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    dtype: str | None = None
+    scalar: bool = False
+    label: str = ""
+    why: str = ""
+
+    def describe_tolerance(self) -> str:
+        return f"rtol={self.rtol:g}, atol={self.atol:g}" + (f" ({self.why})" if self.why else "")
+
+    def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
+        what = self.label or f"`{self.key}`"
+        exp_raw, act_raw = expected.get(self.key), actual.get(self.key)
+        exp = _numbers(exp_raw)
+        if exp is None:
+            raise ValueError(f"reference value {self.key!r} is not numeric: {describe(exp_raw)}")
+        act = _numbers(act_raw)
+        if act is None:
+            return f"{what}: expected numbers, got {describe(act_raw)}"
+        if self.dtype is not None:
+            got = act_raw.dtype.name if isinstance(act_raw, np.ndarray) else type(act_raw).__name__
+            if got != self.dtype:
+                return f"{what}: expected dtype {self.dtype}, got {got}"
+        if self.scalar:
+            if act.size != 1:
+                return f"{what}: expected a single number, got {describe(act_raw)}"
+            act = act.reshape(exp.shape)
+        elif act.shape != exp.shape:
+            return (f"{what}: expected shape {tuple(exp.shape)}, got {tuple(act.shape)} "
+                    "(shapes must match exactly; nothing is broadcast)")
+        exp_nan, act_nan = np.isnan(exp), np.isnan(act)
+        if np.any(act_nan & ~exp_nan):
+            return (f"{what}: NaN at {int(np.sum(act_nan & ~exp_nan))} position(s) where a number "
+                    "is expected")
+        if np.any(exp_nan & ~act_nan):
+            return (f"{what}: a number at {int(np.sum(exp_nan & ~act_nan))} position(s) where NaN "
+                    "is expected (e.g. the square root or log of a negative number)")
+        exp_inf, act_inf = np.isinf(exp), np.isinf(act)
+        if np.any(exp_inf != act_inf) or np.any(exp[exp_inf] != act[exp_inf]):
+            return f"{what}: infinities do not match the expected ones"
+        finite = ~(exp_nan | exp_inf)
+        e, a = exp[finite], act[finite]
+        if e.size == 0:
+            return None
+        abs_err = np.abs(a - e)
+        ok = abs_err <= self.atol + self.rtol * np.abs(e)
+        if np.all(ok):
+            return None
+        max_abs = float(abs_err.max())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(np.abs(e) > 0, abs_err / np.abs(e), np.inf)
+        max_rel = float(rel.max())
+        msg = (f"{what}: {int(np.sum(~ok))} of {e.size} value(s) outside tolerance "
+               f"({self.describe_tolerance()}); max abs error {max_abs:.3g}, max rel error {max_rel:.3g}")
+        if not hidden and exp.size <= 12:
+            msg += f"; expected {_fmt(exp)} with shape {tuple(exp.shape)}, got {_fmt(act)}"
+        return msg
+
+
+@dataclass
+class Equal(Rule):
+    """Exact equality of plain values (ints, strings, tuples, dicts of them).
+
+    Tuples and lists compare equal when their items do: JSON has no tuples,
+    and a student's ``[4]`` for a shape is the same answer as ``(4,)``.
+    """
+
+    key: str
+    label: str = ""
+
+    def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
+        what = self.label or f"`{self.key}`"
+        exp, act = _plain(expected.get(self.key)), _plain(actual.get(self.key))
+        if exp == act:
+            return None
+        if hidden:
+            return f"{what} is not what was expected (got {_short(act)})"
+        return f"{what}: expected {_short(exp)}, got {_short(act)}"
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, np.ndarray):
+        return ("array", v.dtype.name, v.shape, v.tolist())
+    return v
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+@dataclass
+class Property(Rule):
+    """A property of the student's values, with the reference's for margins.
+
+    ``test(actual, expected)`` returns None when the property holds, else a
+    message. It must not quote hidden inputs or reference values.
+    """
+
+    test: Callable[[dict, dict], str | None]
+    key: str = ""
+    notes: dict = field(default_factory=dict)
+
+    def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
+        return self.test(actual, expected)
+
+
+def number(value: Any) -> float | None:
+    """The single number in a decoded value (scalar or one-element array), else None."""
+    arr = _numbers(value)
+    if arr is None or arr.size != 1:
+        return None
+    return float(arr.reshape(()))

@@ -1,0 +1,46 @@
+"""What every sandbox backend takes (a Job) and gives back (a RunRecord)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from autograder.spec import Limits
+
+
+@dataclass
+class Job:
+    """One notebook to execute and the checks to probe afterwards."""
+
+    label: str
+    cells: list[tuple[int, str]]                 # (index, source) of the code cells to run
+    check_modules: list[tuple[str, str]]         # (module name, file path) of check files
+    checks: list[str]                            # check ids, in order
+    exercise_of: dict[str, str]                  # check id -> exercise
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass
+class RunRecord:
+    """Raw outcome of a run: observations are still in encoded plain-data form."""
+
+    observations: dict[str, dict] = field(default_factory=dict)
+    cells: dict[int, dict] = field(default_factory=dict)
+    output: str = ""
+    output_bytes: int = 0
+    restarts: int = 0
+    backend: str = ""
+    device: str = ""
+    tensorflow: str = ""
+    duration_s: float = 0.0
+    infrastructure_error: str | None = None
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself could not run (not the student's fault)."""
+
+
+class Sandbox:
+    name = "abstract"
+
+    def run(self, job: Job) -> RunRecord:
+        raise NotImplementedError

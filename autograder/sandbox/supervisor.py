@@ -1,0 +1,108 @@
+"""A tiny process reaper between the grader and the worker (local backend).
+
+``python -m autograder.sandbox.supervisor WORKER_ARGV...`` makes itself a
+*child subreaper* (Linux ``PR_SET_CHILD_SUBREAPER``), so every process the
+student's code starts, even a double-forked daemon in a new session, is
+re-parented here rather than to init. When the worker exits, or the grader
+sends SIGTERM, every descendant is SIGKILLed and reaped before this process
+exits. It runs no student code and imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def descendants(root: int) -> list[int]:
+    """All live descendants of ``root``, found through /proc."""
+    parent_of: dict[int, int] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        parent_of[int(name)] = int(fields[1])
+    found, frontier = [], [root]
+    while frontier:
+        parent = frontier.pop()
+        kids = [p for p, pp in parent_of.items() if pp == parent]
+        found.extend(kids)
+        frontier.extend(kids)
+    return found
+
+
+def reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_all(deadline_s: float = 10.0) -> int:
+    """SIGKILL every descendant until none is left; returns how many were killed."""
+    me, killed, end = os.getpid(), 0, time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        pids = descendants(me)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+        reap()
+    reap()
+    return killed
+
+
+def apply_limits() -> None:
+    """rlimits for this process and everything it starts."""
+    import json
+    import resource
+
+    limits = json.loads(os.environ.pop("AUTOGRADER_LIMITS", "{}"))
+    memory = int(limits.get("memory_mb", 4096)) * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    cpu = int(limits.get("cpu_s", 600))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    size = int(limits.get("file_mb", 256)) * 2**20
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+
+def main(argv: list[str]) -> int:
+    apply_limits()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    fds = tuple(int(x) for x in os.environ.pop("AUTOGRADER_PASS_FDS", "").split(",") if x)
+    worker = subprocess.Popen(argv, pass_fds=fds, stdin=subprocess.DEVNULL)
+
+    def on_term(signum: int, frame: object) -> None:
+        kill_all()
+        os._exit(137)
+
+    signal.signal(signal.SIGTERM, on_term)
+    status = worker.wait()
+    kill_all()
+    # Exit like the worker did, so the grader can tell a crash from a clean end.
+    return 128 - status if status < 0 else status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

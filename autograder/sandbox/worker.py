@@ -1,0 +1,200 @@
+"""The in-sandbox side: execute a submission's cells, then run probes.
+
+Runs as ``python -m autograder.sandbox.worker JOB.json FD`` inside the
+sandbox (a child process of the local backend, or a container). It reports
+progress and recorded values as JSON lines on file descriptor FD; stdout and
+stderr belong to the student's code and are never parsed. It decides no
+grade: it only records what the student's functions returned.
+
+Events, one JSON object per line::
+
+    {"ev": "ready", "tensorflow": "2.21.0", "device": "cpu"}
+    {"ev": "cell_start", "i": 3}      {"ev": "cell_end", "i": 3, "status": "ok"|"error", ...}
+    {"ev": "check_start", "id": "evaluate.public"}
+    {"ev": "check_end", "id": "evaluate.public", "status": "ok", "values": {...}}
+    {"ev": "done"}
+
+The parent enforces every time limit: when this process hangs or dies in a
+cell or a check, the parent records that and restarts it past that point.
+"""
+
+from __future__ import annotations
+
+import json
+import linecache
+import os
+import random
+import re
+import sys
+import time
+from typing import Any
+
+_MAGIC = re.compile(r"^\s*[%!]", re.MULTILINE)
+
+
+class Channel:
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def send(self, event: dict) -> None:
+        data = (json.dumps(event, allow_nan=True) + "\n").encode()
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+
+
+def configure_tensorflow() -> dict:
+    """Same numerics for reference and student: determinism on, TF32 off."""
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except Exception:
+            pass
+    device = "cpu"
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        device = f"gpu ({details.get('device_name', gpus[0].name)})"
+    return {"tensorflow": tf.__version__, "device": device}
+
+
+def reset_global_state() -> None:
+    """Undo global changes a student cell may have made, before each probe."""
+    import numpy as np
+    import tensorflow as tf
+
+    random.seed(0)
+    np.random.seed(0)
+    tf.random.set_seed(0)
+    tf.keras.backend.set_floatx("float32")
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    try:
+        tf.compat.v1.reset_default_graph()
+    except Exception:  # inside a student's `with graph.as_default()` that never closed
+        pass
+
+
+class CellRunner:
+    """Executes cell sources in one namespace, like a kernel would."""
+
+    def __init__(self) -> None:
+        self.namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+        self._shell = None
+
+    def _transform(self, source: str) -> str:
+        if not _MAGIC.search(source):
+            return source
+        if self._shell is None:  # only pay for IPython when a cell uses magics
+            from IPython.core.interactiveshell import InteractiveShell
+
+            self._shell = InteractiveShell.instance()
+            self._shell.user_ns.update(self.namespace)
+            self.namespace = self._shell.user_ns
+        return self._shell.transform_cell(source)
+
+    def run(self, index: int, source: str) -> None:
+        filename = f"<cell {index}>"
+        code = self._transform(source)
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        exec(compile(code, filename, "exec"), self.namespace)  # noqa: S102 - this is the sandbox
+
+
+def _error_summary(exc: BaseException) -> dict:
+    import traceback
+
+    from autograder.probing import _safe_str
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = [f"line {f.lineno}: {f.line}" for f in frames if f.filename.startswith("<cell")][-3:]
+    return {"exc_type": type(exc).__name__, "message": _safe_str(exc), "where": where}
+
+
+def run_check(check: Any, namespace: dict) -> dict:
+    from autograder.plaindata import encode
+    from autograder.probing import MissingFunction, Student, StudentRaised, WrongAnswerType
+
+    reset_global_state()
+    try:
+        values = check.probe(Student(namespace), *check.args)
+        if not isinstance(values, dict):
+            return {"status": "error", "kind": "probe", "exc_type": "ProbeError",
+                    "message": "probe did not return a dict"}
+        return {"status": "ok", "values": {str(k): encode(v) for k, v in values.items()}}
+    except StudentRaised as exc:
+        return {"status": "error", "kind": "student", "exc_type": exc.exc_type,
+                "message": exc.message, "where": exc.where, "function": exc.function}
+    except MissingFunction as exc:
+        return {"status": "error", "kind": "missing", "exc_type": "MissingFunction",
+                "message": str(exc), "function": exc.function}
+    except WrongAnswerType as exc:
+        return {"status": "error", "kind": "answer_type", "exc_type": "WrongAnswerType",
+                "message": str(exc)[:500]}
+    except BaseException as exc:  # noqa: BLE001 - e.g. a graph/session mix-up surfacing in the probe
+        summary = _error_summary(exc)
+        return {"status": "error", "kind": "probe", **summary}
+
+
+def main(argv: list[str]) -> None:
+    job_path, fd = argv[0], int(argv[1])
+    with open(job_path) as fh:
+        job = json.load(fh)
+    chan = Channel(fd)
+    started = time.time()
+    info = configure_tensorflow()
+
+    # Check modules are loaded before any student code runs, so the probes the
+    # worker holds are the instructor's, whatever the cells do to sys.modules.
+    from autograder.checkfiles import load_modules
+
+    checks: dict = {}
+    for module in load_modules([tuple(pair) for pair in job["check_modules"]]):
+        for check in getattr(module, "CHECKS", []):
+            checks[check.id] = check
+    runner = CellRunner()
+    chan.send({"ev": "ready", **info, "setup_s": round(time.time() - started, 3)})
+
+    skip_cells = set(job.get("skip_cells", []))
+    for index, source in job["cells"]:
+        if index in skip_cells:
+            continue
+        chan.send({"ev": "cell_start", "i": index})
+        try:
+            runner.run(index, source)
+            chan.send({"ev": "cell_end", "i": index, "status": "ok"})
+        except BaseException as exc:  # noqa: BLE001 - a failing cell must not stop grading
+            chan.send({"ev": "cell_end", "i": index, "status": "error", **_error_summary(exc)})
+
+    skip_checks = set(job.get("skip_checks", []))
+    for check_id in job["checks"]:
+        if check_id in skip_checks:
+            continue
+        chan.send({"ev": "check_start", "id": check_id})
+        check = checks.get(check_id)
+        if check is None:
+            result = {"status": "error", "kind": "probe", "exc_type": "UnknownCheck", "message": check_id}
+        else:
+            result = run_check(check, runner.namespace)
+        chan.send({"ev": "check_end", "id": check_id, **result})
+    chan.send({"ev": "done"})
+
+
+if __name__ == "__main__":
+    status = 0
+    try:
+        main(sys.argv[1:])
+    except BaseException:  # noqa: BLE001 - report, then exit without running student hooks
+        import traceback
+
+        traceback.print_exc()
+        status = 3
+    # os._exit skips atexit hooks and finalizers a student may have registered.
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(status)

@@ -1,0 +1,88 @@
+"""The vocabulary of an assignment's check files (``checks.py``, ``hidden_checks.py``).
+
+A check file defines *probes* (code that runs inside the sandbox, calls the
+student's function and returns plain values) and a list ``CHECKS`` of
+:class:`Check` objects saying which probe to call with which inputs, how many
+points it is worth and which :mod:`autograder.rules` judge the recorded values.
+
+The same file is imported in two places: inside the sandbox (only the probes
+are used) and in the grading process (only the check metadata and the rules are
+used). It must therefore hold no solution code and no expected values: those
+always come from running the same probe on the reference solution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from autograder.rules import Rule
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-assignment sandbox limits; the CLI can override them."""
+
+    check_timeout_s: float = 30.0   # one probe (one call of the student's function)
+    cell_timeout_s: float = 60.0    # one notebook cell at the top level
+    total_timeout_s: float = 600.0  # the whole submission
+    memory_mb: int = 4096           # address space of the sandbox processes
+    output_kb: int = 256            # stdout/stderr kept for the instructor's log
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded observation of one exercise.
+
+    ``exercise`` is the function name from CURRICULUM.md; ``name`` is unique
+    within the exercise. ``probe`` is called in the sandbox as
+    ``probe(student, *args)`` and returns a dict of named values that ``rules``
+    compare with the same probe's values on the reference solution.
+    ``explain`` is shown to students for public checks (what the check does).
+    """
+
+    exercise: str
+    name: str
+    probe: Callable[..., dict]
+    args: tuple = ()
+    rules: Sequence[Rule] = ()
+    points: float = 1.0
+    hidden: bool = False
+    explain: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.exercise}.{self.name}"
+
+    @property
+    def probe_name(self) -> str:
+        return self.probe.__name__
+
+
+@dataclass
+class CheckSet:
+    """All checks of an assignment, public first, in a stable order."""
+
+    checks: list[Check] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+
+    def by_id(self) -> dict[str, Check]:
+        return {c.id: c for c in self.checks}
+
+    def exercises(self) -> list[str]:
+        seen: list[str] = []
+        for c in self.checks:
+            if c.exercise not in seen:
+                seen.append(c.exercise)
+        return seen
+
+    def public(self) -> "CheckSet":
+        return CheckSet([c for c in self.checks if not c.hidden], self.limits)
+
+    def max_score(self) -> float:
+        return float(sum(c.points for c in self.checks))
+
+
+def probe_args_repr(args: Any) -> str:
+    """How a public check's inputs are shown to students."""
+    return ", ".join(repr(a) for a in args)

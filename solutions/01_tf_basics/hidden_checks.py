@@ -1,0 +1,36 @@
+"""Hidden checks of 01_tf_basics: other inputs and edge cases (instructors only).
+
+Never shipped to students; the inputs enter the sandbox only while grading and
+feedback for these checks never quotes them.
+"""
+
+from checks import (F32, GRAPH_RULES, OPS, Close, Equal, Property, describe_probe, elementwise_probe,
+                    eager_probe, evaluate_probe, linear_graph_probe, placeholder_probe, unique_probe,
+                    variables_probe, variables_properties)
+
+from autograder.spec import Check
+
+CHECKS = [
+    Check("build_linear_graph", "vector_input", linear_graph_probe, ([1.0, -2.0, 0.5], 0.4, 3.0),
+          GRAPH_RULES, points=2, hidden=True),
+    Check("evaluate", "matmul_graph", evaluate_probe, ([[1.0, 2.0], [3.0, 4.0]], [[0.5], [-1.0]], 0.25),
+          [Close("value", label="the evaluated value", **F32)], points=2, hidden=True),
+    Check("variables_model", "other_seed", variables_probe, (-3.5, 123, 124),
+          [Property(variables_properties)], points=2, hidden=True),
+    Check("feed_placeholder", "custom_parameters", placeholder_probe, ([-1.5, 0.0, 2.25], -2.0, 0.5),
+          [Close("value", dtype="float32", label="the result", **F32)], points=1, hidden=True),
+    Check("feed_placeholder", "empty_input", placeholder_probe, ([],),
+          [Close("value", dtype="float32", label="the result", **F32)], points=1, hidden=True),
+    Check("describe_tensor", "more_types", describe_probe,
+          ([[[2], [4], [6]], [[8], [10], [12]], [[14], [16], [18]]], "hello", [True, False], 2.5),
+          [Equal("rank"), Equal("shape"), Equal("dtype")], points=2, hidden=True),
+    Check("unique_shapes", "repeats", unique_probe, ([5, 5, 7, 5, 9, 7], [3]),
+          [Equal("static", label="the static shapes"), Equal("dynamic", label="the dynamic shapes")],
+          hidden=True),
+    Check("elementwise_ops", "negative_operands_and_zero", elementwise_probe,
+          ([-7.0, 7.0, 2.5, -0.25, 1.5], [3.0, -3.0, -2.0, 4.0, 0.0]),
+          [Equal("names", label="the dict's names")] + [Close(op, label=f"'{op}'", **F32) for op in OPS],
+          points=2, hidden=True),
+    Check("eager_linear", "other_values", eager_probe, (-2.5, 0.4, 3.0),
+          [Close("value", scalar=True, label="y", **F32)], hidden=True),
+]
