@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from autograder.hints import hint_for
 from autograder.plaindata import DecodeError, decode
 from autograder.spec import Check
 
@@ -67,6 +68,7 @@ def _failure(check: Check, obs: dict | None) -> tuple[str, str]:
                                    "in its answer cell with your code")
     if kind == "answer_type":
         return "wrong", f"{fn}: {message}"
+    hint = hint_for(exc_type, message)
     if kind == "student":
         where = obs.get("where") or []
         text = f"{fn} raised {exc_type}"
@@ -74,12 +76,11 @@ def _failure(check: Check, obs: dict | None) -> tuple[str, str]:
             text += f": {message}" if message else ""
             if where and isinstance(where[-1], str):
                 text += f" (at {where[-1][:120]})"
-        return "error", text
-    # An exception in the probe itself: usually the answer's value broke it.
-    text = f"using the value {fn} returned raised {exc_type}"
-    if not check.hidden and message:
-        text += f": {message}"
-    return "error", text
+    else:  # an exception in the probe itself: usually the answer's value broke it
+        text = f"using the value {fn} returned raised {exc_type}"
+        if not check.hidden and message:
+            text += f": {message}"
+    return "error", text + (f". Likely cause: {hint}" if hint else "")
 
 
 def judge_check(check: Check, obs: dict | None, reference: dict) -> CheckResult:

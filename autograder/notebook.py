@@ -166,7 +166,7 @@ def assemble(solution: dict, submission: dict, assignment: str) -> tuple[list[Ce
 
 
 def student_id(path: Path, assignment: str) -> str:
-    """The file stem, or the folder name in nbgrader's ``<student>/<assignment>/`` layout."""
-    if path.parent.name == assignment and path.parent.parent.name:
+    """The file stem, or the folder name in nbgrader's ``<student>/<assignment>/<assignment>.ipynb`` layout."""
+    if path.parent.name == assignment and path.stem == assignment and path.parent.parent.name:
         return path.parent.parent.name
     return path.stem

@@ -161,12 +161,12 @@ class Equal(Rule):
 
     def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
         what = self.label or f"`{self.key}`"
-        exp, act = _plain(expected.get(self.key)), _plain(actual.get(self.key))
-        if exp == act:
+        exp_raw, act_raw = expected.get(self.key), actual.get(self.key)
+        if _plain(exp_raw) == _plain(act_raw):
             return None
         if hidden:
-            return f"{what} is not what was expected (got {_short(act)})"
-        return f"{what}: expected {_short(exp)}, got {_short(act)}"
+            return f"{what} is wrong (you returned {_short(act_raw)})"
+        return f"{what}: expected {_short(exp_raw)}, got {_short(act_raw)}"
 
 
 def _plain(v: Any) -> Any:

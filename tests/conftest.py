@@ -1,0 +1,35 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory):
+    """A reference cache of this test session only: computed once, never stale."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def run_cli(cache_dir):
+    def run(*args, timeout=900, cwd=ROOT):
+        env = {**os.environ, "AUTOGRADER_CACHE": str(cache_dir)}
+        return subprocess.run([sys.executable, "-m", "autograder.cli", *map(str, args)], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+    return run
+
+
+def json_lines(stdout: str) -> dict:
+    """Parse --json output strictly: every line is one JSON object."""
+    results = {}
+    for line in stdout.splitlines():
+        obj = json.loads(line)
+        assert isinstance(obj, dict)
+        assert obj["student"] not in results, f"two lines for {obj['student']}"
+        results[obj["student"]] = obj
+    return results
