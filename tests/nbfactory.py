@@ -46,8 +46,9 @@ def make(path: Path, assignment: str, answers: dict[str, str] | None = None, *, 
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         if gid in filled:
             cell.source = filled[gid]
-    for after, source in extra:
+    for n, (after, source) in enumerate(extra):
         cell = nbformat.v4.new_code_cell(source)
+        cell["id"] = f"extra{n}"  # deterministic, so regenerated files are identical
         if after is None:
             nb.cells.insert(0, cell)
         else:
