@@ -43,19 +43,24 @@ def load_modules(files: list[tuple[str, str]]) -> list[ModuleType]:
     return modules
 
 
-def module_files(assignment_name: str, public: Path, hidden: Path | None) -> list[tuple[str, str]]:
+def module_files(assignment_name: str, public: Path, hidden: Path | None,
+                 mistakes: Path | None = None) -> list[tuple[str, str]]:
     safe = "".join(ch if ch.isalnum() else "_" for ch in assignment_name)
     files = [(f"_autograder_checks_{safe}", str(public))]
     if hidden is not None:
         files.append((f"_autograder_hidden_checks_{safe}", str(hidden)))
+    if mistakes is not None:
+        files.append((f"_autograder_mistakes_{safe}", str(mistakes)))
     return files
 
 
 def load_checkset(files: list[tuple[str, str]]) -> CheckSet:
     modules = load_modules(files)
     checks: list[Check] = []
+    mistakes: list = []
     for module in modules:
         checks.extend(getattr(module, "CHECKS", []))
+        mistakes.extend(getattr(module, "MISTAKES", []))
     limits = getattr(modules[0], "LIMITS", Limits())
     ids = [c.id for c in checks]
     duplicates = {i for i in ids if ids.count(i) > 1}
@@ -67,4 +72,4 @@ def load_checkset(files: list[tuple[str, str]]) -> CheckSet:
         if c.exercise not in order:
             order.append(c.exercise)
     checks.sort(key=lambda c: (order.index(c.exercise), c.hidden))
-    return CheckSet(checks, limits)
+    return CheckSet(checks, limits, mistakes)

@@ -56,7 +56,15 @@ class Assignment:
         return path if path.exists() else None
 
     def check_files(self, hidden: bool) -> list[tuple[str, str]]:
-        return module_files(self.name, self.public_checks, self.hidden_checks if hidden else None)
+        return module_files(self.name, self.public_checks, self.hidden_checks if hidden else None,
+                            self.mistakes_file)
+
+    @property
+    def mistakes_file(self) -> Path | None:
+        if self.solution_dir is None:
+            return None
+        path = self.solution_dir / "mistakes.py"
+        return path if path.exists() else None
 
     def checkset(self, hidden: bool) -> CheckSet:
         return load_checkset(self.check_files(hidden))
@@ -66,8 +74,7 @@ class Assignment:
         """Changes whenever anything that decides a grade changes."""
         h = hashlib.sha256(__version__.encode())
         paths = [self.public_checks, self.solution_notebook]
-        if self.hidden_checks:
-            paths.append(self.hidden_checks)
+        paths += [p for p in (self.hidden_checks, self.mistakes_file) if p]
         for p in paths:
             h.update(p.name.encode() + b"\0" + p.read_bytes())
         return h.hexdigest()[:16]

@@ -83,7 +83,21 @@ def _failure(check: Check, obs: dict | None) -> tuple[str, str]:
     return "error", text + (f". Likely cause: {hint}" if hint else "")
 
 
-def judge_check(check: Check, obs: dict | None, reference: dict) -> CheckResult:
+def _matching_mistake(check: Check, actual: dict, mistakes: list) -> str | None:
+    """The message of a known mistake whose values the student's answer reproduces."""
+    for message, observation in mistakes:
+        if not observation or observation.get("status") != "ok":
+            continue
+        try:
+            wrong = decode_values(observation)
+        except DecodeError:
+            continue
+        if all(rule.judge(actual, wrong, True) is None for rule in check.rules):
+            return message
+    return None
+
+
+def judge_check(check: Check, obs: dict | None, reference: dict, mistakes: list = ()) -> CheckResult:
     def result(passed: bool, outcome: str, message: str) -> CheckResult:
         return CheckResult(check.id, check.exercise, check.points if passed else 0.0, check.points,
                            passed, check.hidden, message, outcome)
@@ -99,9 +113,17 @@ def judge_check(check: Check, obs: dict | None, reference: dict) -> CheckResult:
     for rule in check.rules:
         problem = rule.judge(actual, expected, check.hidden)
         if problem:
-            return result(False, "wrong", f"`{check.exercise}`: {problem}")
+            known = _matching_mistake(check, actual, mistakes)
+            text = f"`{check.exercise}`: {problem}"
+            return result(False, "wrong", text + (f". Likely mistake: {known}" if known else ""))
     return result(True, "passed", "passed" + (f": {check.explain}" if check.explain and not check.hidden else ""))
 
 
 def judge_all(checks: list[Check], observations: dict, references: dict) -> list[CheckResult]:
-    return [judge_check(c, observations.get(c.id), references[c.id]) for c in checks]
+    """``references`` as made by :func:`autograder.reference.compute_references`."""
+    out = []
+    for c in checks:
+        known = [(m["message"], m["checks"].get(c.id)) for m in references.get("mistakes", {}).values()
+                 if m.get("exercise") == c.exercise]
+        out.append(judge_check(c, observations.get(c.id), references["checks"][c.id], known))
+    return out

@@ -20,6 +20,9 @@ from autograder.sandbox.base import Job, Sandbox, SandboxError
 from autograder.spec import CheckSet
 
 
+FORMAT = 2  # of the cached data; bump when it changes
+
+
 class SolutionFailsChecks(RuntimeError):
     """The reference solution does not pass its own checks: an instructor bug."""
 
@@ -57,22 +60,33 @@ def atomic_write_json(path: Path, data: object) -> None:
         raise
 
 
-def build_job(label: str, assignment: Assignment, plan: list, checkset: CheckSet, hidden: bool) -> Job:
+def build_job(label: str, assignment: Assignment, plan: list, checkset: CheckSet, hidden: bool,
+              with_mistakes: bool = False) -> Job:
+    exercise_of = {c.id: c.exercise for c in checkset.checks}
+    variants = []
+    if with_mistakes:
+        for m in checkset.mistakes:
+            ids = [c.id for c in checkset.checks if c.exercise == m.exercise]
+            variants.append((m.name, m.source, ids))
+            exercise_of.update({f"{m.name}::{i}": m.exercise for i in ids})
     return Job(
         label=label,
         cells=[(i, c.source) for i, c in enumerate(plan)],
         check_modules=assignment.check_files(hidden),
         checks=[c.id for c in checkset.checks],
-        exercise_of={c.id: c.exercise for c in checkset.checks},
+        exercise_of=exercise_of,
         limits=checkset.limits,
+        variants=variants,
     )
 
 
 def compute_references(assignment: Assignment, checkset: CheckSet, sandbox: Sandbox,
                        hidden: bool = True) -> dict:
+    """{"checks": {id: observation}, "mistakes": {name: {"exercise", "message", "checks": {id: obs}}}}."""
     solution = assignment.load_solution()
     plan, _ = assemble(solution, solution, assignment.name)
-    record = sandbox.run(build_job(f"{assignment.name} (solution)", assignment, plan, checkset, hidden))
+    record = sandbox.run(build_job(f"{assignment.name} (solution)", assignment, plan, checkset, hidden,
+                                   with_mistakes=True))
     if record.infrastructure_error:
         raise SandboxError(record.infrastructure_error)
     broken = {cid: obs for cid, obs in ((c.id, record.observations.get(c.id)) for c in checkset.checks)
@@ -81,17 +95,27 @@ def compute_references(assignment: Assignment, checkset: CheckSet, sandbox: Sand
         first_id, first = next(iter(broken.items()))
         raise SolutionFailsChecks(f"the solution of {assignment.name} fails its own check {first_id}: "
                               f"{json.dumps(first)[:400]}")
-    return {c.id: record.observations[c.id] for c in checkset.checks}
+    mistakes: dict = {}
+    for m in checkset.mistakes:
+        observed = {cid: obs for cid, obs in record.observations.items() if cid.startswith(f"{m.name}::")}
+        if not any(obs.get("status") == "ok" for obs in observed.values()):
+            raise SolutionFailsChecks(f"known mistake {m.name} of {assignment.name} records no value: "
+                                      f"{json.dumps(next(iter(observed.values()), None))[:300]}")
+        mistakes[m.name] = {"exercise": m.exercise, "message": m.message,
+                            "checks": {cid.split("::", 1)[1]: obs for cid, obs in record.observations.items()
+                                       if cid.startswith(f"{m.name}::")}}
+    return {"checks": {c.id: record.observations[c.id] for c in checkset.checks}, "mistakes": mistakes}
 
 
 def references(assignment: Assignment, checkset: CheckSet, sandbox: Sandbox, hidden: bool = True) -> dict:
-    key = hashlib.sha256(f"{assignment.version}|{tensorflow_version()}|{int(hidden)}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{FORMAT}|{assignment.version}|{tensorflow_version()}|{int(hidden)}".encode()
+                         ).hexdigest()[:16]
     path = cache_dir() / f"{assignment.name}-{key}.json"
     if path.exists():
         try:
             with open(path) as fh:
                 cached = json.load(fh)
-            if set(cached) == {c.id for c in checkset.checks}:
+            if set(cached.get("checks", {})) == {c.id for c in checkset.checks}:
                 return cached
         except (OSError, ValueError):
             pass  # a damaged cache is recomputed

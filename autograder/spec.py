@@ -59,12 +59,28 @@ class Check:
         return self.probe.__name__
 
 
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer, so feedback can name it.
+
+    ``source`` redefines the exercise's function the wrong way. The grader runs
+    the exercise's probes on it (with the reference, once) and, when a student's
+    failing answer matches its values, adds ``message`` to the feedback.
+    """
+
+    exercise: str
+    name: str
+    message: str
+    source: str
+
+
 @dataclass
 class CheckSet:
     """All checks of an assignment, public first, in a stable order."""
 
     checks: list[Check] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
+    mistakes: list[Mistake] = field(default_factory=list)
 
     def by_id(self) -> dict[str, Check]:
         return {c.id: c for c in self.checks}
@@ -77,7 +93,7 @@ class CheckSet:
         return seen
 
     def public(self) -> "CheckSet":
-        return CheckSet([c for c in self.checks if not c.hidden], self.limits)
+        return CheckSet([c for c in self.checks if not c.hidden], self.limits, self.mistakes)
 
     def max_score(self) -> float:
         return float(sum(c.points for c in self.checks))

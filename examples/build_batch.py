@@ -21,6 +21,16 @@ from tests.nbfactory import make, solution_answers  # noqa: E402
 A = "01_tf_basics"
 
 
+def mistake(name: str) -> str:
+    """The source of a known mistake from the instructor's catalogue."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mistakes", ROOT / "solutions" / A / "mistakes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return next(m.source for m in module.MISTAKES if m.name == name).strip() + "\n"
+
+
 def build(folder: Path) -> list[Path]:
     sol = solution_answers(A)
     folder.mkdir(parents=True, exist_ok=True)
@@ -29,10 +39,8 @@ def build(folder: Path) -> list[Path]:
     written = [
         make(folder / "ada_correct.ipynb", A),
         make(folder / "ben_unstarted.ipynb", A, solved=False),
-        make(folder / "chloe_wrong_mod.ipynb", A, answers={"elementwise_ops": sol["answer_elementwise_ops"].replace(
-            "tf.math.mod(a, b)", "tf.math.truncatemod(a, b)")}),
-        make(folder / "dev_wrong_shape.ipynb", A, answers={"feed_placeholder": sol["answer_feed_placeholder"].replace(
-            ".reshape(-1)})", ".reshape(-1, 1)})")}),
+        make(folder / "chloe_wrong_mod.ipynb", A, answers={"elementwise_ops": mistake("truncated_mod")}),
+        make(folder / "dev_wrong_shape.ipynb", A, answers={"feed_placeholder": mistake("column_output")}),
         make(folder / "emma_session_mixup.ipynb", A, answers={"evaluate": (
             "def evaluate(graph, tensor):\n    with tf.compat.v1.Session() as sess:\n"
             "        return sess.run(tensor)\n")}),

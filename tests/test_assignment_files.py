@@ -72,7 +72,9 @@ def test_public_files_hold_no_hidden_inputs_or_solutions(name):
     public = assignment.checkset(hidden=False)
     assert not any(c.hidden for c in public.checks)
     refs = assignment.load_public_reference()
-    assert set(refs) == {c.id for c in public.checks}
+    assert set(refs["checks"]) == {c.id for c in public.checks}
+    for mistake in refs["mistakes"].values():
+        assert set(mistake["checks"]) <= {c.id for c in public.checks}
 
 
 def test_bundled_example_batch_is_up_to_date(tmp_path):

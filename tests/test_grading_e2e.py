@@ -183,6 +183,11 @@ def test_outside_tolerance_message_gives_errors_shapes_and_values(batch):
     assert "expected 13. with shape ()" in msg and "got 14." in msg
 
 
+def test_a_known_mistake_is_named(batch):
+    msg = messages(batch["results"]["wrong_shape"], "feed_placeholder")
+    assert "Likely mistake: the result has shape [n, 1]" in msg
+
+
 def test_within_tolerance_and_tensor_answers_pass(batch):
     for student in ("within_tolerance", "tensor_answer"):
         assert batch["results"][student]["score"] == FULL, batch["results"][student]

@@ -16,3 +16,23 @@ def test_hint_is_added_to_public_and_hidden_messages_without_the_raw_hidden_mess
     result = judge_check(check, obs, {})
     assert "graph/session mix-up" in result.message and "secret-input-42" not in result.message
     assert not result.passed and result.outcome == "error"
+
+
+def test_a_failing_answer_matching_a_known_mistake_gets_its_message():
+    import numpy as np
+
+    from autograder.judge import judge_all
+    from autograder.plaindata import encode
+    from autograder.rules import Close
+
+    check = Check("eager_linear", "x", probe=lambda s: {}, rules=[Close("value", scalar=True)])
+    obs = lambda v: {"status": "ok", "values": {"value": encode(v)}}  # noqa: E731
+    refs = {"checks": {check.id: obs(7.5)},
+            "mistakes": {"missing_bias": {"exercise": "eager_linear", "message": "the bias is missing",
+                                          "checks": {check.id: obs(6.0)}}}}
+    [wrong] = judge_all([check], {check.id: obs(np.float32(6.0))}, refs)
+    assert not wrong.passed and wrong.message.endswith("Likely mistake: the bias is missing")
+    [other] = judge_all([check], {check.id: obs(5.0)}, refs)
+    assert not other.passed and "Likely mistake" not in other.message
+    [right] = judge_all([check], {check.id: obs(7.5)}, refs)
+    assert right.passed

@@ -17,6 +17,9 @@ class Job:
     checks: list[str]                            # check ids, in order
     exercise_of: dict[str, str]                  # check id -> exercise
     limits: Limits = field(default_factory=Limits)
+    # Reference runs only: (name, source, check ids) of known mistakes; their
+    # observations come back under "name::check id".
+    variants: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
 
 @dataclass

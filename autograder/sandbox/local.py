@@ -95,7 +95,7 @@ class LocalSandbox(Sandbox):
         scratch = os.path.join(workdir, "scratch")
         os.mkdir(scratch)
         try:
-            max_attempts = len(job.cells) + len(job.checks) + 2
+            max_attempts = len(job.cells) + len(job.checks) + sum(len(v[2]) for v in job.variants) + 2
             infra_failures = 0
             for attempt in range(max_attempts):
                 outcome = self._attempt(job, workdir, scratch, skip_cells, record, deadline)
@@ -175,6 +175,7 @@ class LocalSandbox(Sandbox):
                 "cells": job.cells,
                 "check_modules": job.check_modules,
                 "checks": job.checks,
+                "variants": job.variants,
                 "skip_cells": sorted(skip_cells),
                 "skip_checks": sorted(record.observations),
             }, fh)

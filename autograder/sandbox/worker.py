@@ -180,6 +180,22 @@ def main(argv: list[str]) -> None:
         else:
             result = run_check(check, runner.namespace)
         chan.send({"ev": "check_end", "id": check_id, **result})
+
+    # Known mistakes (reference runs only): each redefines one function in a
+    # copy of the namespace, and that exercise's probes run against it.
+    for name, source, check_ids in job.get("variants", []):
+        namespace = dict(runner.namespace)
+        try:
+            exec(compile(source, f"<mistake {name}>", "exec"), namespace)  # noqa: S102
+        except BaseException as exc:  # noqa: BLE001
+            chan.send({"ev": "variant_error", "name": name, **_error_summary(exc)})
+            continue
+        for check_id in check_ids:
+            vid = f"{name}::{check_id}"
+            if vid in skip_checks:
+                continue
+            chan.send({"ev": "check_start", "id": vid})
+            chan.send({"ev": "check_end", "id": vid, **run_check(checks[check_id], namespace)})
     chan.send({"ev": "done"})
 
 
