@@ -92,7 +92,7 @@ def _matching_mistake(check: Check, actual: dict, mistakes: list) -> str | None:
             wrong = decode_values(observation)
         except DecodeError:
             continue
-        if all(rule.judge(actual, wrong, True) is None for rule in check.rules):
+        if all(rule.matches(actual, wrong) for rule in check.rules):
             return message
     return None
 

@@ -95,6 +95,12 @@ def compute_references(assignment: Assignment, checkset: CheckSet, sandbox: Sand
         first_id, first = next(iter(broken.items()))
         raise SolutionFailsChecks(f"the solution of {assignment.name} fails its own check {first_id}: "
                               f"{json.dumps(first)[:400]}")
+    from autograder.judge import judge_check
+
+    for check in checkset.checks:  # the solution must pass its own rules (properties too)
+        verdict = judge_check(check, record.observations[check.id], record.observations[check.id])
+        if not verdict.passed:
+            raise SolutionFailsChecks(f"the solution of {assignment.name} fails {check.id}: {verdict.message}")
     mistakes: dict = {}
     for m in checkset.mistakes:
         observed = {cid: obs for cid, obs in record.observations.items() if cid.startswith(f"{m.name}::")}

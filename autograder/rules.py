@@ -73,6 +73,10 @@ class Rule:
     def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
         raise NotImplementedError
 
+    def matches(self, actual: dict, wrong: dict) -> bool:
+        """Whether the answer reproduces a known mistake's values (for feedback)."""
+        return self.judge(actual, wrong, True) is None
+
     def describe_tolerance(self) -> str:
         return ""
 
@@ -98,6 +102,15 @@ class Close(Rule):
 
     def describe_tolerance(self) -> str:
         return f"rtol={self.rtol:g}, atol={self.atol:g}" + (f" ({self.why})" if self.why else "")
+
+    def matches(self, actual: dict, wrong: dict) -> bool:
+        # A mistake may be a wrong dtype: compare with the mistake's own dtype.
+        a, w = actual.get(self.key), wrong.get(self.key)
+        if self.dtype is not None and isinstance(w, np.ndarray):
+            if not isinstance(a, np.ndarray) or a.dtype != w.dtype:
+                return False
+        relaxed = Close(self.key, self.rtol, self.atol, None, self.scalar)
+        return relaxed.judge(actual, wrong, True) is None
 
     def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
         what = self.label or f"`{self.key}`"
@@ -146,6 +159,23 @@ class Close(Rule):
         if not hidden and exp.size <= 12:
             msg += f"; expected {_fmt(exp)} with shape {tuple(exp.shape)}, got {_fmt(act)}"
         return msg
+
+
+@dataclass
+class SameShape(Rule):
+    """Only the shape must match the reference's (for values that legitimately differ)."""
+
+    key: str
+    label: str = ""
+
+    def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
+        what = self.label or f"`{self.key}`"
+        exp, act = _numbers(expected.get(self.key)), _numbers(actual.get(self.key))
+        if act is None:
+            return f"{what}: expected numbers, got {describe(actual.get(self.key))}"
+        if exp is not None and act.shape != exp.shape:
+            return f"{what}: expected shape {tuple(exp.shape)}, got {tuple(act.shape)}"
+        return None
 
 
 @dataclass

@@ -21,6 +21,18 @@ CURRICULUM = {
         "elementwise_ops": "(a, b)",
         "eager_linear": "(x, w, b)",
     },
+    "02_linear_classifier": {
+        "make_dataset": "(n, seed)",
+        "decision_scores": "(X, W, b)",
+        "predict_proba": "(X, W, b)",
+        "cross_entropy": "(labels, p)",
+        "cross_entropy_from_logits": "(labels, z)",
+        "train_gradient_descent": "(X, labels, learning_rate, epochs)",
+        "train_minibatch_sgd": "(X, labels, learning_rate, epochs, batch_size, seed)",
+        "train_momentum": "(X, labels, learning_rate, momentum, epochs)",
+        "decayed_step_size": "(alpha, n, i)",
+        "accuracy": "(X, labels, W, b)",
+    },
 }
 
 

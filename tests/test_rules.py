@@ -60,3 +60,10 @@ def test_equal_treats_tuples_and_lists_alike():
 def test_number_helper():
     assert number(np.array([[2.0]])) == 2.0
     assert number(np.ones(2)) is None and number("x") is None
+
+
+def test_same_shape_ignores_values():
+    from autograder.rules import SameShape
+
+    assert judge(SameShape("v"), np.ones((2, 1)), np.zeros((2, 1))) is None
+    assert "expected shape (2, 1), got (2,)" in judge(SameShape("v"), np.ones(2), np.zeros((2, 1)))

@@ -1,0 +1,141 @@
+"""Public checks of 02_linear_classifier (shipped to students with the notebook).
+
+Tolerances, and why:
+* single float32 ops (scores, probabilities): rtol=1e-5, atol=1e-6;
+* cross-entropy sums: rtol=1e-5 (float32 and float64 implementations agree to ~1e-6);
+* training (costs and weights after several optimizer steps): rtol=2e-4, atol=1e-4, so
+  a tf.GradientTape loop or a hand-written sigmoid cross-entropy, which sum in another
+  order, still agree with the v1 optimizer; a wrong rule (mean cost, a missing step,
+  another order of batches) is off by far more.
+Training data for the probes is made here, not with the student's make_dataset, so
+one wrong exercise never costs another.
+"""
+
+import numpy as np
+
+from autograder.probing import WrongAnswerType, unpack
+from autograder.rules import Close, Property, number
+from autograder.spec import Check, Limits
+
+LIMITS = Limits(check_timeout_s=60, cell_timeout_s=120, total_timeout_s=900, memory_mb=4096)
+
+F32 = dict(rtol=1e-5, atol=1e-6, why="float32 arithmetic")
+SUM = dict(rtol=1e-5, atol=1e-6, why="a sum of logs, float32 or float64")
+TRAIN = dict(rtol=2e-4, atol=1e-4, why="several optimizer steps; summation order may differ")
+
+
+def data(n, seed):
+    """Probe inputs: points and labels that are not the exercise's data set."""
+    rng = np.random.default_rng(1000 + seed)
+    X = (rng.normal(size=(n, 2)) * 0.6).astype(np.float32)
+    labels = (X[:, 0] - 0.8 * X[:, 1] + 0.1 * rng.normal(size=n) > 0.1).astype(np.float32)
+    return X, labels
+
+
+# ---------------------------------------------------------------- probes
+
+
+def dataset_probe(student, n, seed):
+    X, labels = unpack(student.make_dataset(n, seed), 2, "make_dataset")
+    return {"X": X, "labels": labels}
+
+
+def scores_probe(student, X, W, b):
+    return {"z": student.decision_scores(np.array(X, np.float32), np.array(W, np.float32), b)}
+
+
+def proba_probe(student, X, W, b):
+    return {"p": student.predict_proba(np.array(X, np.float32), np.array(W, np.float32), b)}
+
+
+def cross_entropy_probe(student, labels, p):
+    return {"cost": student.cross_entropy(list(labels), list(p))}
+
+
+def logits_probe(student, labels, z):
+    return {"cost": student.cross_entropy_from_logits(list(labels), list(z))}
+
+
+def _training(result, name):
+    W, b, costs = unpack(result, 3, name)
+    first = costs[0] if hasattr(costs, "__getitem__") and len(costs) else None
+    return {"costs": costs, "W": W, "b": b, "costs_0": first}
+
+
+def gd_probe(student, n, seed, learning_rate, epochs):
+    X, labels = data(n, seed)
+    return _training(student.train_gradient_descent(X, labels, learning_rate, epochs), "train_gradient_descent")
+
+
+def sgd_probe(student, n, seed, learning_rate, epochs, batch_size, order_seed):
+    X, labels = data(n, seed)
+    return _training(student.train_minibatch_sgd(X, labels, learning_rate, epochs, batch_size, order_seed),
+                     "train_minibatch_sgd")
+
+
+def momentum_probe(student, n, seed, learning_rate, momentum, epochs):
+    X, labels = data(n, seed)
+    return _training(student.train_momentum(X, labels, learning_rate, momentum, epochs), "train_momentum")
+
+
+def step_size_probe(student, *cases):
+    return {"alpha_i": [student.decayed_step_size(a, n, i) for a, n, i in cases]}
+
+
+def accuracy_probe(student, n, seed, W, b):
+    X, labels = data(n, seed)
+    value = student.accuracy(X, labels, np.array(W, np.float32), b)
+    if number_like(value) is None:
+        raise WrongAnswerType(f"accuracy should return a float, got {type(value).__name__}")
+    return {"accuracy": value}
+
+
+def number_like(value):
+    try:
+        return float(np.asarray(value.numpy() if hasattr(value, "numpy") else value).reshape(()))
+    except Exception:
+        return None
+
+
+# ---------------------------------------------------------------- rules
+
+TRAINING_RULES = [Close("costs", label="the costs", **TRAIN), Close("W", label="W", **TRAIN),
+                  Close("b", label="b", **TRAIN)]
+
+
+def in_unit_interval(actual, expected):
+    value = number(actual.get("accuracy"))
+    if value is None or not 0.0 <= value <= 1.0:
+        return "accuracy must be a fraction between 0 and 1"
+    return None
+
+
+# ---------------------------------------------------------------- public checks
+
+CHECKS = [
+    Check("make_dataset", "small", dataset_probe, (5, 0),
+          [Close("X", dtype="float32", rtol=1e-6, atol=1e-7, label="X"),
+           Close("labels", dtype="float32", rtol=0, atol=0, label="labels")],
+          explain="n = 5, seed = 0: shapes, float32 dtypes, values"),
+    Check("decision_scores", "lecture_line", scores_probe,
+          ([[0.0, 0.0], [1.0, 1.0], [-0.5, 0.25]], [[1.23], [1.0]], -0.55),
+          [Close("z", label="the scores", **F32)], explain="W = [[1.23], [1.0]], b = -0.55"),
+    Check("predict_proba", "lecture_line", proba_probe, ([[0.0, 0.55], [1.0, 1.0]], [[1.23], [1.0]], -0.55),
+          [Close("p", label="the probabilities", **F32)], explain="a point on the line gets 0.5"),
+    Check("cross_entropy", "three_points", cross_entropy_probe, ([1.0, 0.0, 1.0], [0.9, 0.2, 0.3]),
+          [Close("cost", scalar=True, label="the cost", **SUM)], explain="-(log 0.9 + log 0.8 + log 0.3)"),
+    Check("cross_entropy_from_logits", "one_large_score", logits_probe,
+          ([1.0, 0.0, 1.0, 0.0], [2.0, -1.0, -0.5, 40.0]),
+          [Close("cost", scalar=True, label="the cost", **SUM)], explain="scores 2, -1, -0.5 and 40"),
+    Check("train_gradient_descent", "ten_steps", gd_probe, (50, 3, 0.1, 10), TRAINING_RULES, points=2,
+          explain="10 full-batch steps with learning rate 0.1"),
+    Check("train_minibatch_sgd", "batches_of_10", sgd_probe, (50, 3, 0.1, 3, 10, 0), TRAINING_RULES,
+          explain="3 epochs, batches of 10 out of 50 points"),
+    Check("train_momentum", "ten_steps", momentum_probe, (50, 3, 0.05, 0.9, 10), TRAINING_RULES,
+          explain="10 steps, learning rate 0.05, momentum 0.9"),
+    Check("decayed_step_size", "example", step_size_probe, ((0.5, 100, 4),),
+          [Close("alpha_i", rtol=1e-7, atol=0, label="the step size")], explain="0.5 / (100 * sqrt(4))"),
+    Check("accuracy", "lecture_line", accuracy_probe, (100, 4, [[1.0], [-0.8]], -0.1),
+          [Property(in_unit_interval), Close("accuracy", scalar=True, rtol=0, atol=1e-6, label="the accuracy")],
+          explain="a line close to the one that made the labels"),
+]

@@ -1,0 +1,56 @@
+"""Hidden checks of 02_linear_classifier: other inputs and edge cases (instructors only)."""
+
+import numpy as np
+from checks import (F32, SUM, TRAIN, TRAINING_RULES, Close, Property, accuracy_probe, cross_entropy_probe,
+                    dataset_probe, gd_probe, in_unit_interval, logits_probe, momentum_probe, proba_probe,
+                    scores_probe, sgd_probe, step_size_probe)
+
+from autograder.rules import SameShape
+from autograder.spec import Check
+
+
+def overshoots(actual, expected):
+    """A learning rate far too big makes the cost jump up after the first step."""
+    costs = actual.get("costs")
+    try:
+        first, second = float(costs[0]), float(costs[1])
+    except (TypeError, IndexError, ValueError, KeyError):
+        return "return one cost per epoch"
+    if second > first or not np.isfinite(second):  # the lecture's log(sigmoid) formula gives inf/nan
+        return None
+    return "with a learning rate this big the cost should jump up (overshoot) after the first step"
+
+
+CHECKS = [
+    Check("make_dataset", "larger", dataset_probe, (200, 42),
+          [Close("X", dtype="float32", rtol=1e-6, atol=1e-7, label="X"),
+           Close("labels", dtype="float32", rtol=0, atol=0, label="labels")], hidden=True),
+    Check("decision_scores", "bias_of_shape_1", scores_probe,
+          ([[1.0, 1.0], [2.0, -3.0], [0.5, 0.5], [-1.0, 0.0]], [[2.0], [-1.0]], [0.5]),
+          [Close("z", label="the scores", **F32)], hidden=True),
+    Check("predict_proba", "saturated", proba_probe, ([[10.0, 10.0], [-10.0, -10.0], [0.1, -0.2]],
+                                                       [[1.0], [1.0]], [0.0]),
+          [Close("p", label="the probabilities", **F32)], hidden=True),
+    Check("cross_entropy", "five_points", cross_entropy_probe,
+          ([0.0, 0.0, 1.0, 1.0, 0.0], [0.5, 0.01, 0.99, 0.7, 0.4]),
+          [Close("cost", scalar=True, label="the cost", **SUM)], points=2, hidden=True),
+    Check("cross_entropy_from_logits", "huge_scores", logits_probe,
+          ([0.0, 1.0, 1.0, 0.0], [1e4, -1e4, 0.0, 30.0]),
+          [Close("cost", scalar=True, label="the cost", **SUM)], points=2, hidden=True),
+    Check("train_gradient_descent", "small_rate", gd_probe, (100, 7, 0.01, 25), TRAINING_RULES, hidden=True),
+    # Graded as a property: past the first step a diverging run's numbers depend on the
+    # cost formula (the hand-written one overflows to nan, the stable one does not).
+    Check("train_gradient_descent", "diverging_rate", gd_probe, (100, 7, 5.0, 4),
+          [Property(overshoots), Close("costs_0", label="the first cost", **TRAIN),
+           SameShape("W", label="W"), SameShape("b", label="b")], hidden=True),
+    Check("train_minibatch_sgd", "short_last_batch", sgd_probe, (100, 11, 0.05, 4, 32, 5), TRAINING_RULES,
+          points=2, hidden=True),
+    Check("train_momentum", "half_momentum", momentum_probe, (80, 9, 0.01, 0.5, 6), TRAINING_RULES,
+          points=2, hidden=True),
+    Check("decayed_step_size", "more_steps", step_size_probe, ((2.0, 50, 9), (0.1, 1, 1), (1.0, 1000, 100)),
+          [Close("alpha_i", rtol=1e-7, atol=0, label="the step sizes")], hidden=True),
+    Check("accuracy", "another_line", accuracy_probe, (60, 8, [[0.5], [1.0]], 0.0),
+          [Property(in_unit_interval), Close("accuracy", scalar=True, rtol=0, atol=1e-6, label="the accuracy")],
+          hidden=True),
+]
+

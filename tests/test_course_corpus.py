@@ -1,0 +1,114 @@
+"""Each assignment against its corpus: solution, stub, mistakes and valid variations.
+
+For every assignment: the solution gets full marks, the student version 0,
+every mistake loses exactly its exercise's points with feedback that names the
+mistake, every valid variation gets full marks, and grading twice gives
+identical results. Hidden inputs and reference values never appear in feedback.
+"""
+
+import importlib
+
+import pytest
+
+from autograder.course import find_assignment
+from tests import nbfactory
+from tests.conftest import json_lines
+
+pytestmark = pytest.mark.slow
+
+CORPORA = {
+    "01_tf_basics": "tests.corpus.tf_basics",
+    "02_linear_classifier": "tests.corpus.linear_classifier",
+}
+
+
+def exercise_points(result):
+    pts = {}
+    for c in result["checks"]:
+        pts[c["exercise"]] = pts.get(c["exercise"], 0) + c["points"]
+    return pts
+
+
+@pytest.fixture(scope="module", params=sorted(CORPORA))
+def graded(request, tmp_path_factory, run_cli):
+    name = request.param
+    corpus = importlib.import_module(CORPORA[name])
+    subs = tmp_path_factory.mktemp(f"subs_{name}")
+    nbfactory.make(subs / "solution.ipynb", name)
+    nbfactory.make(subs / "stub.ipynb", name, solved=False)
+    for mistake, (exercise, source, _) in corpus.MISTAKES.items():
+        nbfactory.make(subs / f"mistake_{mistake}.ipynb", name, answers={exercise: source})
+    for variation, answers in corpus.VARIATIONS.items():
+        nbfactory.make(subs / f"variation_{variation}.ipynb", name, answers=answers)
+    out = tmp_path_factory.mktemp(f"out_{name}")
+    proc = run_cli("grade", name, subs, "--json", "--jobs", "2", "--out", out, "--backend", "local")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    checks = find_assignment(name).checkset(hidden=True)
+    full = {e: sum(c.points for c in checks.checks if c.exercise == e) for e in checks.exercises()}
+    return {"name": name, "corpus": corpus, "results": json_lines(proc.stdout), "full": full,
+            "max": checks.max_score(), "subs": subs, "out": out}
+
+
+def test_solution_full_and_stub_zero(graded):
+    results = graded["results"]
+    assert results["solution"]["score"] == graded["max"], results["solution"]
+    stub = results["stub"]
+    assert stub["score"] == 0 and stub["max_score"] == graded["max"]
+    assert all("not implemented yet" in c["message"] for c in stub["checks"])
+
+
+def test_every_mistake_loses_exactly_its_exercise_with_a_named_cause(graded):
+    problems = []
+    for mistake, (exercise, _, words) in graded["corpus"].MISTAKES.items():
+        r = graded["results"][f"mistake_{mistake}"]
+        pts = exercise_points(r)
+        lost = {e: graded["full"][e] - p for e, p in pts.items() if p != graded["full"][e]}
+        messages = " | ".join(c["message"] for c in r["checks"] if c["exercise"] == exercise and not c["passed"])
+        if lost != {exercise: graded["full"][exercise]} or words not in messages:
+            problems.append(f"{mistake}: lost {lost}; feedback: {messages[:600]}")
+    assert not problems, "\n".join(problems)
+
+
+def test_valid_variations_get_full_marks(graded):
+    for variation in graded["corpus"].VARIATIONS:
+        r = graded["results"][f"variation_{variation}"]
+        failing = [(c["id"], c["message"]) for c in r["checks"] if not c["passed"]]
+        assert r["score"] == graded["max"], (variation, failing)
+
+
+def test_hidden_feedback_never_shows_hidden_inputs(graded):
+    """Hidden checks' messages never contain numbers that only their inputs have."""
+    import re
+
+    checks = find_assignment(graded["name"]).checkset(hidden=True)
+
+    def numbers(hidden):
+        return {repr(x) for c in checks.checks if c.hidden == hidden for a in c.args for x in _leaves(a)
+                if isinstance(x, float)}
+
+    secret = numbers(True) - numbers(False) - {"0.0", "1.0"}
+    patterns = [re.compile(rf"(?<![\d.]){re.escape(n)}(?![\d])") for n in secret]
+    for r in graded["results"].values():
+        for c in r["checks"]:
+            if c["hidden"]:
+                leaked = [p.pattern for p in patterns if p.search(c["message"])]
+                assert not leaked, (r["student"], c["id"], c["message"])
+
+
+def _leaves(value):
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def test_grading_twice_gives_identical_results(graded, run_cli):
+    subs = graded["subs"]
+    names = ["solution", "stub"] + [f"mistake_{m}" for m in list(graded["corpus"].MISTAKES)[:3]]
+    proc = run_cli("grade", graded["name"], *[subs / f"{n}.ipynb" for n in names], "--json", "--force",
+                   "--out", graded["out"], "--jobs", "2")
+    again = json_lines(proc.stdout)
+    strip = lambda r: [(c["id"], c["points"], c["message"]) for c in r["checks"]]  # noqa: E731
+    for n in names:
+        assert strip(again[n]) == strip(graded["results"][n]), n
