@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 from autograder.course import UsageError, find_assignment
+from autograder.reference import SolutionFailsChecks
+from autograder.sandbox.base import SandboxError
 from autograder.spec import Limits
 
 
@@ -22,7 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade submissions (public and hidden checks)")
     g.add_argument("assignment", help="assignment name (e.g. 01_tf_basics) or its folder")
     g.add_argument("submissions", nargs="+", help=".ipynb files or folders searched for them")
-    g.add_argument("--backend", choices=["auto", "local", "docker"], default="auto")
+    g.add_argument("--backend", choices=["auto", "local", "docker"], default="auto",
+                   help="auto: docker when an engine and the image are there, else local")
+    g.add_argument("--gpu", choices=["auto", "on", "off"], default="auto",
+                   help="docker backend: grade on an NVIDIA GPU (auto: when Docker has one)")
     g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel submissions")
     g.add_argument("--out", type=Path, default=Path("autograder-out"), help="output folder")
     g.add_argument("--json", action="store_true", help="one JSON object per submission per line on stdout")
@@ -33,10 +38,17 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("assignment")
     c.add_argument("notebook", type=Path)
     c.add_argument("--backend", choices=["auto", "local", "docker"], default="auto")
+    c.add_argument("--gpu", choices=["auto", "on", "off"], default="off")
     _limit_args(c)
 
     r = sub.add_parser("release", help="instructors: regenerate the student notebook and public reference")
     r.add_argument("assignment")
+
+    i = sub.add_parser("image", help="build the Docker sandbox image")
+    i.add_argument("action", choices=["build"])
+    i.add_argument("--gpu", action="store_true", help="the CUDA build of TensorFlow")
+    i.add_argument("--offline", action="store_true",
+                   help="no registry: debootstrap base + wheels downloaded on this host (CPU image)")
     return p
 
 
@@ -59,12 +71,36 @@ def _with_limits(limits: Limits, args: argparse.Namespace) -> Limits:
     return replace(limits, **changes)
 
 
-def make_sandbox(backend: str):
+def make_sandbox(backend: str, gpu: str = "off"):
+    """The sandbox for ``--backend`` and ``--gpu``; explains on stderr what ``auto`` chose."""
+    from autograder.sandbox import docker
     from autograder.sandbox.local import LocalSandbox
 
-    if backend == "docker":
-        raise UsageError("the docker backend is not available in this version yet; use --backend local")
-    return LocalSandbox()  # "auto" without a Docker backend means local
+    if backend == "local":
+        if gpu == "on":
+            raise UsageError("--gpu on needs the docker backend")
+        return LocalSandbox()
+    if not docker.docker_available():
+        if backend == "docker":
+            raise UsageError("--backend docker: no Docker engine is reachable (start dockerd, or use --backend local)")
+        if gpu == "on":
+            raise UsageError("--gpu on: no Docker engine is reachable")
+        return LocalSandbox()
+    has_gpu = docker.nvidia_runtime_available()
+    if gpu == "on" and not has_gpu:
+        raise UsageError("--gpu on: Docker has no NVIDIA runtime, so no GPU can be given to the sandbox")
+    use_gpu = gpu == "on" or (gpu == "auto" and has_gpu)
+    sandbox = docker.DockerSandbox(gpu=use_gpu)
+    if not docker.image_exists(sandbox.image):
+        hint = f"the sandbox image {sandbox.image} is missing: run `autograder image build{' --gpu' if use_gpu else ''}`"
+        if backend == "docker" or gpu == "on":
+            raise UsageError(hint)
+        if use_gpu and docker.image_exists(docker.DEFAULT_IMAGE):
+            print(f"autograder: note: {hint}; grading on the CPU image", file=sys.stderr)
+            return docker.DockerSandbox(gpu=False)
+        print(f"autograder: note: {hint}; using the local backend", file=sys.stderr)
+        return LocalSandbox()
+    return sandbox
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -80,7 +116,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     items = collect(args.submissions, assignment.name)
     if not items:
         raise UsageError("no .ipynb submissions found in " + " ".join(args.submissions))
-    grader = Grader(assignment, make_sandbox(args.backend))
+    grader = Grader(assignment, make_sandbox(args.backend, args.gpu))
     grader.checkset.limits = _with_limits(grader.checkset.limits, args)
 
     def emit(result: dict) -> None:
@@ -102,7 +138,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     assignment = find_assignment(args.assignment)
     if not args.notebook.is_file():
         raise UsageError(f"{args.notebook}: no such file")
-    grader = Grader(assignment, make_sandbox(args.backend), hidden=False)
+    grader = Grader(assignment, make_sandbox(args.backend, args.gpu), hidden=False)
     grader.checkset.limits = _with_limits(grader.checkset.limits, args)
     if grader.solution is not None:  # the same public reference students get, not a recomputation
         grader._references = assignment.load_public_reference()
@@ -123,13 +159,37 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_image(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from autograder.sandbox.docker import DEFAULT_IMAGE, GPU_IMAGE, docker_available
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "docker" / "Dockerfile").exists():
+        raise UsageError(f"no docker/Dockerfile next to the package in {root}")
+    if not docker_available():
+        raise UsageError("no Docker engine is reachable (start dockerd first)")
+    if args.offline:
+        if args.gpu:
+            raise UsageError("--offline builds the CPU image only")
+        return subprocess.run(["bash", str(root / "docker" / "build-offline.sh"), DEFAULT_IMAGE]).returncode
+    cmd = ["docker", "build", "-f", "docker/Dockerfile", "-t", GPU_IMAGE if args.gpu else DEFAULT_IMAGE]
+    if args.gpu:
+        cmd += ["--build-arg", "TF_PACKAGE=tensorflow[and-cuda]==2.21.0"]
+    return subprocess.run(cmd + ["."], cwd=root).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release}[args.command](args)
+        return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release,
+                "image": cmd_image}[args.command](args)
     except UsageError as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 2
+    except (SolutionFailsChecks, SandboxError) as exc:  # the course or the machine, not a submission
+        print(f"autograder: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("autograder: interrupted; results recorded so far are kept", file=sys.stderr)
         return 130

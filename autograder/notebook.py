@@ -59,6 +59,12 @@ def cell_role(cell: dict) -> str | None:
     return "instructor"
 
 
+def _skipped(cell: dict) -> bool:
+    """An instructor cell marked to be skipped when grading (exploration, plots)."""
+    meta = cell.get("metadata", {}).get("autograder", {})
+    return isinstance(meta, dict) and meta.get("skip") is True
+
+
 def _source(cell: dict) -> str:
     src = cell.get("source", "")
     if isinstance(src, list):
@@ -159,7 +165,7 @@ def assemble(solution: dict, submission: dict, assignment: str) -> tuple[list[Ce
             student_cell = answers[gid]
             src = _source(student_cell) if student_cell.get("cell_type") == "code" else ""
             plan.append(CellPlan(src[:MAX_CELL_CHARS], gid, "answer"))
-        elif role == "instructor" and cell.get("cell_type") == "code":
+        elif role == "instructor" and cell.get("cell_type") == "code" and not _skipped(cell):
             plan.append(CellPlan(_source(cell), gid, "instructor"))
         add_extras(gid)
     return plan, notes

@@ -26,8 +26,11 @@ class Limits:
     check_timeout_s: float = 30.0   # one probe (one call of the student's function)
     cell_timeout_s: float = 60.0    # one notebook cell at the top level
     total_timeout_s: float = 600.0  # the whole submission
-    memory_mb: int = 4096           # address space of the sandbox processes
+    memory_mb: int = 4096           # address space (local) / memory = memory+swap (docker)
     output_kb: int = 256            # stdout/stderr kept for the instructor's log
+    cpus: float = 1.0               # docker: CPU share of one container
+    pids: int = 512                 # docker: processes + threads (TensorFlow uses many threads)
+    scratch_mb: int = 256           # docker: size of the writable tmpfs
 
 
 @dataclass(frozen=True)

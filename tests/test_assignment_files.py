@@ -33,6 +33,13 @@ CURRICULUM = {
         "decayed_step_size": "(alpha, n, i)",
         "accuracy": "(X, labels, W, b)",
     },
+    "03_deep_network": {
+        "polynomial_features": "(X, degree)",
+        "make_driving_data": "(n, seed)",
+        "build_mlp": "(hidden_units, seed)",
+        "train_mlp": "(X, labels, hidden_units, epochs, learning_rate, seed)",
+        "linear_vs_deep": "(X_train, y_train, X_test, y_test, seed)",
+    },
 }
 
 

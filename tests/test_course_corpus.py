@@ -19,6 +19,7 @@ pytestmark = pytest.mark.slow
 CORPORA = {
     "01_tf_basics": "tests.corpus.tf_basics",
     "02_linear_classifier": "tests.corpus.linear_classifier",
+    "03_deep_network": "tests.corpus.deep_network",
 }
 
 

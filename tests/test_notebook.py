@@ -103,3 +103,11 @@ def test_extra_cells_run_in_place_and_duplicates_are_ignored(tmp_path):
 def test_student_id_from_file_or_nbgrader_layout(tmp_path):
     assert student_id(tmp_path / "alice.ipynb", A) == "alice"
     assert student_id(tmp_path / "bob" / A / f"{A}.ipynb", A) == "bob"
+
+
+def test_exploration_cells_are_not_run_when_grading(tmp_path):
+    plan, _ = _assemble(tmp_path)
+    solution_explore = [c for c in nbfactory.solution_notebook(A).cells
+                        if c.metadata.get("autograder", {}).get("skip")]
+    assert solution_explore, "the notebook has exploration cells"
+    assert not any(c.label.startswith("explore_") for c in plan)

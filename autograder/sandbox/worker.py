@@ -1,9 +1,9 @@
 """The in-sandbox side: execute a submission's cells, then run probes.
 
-Runs as ``python -m autograder.sandbox.worker JOB.json FD`` inside the
+Runs as ``python -m autograder.sandbox.worker JOB.json FD|stdout`` inside the
 sandbox (a child process of the local backend, or a container). It reports
-progress and recorded values as JSON lines on file descriptor FD; stdout and
-stderr belong to the student's code and are never parsed. It decides no
+progress and recorded values as JSON lines on file descriptor FD (or on the
+process's original stdout); whatever the student's code prints is never parsed. It decides no
 grade: it only records what the student's functions returned.
 
 Events, one JSON object per line::
@@ -139,8 +139,21 @@ def run_check(check: Any, namespace: dict) -> dict:
         return {"status": "error", "kind": "probe", **summary}
 
 
+def open_channel(spec: str) -> int:
+    """The events channel: an inherited fd, or (in a container) the original stdout.
+
+    With "stdout", fd 1 is kept privately for events and then pointed at stderr,
+    so whatever the student's code prints can never mix with the events.
+    """
+    if spec != "stdout":
+        return int(spec)
+    fd = os.dup(1)
+    os.dup2(2, 1)
+    return fd
+
+
 def main(argv: list[str]) -> None:
-    job_path, fd = argv[0], int(argv[1])
+    job_path, fd = argv[0], open_channel(argv[1])
     with open(job_path) as fh:
         job = json.load(fh)
     chan = Channel(fd)

@@ -1,0 +1,202 @@
+"""Public checks of 03_deep_network (shipped to students with the notebook).
+
+Deterministic exercises (features, data) are compared with the reference
+(rtol=1e-5: float32 products). The network exercises are graded by properties
+with margins taken from the reference solution trained on the same data:
+architecture and repeatability for build_mlp, one loss per epoch, a falling
+loss and a training accuracy no more than 0.03 below the reference's for
+train_mlp, and for linear_vs_deep a deep accuracy no more than 0.05 below the
+reference's, beating the linear one by at least 0.15. Training data is made
+here, not with the student's make_driving_data.
+"""
+
+import numpy as np
+
+from autograder.probing import WrongAnswerType, unpack
+from autograder.rules import Close, Property, number
+from autograder.spec import Check, Limits
+
+LIMITS = Limits(check_timeout_s=120, cell_timeout_s=180, total_timeout_s=1200, memory_mb=6144)
+
+ACCURACY_MARGIN = 0.03
+DEEP_MARGIN = 0.05
+DEEP_OVER_LINEAR = 0.15
+
+
+def ring_data(n, seed):
+    """Probe inputs: points around a circle boundary (not the exercise's data set)."""
+    rng = np.random.default_rng(2000 + seed)
+    X = rng.uniform(-2.2, 2.2, size=(n, 2))
+    labels = (X[:, 0] ** 2 + X[:, 1] ** 2 > 1.5).astype(np.float32)
+    return X.astype(np.float32), labels
+
+
+def _float(value, what):
+    try:
+        arr = np.asarray(value.numpy() if hasattr(value, "numpy") else value, dtype=np.float64)
+    except Exception:
+        raise WrongAnswerType(f"{what} should be a number, got {type(value).__name__}") from None
+    if arr.size != 1:
+        raise WrongAnswerType(f"{what} should be a single number, got shape {arr.shape}")
+    return float(arr.reshape(()))
+
+
+# ---------------------------------------------------------------- probes
+
+
+def features_probe(student, X, degree):
+    return {"features": student.polynomial_features(np.array(X, np.float32), degree)}
+
+
+def driving_probe(student, n, seed):
+    X, labels = unpack(student.make_driving_data(n, seed), 2, "make_driving_data")
+    return {"X": X, "labels": labels}
+
+
+def _structure(model, what):
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise WrongAnswerType(f"{what} should return a keras Model, got {type(model).__name__}")
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    loss = getattr(model, "loss", None)
+    loss_name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or str(loss)
+    return {
+        "units": [int(layer.units) for layer in dense],
+        "activations": [getattr(layer.activation, "__name__", str(layer.activation)) for layer in dense],
+        "other_layers": sorted({type(layer).__name__ for layer in model.layers} - {"Dense", "InputLayer"}),
+        "loss": str(loss_name),
+        "compiled": getattr(model, "optimizer", None) is not None,
+    }
+
+
+def mlp_probe(student, hidden_units, seed):
+    grid = np.linspace(-2, 2, 10, dtype=np.float32)
+    probe_points = np.stack([grid, grid[::-1]], axis=1)
+    model = student.build_mlp(list(hidden_units), seed)
+    out = _structure(model, "build_mlp")
+    first = np.asarray(model.predict(probe_points, verbose=0))
+    again = np.asarray(student.build_mlp(list(hidden_units), seed).predict(probe_points, verbose=0))
+    other = np.asarray(student.build_mlp(list(hidden_units), seed + 1).predict(probe_points, verbose=0))
+    out.update(output_shape=list(first.shape), repeatable=bool(np.array_equal(first, again)),
+               seed_matters=not bool(np.allclose(first, other)),
+               in_unit_interval=bool(np.all((first >= 0) & (first <= 1))))
+    return out
+
+
+def train_probe(student, n, seed, hidden_units, epochs, learning_rate):
+    X, labels = ring_data(n, seed)
+    model, losses = unpack(student.train_mlp(X, labels, list(hidden_units), epochs, learning_rate, seed), 2,
+                           "train_mlp")
+    losses = [_float(v, "each loss") for v in list(losses)]
+    out = _structure(model, "train_mlp")
+    predictions = np.asarray(model.predict(X, verbose=0), dtype=np.float64).reshape(-1)
+    if predictions.shape != (n,):
+        raise WrongAnswerType(f"the trained model predicts {predictions.size} values for {n} points")
+    out.update(n_losses=len(losses), first_loss=losses[0] if losses else None,
+               last_loss=losses[-1] if losses else None,
+               train_accuracy=float(np.mean((predictions > 0.5) == (labels > 0.5))))
+    return out
+
+
+def compare_probe(student, n, seed):
+    X_train, y_train = ring_data(n, seed)
+    X_test, y_test = ring_data(n, seed + 100)
+    result = student.linear_vs_deep(X_train, y_train, X_test, y_test, seed)
+    if not isinstance(result, dict) or set(result) != {"linear", "deep"}:
+        raise WrongAnswerType("linear_vs_deep should return a dict with exactly the keys 'linear' and 'deep'")
+    return {"linear": _float(result["linear"], "the linear accuracy"),
+            "deep": _float(result["deep"], "the deep accuracy")}
+
+
+# ---------------------------------------------------------------- rules (grader side)
+
+
+def structure_problem(actual, expected):
+    """What is wrong with the network's layers or compilation, or None."""
+    want = expected["units"]
+    units, acts = actual.get("units"), actual.get("activations") or []
+    if not units:
+        return "no Dense layer found: build the network from keras.layers.Dense layers"
+    if len(units) == 1 and len(want) > 1:
+        return ("the network has no hidden layer: add one Dense(u, activation='relu') per entry of "
+                "hidden_units before the output layer (a network without hidden layers is only a linear model)")
+    if units != want:
+        return f"Dense layers with {units} units; hidden_units asks for {want[:-1]} followed by one output unit"
+    if any(a != "relu" for a in acts[:-1]):
+        return ("the hidden layers need activation='relu': without a non-linearity, stacked layers are "
+                "still one linear map")
+    if acts[-1] != "sigmoid":
+        return "the output layer needs activation='sigmoid' to give a probability"
+    if actual.get("other_layers"):
+        return f"unexpected layers: {', '.join(actual['other_layers'])}"
+    if not actual.get("compiled"):
+        return "the model is not compiled: call model.compile(optimizer=..., loss='binary_crossentropy')"
+    if "binary_crossentropy" not in actual.get("loss", "").lower().replace(" ", "_"):
+        return "compile the model with the binary cross-entropy loss (loss='binary_crossentropy')"
+    return None
+
+
+def mlp_properties(actual, expected):
+    problem = structure_problem(actual, expected)
+    if problem:
+        return problem
+    if actual.get("output_shape") != expected["output_shape"]:
+        return f"the model outputs shape {actual.get('output_shape')} for 10 points; expected {expected['output_shape']}"
+    if not actual.get("in_unit_interval"):
+        return "the outputs are not probabilities in [0, 1]"
+    if not actual.get("repeatable"):
+        return "the same seed gave different networks: call keras.utils.set_random_seed(seed) first"
+    if not actual.get("seed_matters"):
+        return "different seeds gave the same network: the seed argument must be used"
+    return None
+
+
+def training_properties(actual, expected):
+    problem = structure_problem(actual, expected)
+    if problem:
+        return problem
+    if actual.get("n_losses") != expected["n_losses"]:
+        return f"{actual.get('n_losses')} losses returned; there must be one per epoch"
+    first, last = number(actual.get("first_loss")), number(actual.get("last_loss"))
+    if first is None or last is None or not np.isfinite(last) or not last < first:
+        return "the loss did not decrease during training"
+    accuracy, reference = number(actual.get("train_accuracy")), number(expected.get("train_accuracy"))
+    if accuracy < reference - ACCURACY_MARGIN:
+        return (f"training accuracy {accuracy:.3f} is too low for this network: check the learning rate, "
+                "the number of epochs and that training is full batch")
+    return None
+
+
+def comparison_properties(actual, expected):
+    linear, deep = number(actual.get("linear")), number(actual.get("deep"))
+    if not (0 <= linear <= 1 and 0 <= deep <= 1):
+        return "accuracies are fractions between 0 and 1"
+    if linear > number(expected["linear"]) + 0.1:
+        return f"the linear model scores {linear:.3f}, more than a straight line can: is it really linear?"
+    if deep < number(expected["deep"]) - DEEP_MARGIN:
+        return (f"the deep model's test accuracy {deep:.3f} is too low: give it hidden layers with ReLU and "
+                "train it long enough")
+    if deep < linear + DEEP_OVER_LINEAR:
+        return (f"the deep model ({deep:.3f}) should beat the linear one ({linear:.3f}) by at least "
+                f"{DEEP_OVER_LINEAR}: does it have hidden layers?")
+    return None
+
+
+# ---------------------------------------------------------------- public checks
+
+CHECKS = [
+    Check("polynomial_features", "degree_2", features_probe, ([[2.0, 3.0], [-1.0, 0.5]], 2),
+          [Close("features", rtol=1e-5, atol=1e-6, label="the features")],
+          explain="x1, x2, x1^2, x1*x2, x2^2 for two points"),
+    Check("make_driving_data", "small", driving_probe, (5, 0),
+          [Close("X", dtype="float32", rtol=1e-6, atol=1e-7, label="X"),
+           Close("labels", dtype="float32", rtol=0, atol=0, label="labels")],
+          explain="n = 5, seed = 0"),
+    Check("build_mlp", "one_hidden_layer", mlp_probe, ([8], 0), [Property(mlp_properties)],
+          explain="Dense(8, relu) then Dense(1, sigmoid), compiled, repeatable"),
+    Check("train_mlp", "two_hidden_layers", train_probe, (300, 0, [16, 16], 60, 0.05), [Property(training_properties)],
+          points=2, explain="[16, 16] for 60 epochs: falling loss, training accuracy near the reference's"),
+    Check("linear_vs_deep", "ring", compare_probe, (300, 0), [Property(comparison_properties)],
+          explain="the MLP beats logistic regression on held-out data"),
+]

@@ -1,0 +1,95 @@
+"""03_deep_network: mistakes a student makes, and valid ways to be right."""
+
+MISTAKES = {
+    "poly_wrong_order": ("polynomial_features", '''
+import itertools
+def polynomial_features(X, degree):
+    X = np.asarray(X)
+    feats = []
+    for d in range(1, degree + 1):
+        for j in range(d + 1):
+            feats.append(X[:, 0] ** (d - (d - j)) * X[:, 1] ** (d - j))
+    return np.column_stack(feats)
+''', "decreasing power of x1"),
+    "poly_with_constant": ("polynomial_features", '''
+def polynomial_features(X, degree):
+    X = np.asarray(X, np.float32)
+    out = [np.ones(len(X), np.float32)]
+    for d in range(1, degree + 1):
+        for i in range(d, -1, -1):
+            out.append(X[:, 0] ** i * X[:, 1] ** (d - i))
+    return np.stack(out, axis=1)
+''', "constant monomial"),
+    "uniform_energies": ("make_driving_data", '''
+def make_driving_data(n, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 1, size=(n, 2))
+    y = (np.sum(X ** 2, axis=1) > 1).astype(np.float32)
+    return X.astype(np.float32), y
+''', ".normal(size=(n, 2))"),
+    "no_hidden_layers": ("build_mlp", '''
+def build_mlp(hidden_units, seed):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+''', "no hidden layer"),
+    "linear_hidden_layers": ("build_mlp", '''
+def build_mlp(hidden_units, seed):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input(shape=(2,))] + [keras.layers.Dense(u) for u in hidden_units]
+                             + [keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+''', "activation='relu'"),
+    "seed_not_set": ("build_mlp", '''
+def build_mlp(hidden_units, seed):
+    model = keras.Sequential([keras.Input(shape=(2,))] + [keras.layers.Dense(u, activation="relu") for u in hidden_units]
+                             + [keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+''', "keras.utils.set_random_seed(seed)"),
+    "learning_rate_ignored": ("train_mlp", '''
+def train_mlp(X, labels, hidden_units, epochs, learning_rate, seed):
+    model = build_mlp(hidden_units, seed)
+    model.compile(optimizer=keras.optimizers.SGD(0.0001), loss="binary_crossentropy")
+    h = model.fit(X, labels, epochs=epochs, batch_size=len(X), verbose=0)
+    return model, h.history["loss"]
+''', "training accuracy"),
+    "deep_is_linear": ("linear_vs_deep", '''
+def linear_vs_deep(X_train, y_train, X_test, y_test, seed):
+    def acc(model):
+        return float(np.mean((model.predict(X_test, verbose=0).ravel() > 0.5) == (y_test > 0.5)))
+    lin, _ = train_mlp(X_train, y_train, [], 100, 0.05, seed)
+    deep, _ = train_mlp(X_train, y_train, [], 100, 0.05, seed + 1)
+    return {"linear": acc(lin), "deep": acc(deep)}
+''', "hidden layers"),
+}
+
+VARIATIONS = {
+    "functional_api_and_own_settings": {
+        "build_mlp": '''
+def build_mlp(hidden_units, seed):
+    tf.keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(2,))
+    h = inputs
+    for u in hidden_units:
+        h = keras.layers.Dense(u, activation=tf.nn.relu)(h)
+    outputs = keras.layers.Dense(1, activation="sigmoid")(h)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.RMSprop(0.01), loss=keras.losses.BinaryCrossentropy())
+    print(model.summary())
+    return model
+''',
+        "linear_vs_deep": '''
+def linear_vs_deep(X_train, y_train, X_test, y_test, seed):
+    results = {}
+    for name, units, epochs in (("linear", [], 150), ("deep", [32, 16], 150)):
+        model, losses = train_mlp(X_train, y_train, units, epochs, 0.03, seed)
+        p = model.predict(X_test, verbose=0)[:, 0]
+        results[name] = float(((p > 0.5) == y_test.astype(bool)).mean())
+    plt.plot(losses); plt.close()
+    return results
+''',
+    },
+}
