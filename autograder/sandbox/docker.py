@@ -76,7 +76,6 @@ def run_command(image: str, name: str, jobdir: str, limits: ContainerLimits, tok
         "--cpus", f"{limits.cpus:g}",
         "--read-only",
         "--tmpfs", f"/scratch:rw,nosuid,nodev,size={limits.scratch_mb}m,mode=1777",
-        "--tmpfs", "/tmp:rw,nosuid,nodev,size=16m,mode=1777",
         "--user", SANDBOX_UID,
         "--cap-drop", "ALL",
         "--security-opt", "no-new-privileges",
