@@ -1,6 +1,7 @@
 # Two entry points for a fresh machine (see README.md):
 #   make example   grade the bundled example batch (local backend)
-#   make test      run the whole test suite (slow and Docker tests included)
+#   make test      run the whole test suite (slow and Docker tests included; as root it
+#                  installs and starts a Docker engine and builds the sandbox image)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -22,6 +23,7 @@ example: $(STAMP)
 	$(BIN)/autograder grade 01_tf_basics examples/01_tf_basics --backend local --out autograder-out
 
 test: $(STAMP)
+	bash docker/ensure-engine.sh
 	$(BIN)/python -m pytest -ra
 
 test-fast: $(STAMP)

@@ -30,24 +30,46 @@ def exercise_points(result):
     return pts
 
 
-@pytest.fixture(scope="module", params=sorted(CORPORA))
-def graded(request, tmp_path_factory, run_cli):
-    name = request.param
+_GRADED: dict = {}
+
+
+def grade_corpus(name, backend, tmp_path_factory, run_cli):
+    """Grade an assignment's corpus once per backend and test session."""
+    if (name, backend) in _GRADED:
+        return _GRADED[(name, backend)]
     corpus = importlib.import_module(CORPORA[name])
-    subs = tmp_path_factory.mktemp(f"subs_{name}")
+    subs = tmp_path_factory.mktemp(f"subs_{name}_{backend}")
     nbfactory.make(subs / "solution.ipynb", name)
     nbfactory.make(subs / "stub.ipynb", name, solved=False)
     for mistake, (exercise, source, _) in corpus.MISTAKES.items():
         nbfactory.make(subs / f"mistake_{mistake}.ipynb", name, answers={exercise: source})
     for variation, answers in corpus.VARIATIONS.items():
         nbfactory.make(subs / f"variation_{variation}.ipynb", name, answers=answers)
-    out = tmp_path_factory.mktemp(f"out_{name}")
-    proc = run_cli("grade", name, subs, "--json", "--jobs", "2", "--out", out, "--backend", "local")
+    out = tmp_path_factory.mktemp(f"out_{name}_{backend}")
+    proc = run_cli("grade", name, subs, "--json", "--jobs", "2", "--out", out, "--backend", backend)
     assert proc.returncode == 0, proc.stderr[-3000:]
     checks = find_assignment(name).checkset(hidden=True)
     full = {e: sum(c.points for c in checks.checks if c.exercise == e) for e in checks.exercises()}
-    return {"name": name, "corpus": corpus, "results": json_lines(proc.stdout), "full": full,
-            "max": checks.max_score(), "subs": subs, "out": out}
+    _GRADED[(name, backend)] = {"name": name, "corpus": corpus, "results": json_lines(proc.stdout),
+                                "full": full, "max": checks.max_score(), "subs": subs, "out": out}
+    return _GRADED[(name, backend)]
+
+
+@pytest.fixture(scope="module", params=sorted(CORPORA))
+def graded(request, tmp_path_factory, run_cli):
+    return grade_corpus(request.param, "local", tmp_path_factory, run_cli)
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("name", sorted(CORPORA))
+def test_docker_grades_the_corpus_like_local(name, engine, tmp_path_factory, run_cli):
+    local = grade_corpus(name, "local", tmp_path_factory, run_cli)["results"]
+    in_docker = grade_corpus(name, "docker", tmp_path_factory, run_cli)["results"]
+    assert set(local) == set(in_docker)
+    strip = lambda r: (r["status"], r["score"], [(c["id"], c["passed"], c["outcome"]) for c in r["checks"]])  # noqa: E731
+    different = [s for s in local if strip(local[s]) != strip(in_docker[s])]
+    assert not different, [(s, strip(local[s]), strip(in_docker[s])) for s in different]
+    assert {r["backend"] for r in in_docker.values()} == {"docker"}
 
 
 def test_solution_full_and_stub_zero(graded):
