@@ -89,6 +89,8 @@ def batch(tmp_path_factory, run_cli):
     make("segfault_eager", answers={"eager_linear": variant("eager_linear", "import ctypes; ctypes.string_at(0)")})
     make("kills_self_ops", answers={"elementwise_ops": variant("elementwise_ops",
                                                                "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")})
+    make("kills_parent", answers={"eager_linear": variant(
+        "eager_linear", "import os, signal, time; os.kill(os.getppid(), signal.SIGKILL); time.sleep(1000)")})
     make("memory_bomb", answers={"build_linear_graph": variant("build_linear_graph", "_x = bytearray(64 * 2**30)")})
     make("within_tolerance", answers={"eager_linear": replace_return("eager_linear", "float(y.numpy())",
                                                                      "float(y.numpy()) + 1e-7")})
@@ -164,6 +166,7 @@ def test_stub_gets_zero_with_not_implemented_per_exercise(batch):
     ("sysexit_unique", "unique_shapes", "raised SystemExit"),
     ("segfault_eager", "eager_linear", "ended the Python process"),
     ("kills_self_ops", "elementwise_ops", "killed by signal 9"),
+    ("kills_parent", "eager_linear", "`eager_linear`"),
     ("memory_bomb", "build_linear_graph", "MemoryError"),
     ("wrong_shape", "feed_placeholder", "expected shape (4,), got (4, 1)"),
     ("nan_answer", "eager_linear", "NaN"),

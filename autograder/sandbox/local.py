@@ -13,14 +13,19 @@ protection from a student who reads the grader's files as the same user.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
-from autograder.sandbox.base import Job
+from autograder.sandbox.base import Job, SandboxError
 from autograder.sandbox.process import ProcessSandbox, Started
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
@@ -43,15 +48,107 @@ def kill_tagged(token: str) -> int:
 
 
 
+class ForkedRun:
+    """A run forked by the warm server, with the slice of the Popen API the sandbox uses."""
+
+    def __init__(self, conn: socket.socket, pid: int):
+        self.conn, self.pid = conn, pid
+        self.returncode: int | None = None
+        self._buffer = b""
+
+    def _read_status(self, timeout: float | None) -> None:
+        self.conn.settimeout(timeout)
+        try:
+            while b"\n" not in self._buffer:
+                chunk = self.conn.recv(4096)
+                if not chunk:
+                    self.returncode = self.returncode if self.returncode is not None else -9
+                    return
+                self._buffer += chunk
+        except (socket.timeout, BlockingIOError):
+            return
+        self.returncode = int(json.loads(self._buffer.split(b"\n", 1)[0])["status"])
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self._read_status(0.0001)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self._read_status(timeout)
+        if self.returncode is None:
+            raise subprocess.TimeoutExpired("forked run", timeout)
+        self.conn.close()
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class WarmServer:
+    """One forkserver per sandbox: started on first use, restarted if it dies."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+        self.dir = ""
+        self.lock = threading.Lock()
+
+    def socket_path(self) -> str:
+        with self.lock:
+            if self.proc is None or self.proc.poll() is not None:
+                self._start()
+            return os.path.join(self.dir, "s")
+
+    def _start(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="autograder-warm-")
+        neutral = os.path.join(self.dir, "home")
+        os.mkdir(neutral)
+        env = {**self.env, "HOME": neutral, "TMPDIR": neutral}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.sandbox.forkserver", os.path.join(self.dir, "s")],
+            cwd=neutral, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        line = self.proc.stdout.readline()
+        if line.strip() != b"ready":
+            self.close()
+            raise SandboxError("the warm worker did not start")
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+            self.proc = None
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = ""
+
+
 class LocalSandbox(ProcessSandbox):
+    """``warm=True`` forks each run from a server that imported TensorFlow once
+    (see :mod:`autograder.sandbox.forkserver`); ``warm=False`` starts a cold
+    Python per run (set ``AUTOGRADER_WARM=0``)."""
+
     name = "local"
 
-    def _env(self, scratch: str, token: str, fd: int, job: Job) -> dict:
-        limits = job.limits
+    def __init__(self, warm: bool | None = None):
+        if warm is None:
+            warm = os.environ.get("AUTOGRADER_WARM", "1") != "0"
+        self.warm = WarmServer(self._base_env()) if warm else None
+
+    @staticmethod
+    def _base_env() -> dict:
         return {
             "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
-            "HOME": scratch,
-            "TMPDIR": scratch,
             "LANG": "C.UTF-8",
             "PYTHONPATH": PACKAGE_PARENT,
             "PYTHONHASHSEED": "0",
@@ -60,18 +157,28 @@ class LocalSandbox(ProcessSandbox):
             "PYTHONUNBUFFERED": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "MPLBACKEND": "Agg",
+        }
+
+    @staticmethod
+    def _limits(job: Job) -> dict:
+        return {"memory_mb": job.limits.memory_mb, "cpu_s": int(job.limits.total_timeout_s) + 30}
+
+    def _env(self, scratch: str, token: str, fd: int, job: Job) -> dict:
+        return {
+            **self._base_env(),
+            "HOME": scratch,
+            "TMPDIR": scratch,
             "AUTOGRADER_SANDBOX_TOKEN": token,
             "AUTOGRADER_PASS_FDS": str(fd),
-            "AUTOGRADER_LIMITS": json.dumps({
-                "memory_mb": limits.memory_mb,
-                "cpu_s": int(limits.total_timeout_s) + 30,
-            }),
+            "AUTOGRADER_LIMITS": json.dumps(self._limits(job)),
         }
 
     def _start(self, job: Job, workdir: str, scratch: str, job_data: dict, token: str) -> Started:
         job_path = os.path.join(workdir, "job.json")
         with open(job_path, "w") as fh:
             json.dump(job_data, fh)
+        if self.warm is not None:
+            return self._start_warm(job, job_path, scratch, token)
         read_fd, write_fd = os.pipe()
         cmd = [sys.executable, "-m", "autograder.sandbox.supervisor",
                sys.executable, "-m", "autograder.sandbox.worker", job_path, str(write_fd)]
@@ -81,6 +188,33 @@ class LocalSandbox(ProcessSandbox):
             pass_fds=(write_fd,), start_new_session=True)
         os.close(write_fd)
         return Started(proc, read_fd, proc.stdout, token)
+
+    def _start_warm(self, job: Job, job_path: str, scratch: str, token: str) -> Started:
+        events_r, events_w = os.pipe()
+        output_r, output_w = os.pipe()
+        request = {"job": job_path, "scratch": scratch, "limits": self._limits(job),
+                   "env": {"HOME": scratch, "TMPDIR": scratch, "AUTOGRADER_SANDBOX_TOKEN": token}}
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            conn.connect(self.warm.socket_path())
+            socket.send_fds(conn, [json.dumps(request).encode()], [events_w, output_w])
+            conn.settimeout(60)
+            line = b""
+            while not line.endswith(b"\n"):
+                chunk = conn.recv(4096)
+                if not chunk:
+                    raise OSError("the warm worker closed the connection")
+                line += chunk
+            pid = int(json.loads(line)["pid"])
+        except (OSError, ValueError, KeyError) as exc:
+            conn.close()
+            for fd in (events_r, output_r):
+                os.close(fd)
+            raise SandboxError(f"the warm worker did not start the run: {exc}") from None
+        finally:
+            os.close(events_w)
+            os.close(output_w)
+        return Started(ForkedRun(conn, pid), events_r, os.fdopen(output_r, "rb", buffering=0), token)
 
     def _stop(self, started: Started) -> None:
         proc = started.proc

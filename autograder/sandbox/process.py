@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from autograder.sandbox.base import Job, RunRecord, Sandbox
+from autograder.sandbox.base import Job, RunRecord, Sandbox, SandboxError
 
 MAX_EVENT_BYTES = 64 * 2**20
 STARTUP_TIMEOUT_S = 180.0   # importing TensorFlow on a loaded 2-core machine
@@ -146,7 +146,10 @@ class ProcessSandbox(Sandbox):
             "skip_cells": sorted(skip_cells),
             "skip_checks": sorted(record.observations),
         }
-        started = self._start(job, workdir, scratch, job_data, secrets.token_hex(16))
+        try:
+            started = self._start(job, workdir, scratch, job_data, secrets.token_hex(16))
+        except SandboxError as exc:  # counted as a start failure: retried once, then reported
+            return {"finished": False, "where": None, "reason": "crashed", "detail": str(exc), "ready": False}
         tap = _OutputTap(started.output, job.limits.output_kb * 1024)
         tap.start()
         outcome = {"finished": False, "where": None, "reason": "crashed", "detail": "", "ready": False}
