@@ -76,7 +76,7 @@ class Grader:
                 base["message"] = f"grader infrastructure error: {record.infrastructure_error}"
                 return self._finish(base, [], started, record.output)
             checks = judge_all(self.checkset.checks, record.observations, refs)
-            base.update(status="graded", device=record.device,
+            base.update(status="graded", device=record.device, student_code_s=round(record.student_s, 3),
                         score=float(sum(c.points for c in checks)),
                         checks=[_contract_check(c) for c in checks],
                         message=_summary(checks, notes, record))

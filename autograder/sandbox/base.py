@@ -35,6 +35,7 @@ class RunRecord:
     device: str = ""
     tensorflow: str = ""
     duration_s: float = 0.0
+    student_s: float = 0.0        # time inside cells and probes, as the worker measured it
     infrastructure_error: str | None = None
 
 

@@ -46,6 +46,11 @@ class _OutputTap(threading.Thread):
                 self.head += chunk[:room]
 
 
+def _seconds(value: object) -> float:
+    """A duration the worker reported: statistics only, never trusted for grading."""
+    return float(value) if isinstance(value, (int, float)) and 0 <= value < 86400 else 0.0
+
+
 def rmtree(path: str) -> None:
     def fix(func, p, _exc):  # a student may chmod 000 their files
         try:
@@ -215,6 +220,7 @@ class ProcessSandbox(Sandbox):
                     where = ("cell", event["i"])
                     step_deadline = time.monotonic() + limits.cell_timeout_s
                 elif ev == "cell_end" and isinstance(event.get("i"), int):
+                    record.student_s += _seconds(event.get("t"))
                     record.cells[event["i"]] = {k: event.get(k) for k in
                                                 ("status", "exc_type", "message", "where")}
                     where = None
@@ -223,6 +229,7 @@ class ProcessSandbox(Sandbox):
                     where = ("check", event["id"])
                     step_deadline = time.monotonic() + limits.check_timeout_s
                 elif ev == "check_end" and where == ("check", event.get("id")):
+                    record.student_s += _seconds(event.get("t"))
                     # Only for the check in progress, and the first one wins.
                     record.observations.setdefault(
                         event["id"], {k: v for k, v in event.items() if k not in ("ev", "id")})

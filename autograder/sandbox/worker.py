@@ -176,11 +176,13 @@ def main(argv: list[str]) -> None:
         if index in skip_cells:
             continue
         chan.send({"ev": "cell_start", "i": index})
+        t0 = time.perf_counter()
         try:
             runner.run(index, source)
-            chan.send({"ev": "cell_end", "i": index, "status": "ok"})
+            chan.send({"ev": "cell_end", "i": index, "status": "ok", "t": time.perf_counter() - t0})
         except BaseException as exc:  # noqa: BLE001 - a failing cell must not stop grading
-            chan.send({"ev": "cell_end", "i": index, "status": "error", **_error_summary(exc)})
+            chan.send({"ev": "cell_end", "i": index, "status": "error", "t": time.perf_counter() - t0,
+                       **_error_summary(exc)})
 
     skip_checks = set(job.get("skip_checks", []))
     for check_id in job["checks"]:
@@ -191,7 +193,9 @@ def main(argv: list[str]) -> None:
         if check is None:
             result = {"status": "error", "kind": "probe", "exc_type": "UnknownCheck", "message": check_id}
         else:
+            t0 = time.perf_counter()
             result = run_check(check, runner.namespace)
+            result["t"] = time.perf_counter() - t0
         chan.send({"ev": "check_end", "id": check_id, **result})
 
     # Known mistakes (reference runs only): each redefines one function in a

@@ -1,0 +1,212 @@
+"""Grading speed: this project's backends against `nbgrader autograde`, in one run.
+
+    .venv/bin/python benchmarks/bench_grading.py [--n 20] [--scaling 10,50,200] [--no-docker] [--no-nbgrader]
+
+Builds a batch of N submissions of 02_linear_classifier (80% correct, 10% with a
+known mistake, 10% crashing), then grades the same notebooks with:
+
+* this project, local backend, warm (fork server) and cold (a fresh Python per run);
+* this project, Docker backend (when an engine and the image are there);
+* nbgrader autograde (the notebooks' own test cells, hidden tests restored by nbgrader).
+
+It prints wall time per submission (p50, p95), the overhead beyond the student's own
+code (cells + probes as timed inside the sandbox), batch throughput, the peak memory of
+every process involved, and the throughput ratios. Reference values are computed
+before timing: they are cached once per assignment version. Otter-Grader is not run:
+it needs its own notebook format (its `# BEGIN QUESTION` assignment markup) and is
+not installable offline here; see the issue notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import nbfactory  # noqa: E402
+from tests.corpus import linear_classifier as corpus  # noqa: E402
+
+A = "02_linear_classifier"
+CRASH = "def accuracy(X, labels, W, b):\n    import os\n    os._exit(1)\n"
+
+
+def build_batch(folder: Path, n: int) -> None:
+    mistakes = list(corpus.MISTAKES.values())
+    for i in range(n):
+        name = f"student{i:03d}"
+        if i % 10 == 3:
+            exercise, source, _ = mistakes[i % len(mistakes)]
+            nbfactory.make(folder / f"{name}.ipynb", A, answers={exercise: source})
+        elif i % 10 == 7:
+            nbfactory.make(folder / f"{name}.ipynb", A, answers={"accuracy": CRASH})
+        else:
+            nbfactory.make(folder / f"{name}.ipynb", A)
+
+
+class PeakMemory(threading.Thread):
+    """Samples the summed RSS of every process whose command line mentions a pattern."""
+
+    def __init__(self, patterns: tuple[str, ...]):
+        super().__init__(daemon=True)
+        self.patterns = [p.encode() for p in patterns]
+        self.peak = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self.stop.is_set():
+            total = 0
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    if any(p in cmd for p in self.patterns):
+                        total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+                except (OSError, ValueError, IndexError):
+                    continue
+            self.peak = max(self.peak, total)
+            self.stop.wait(0.2)
+
+
+def measure(cmd: list[str], env: dict, cwd: Path, patterns: tuple[str, ...],
+            allow_failure: bool = False) -> tuple[float, float, str]:
+    sampler = PeakMemory(patterns)
+    sampler.start()
+    started = time.monotonic()
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
+    wall = time.monotonic() - started
+    sampler.stop.set()
+    sampler.join()
+    if proc.returncode != 0 and not allow_failure:
+        raise SystemExit(f"{' '.join(cmd[:4])}... failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return wall, sampler.peak / 2**20, proc.stdout
+
+
+def grade_ours(subs: Path, out: Path, backend: str, jobs: int, env: dict) -> dict:
+    cmd = [sys.executable, "-m", "autograder.cli", "grade", A, str(subs), "--json", "--force",
+           "--jobs", str(jobs), "--backend", backend, "--out", str(out)]
+    wall, peak, stdout = measure(cmd, env, ROOT, ("autograder",))
+    results = [json.loads(line) for line in stdout.splitlines()]
+    durations = [r["duration_s"] for r in results if r["status"] == "graded"]
+    overheads = [r["duration_s"] - r.get("student_code_s", 0.0) for r in results if r["status"] == "graded"]
+    return {"wall": wall, "peak": peak, "n": len(results), "durations": durations, "overheads": overheads,
+            "mean_score": statistics.mean(r["score"] for r in results)}
+
+
+def grade_nbgrader(subs: Path, course: Path, env: dict) -> dict:
+    source = course / "source" / A
+    source.mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / A / f"{A}.ipynb", source / f"{A}.ipynb")
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.course_id = 'bench'\n"
+        "c.ExecutePreprocessor.timeout = 300\n")
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    subprocess.run(nbgrader + ["generate_assignment", A, "--force"], cwd=course, env=env, check=True,
+                   capture_output=True)
+    for nb in sorted(subs.glob("*.ipynb")):
+        target = course / "submitted" / nb.stem / A
+        target.mkdir(parents=True)
+        shutil.copy(nb, target / f"{A}.ipynb")
+    # nbgrader exits 1 when a submission kills its kernel; it still grades the others.
+    wall, peak, _ = measure(nbgrader + ["autograde", A, "--create", "--force"], env, course,
+                            ("nbgrader", "ipykernel"), allow_failure=True)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        scores = []
+        for student in gb.students:
+            try:
+                scores.append(gb.find_submission(A, student.id).score)
+            except Exception:  # a submission nbgrader could not grade at all
+                scores.append(0.0)
+    return {"wall": wall, "peak": peak, "n": len(scores), "durations": [wall / max(len(scores), 1)],
+            "overheads": [], "mean_score": statistics.mean(scores) if scores else 0.0}
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def row(label: str, jobs: int, r: dict) -> str:
+    return (f"{label:<22}{r['n']:>5}{jobs:>6}{r['wall']:>9.1f}{r['n'] / r['wall']:>9.2f}"
+            f"{pct(r['durations'], 0.5):>8.2f}{pct(r['durations'], 0.95):>8.2f}"
+            f"{pct(r['overheads'], 0.5):>10.2f}{r['peak']:>10.0f}{r['mean_score']:>8.2f}")
+
+
+HEADER = (f"{'grader':<22}{'N':>5}{'jobs':>6}{'wall_s':>9}{'subs/s':>9}{'p50_s':>8}{'p95_s':>8}"
+          f"{'ovh_p50':>10}{'peak_MB':>10}{'score':>8}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20, help="submissions in the comparison batch")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--scaling", default="", help="comma-separated N values for the scaling table")
+    parser.add_argument("--no-docker", action="store_true")
+    parser.add_argument("--no-nbgrader", action="store_true")
+    parser.add_argument("--no-cold", action="store_true")
+    args = parser.parse_args()
+
+    from autograder.sandbox import docker
+
+    work = Path(tempfile.mkdtemp(prefix="autograder-bench-"))
+    env = {**os.environ, "AUTOGRADER_CACHE": str(work / "cache"), "PYTHONWARNINGS": "ignore",
+           "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}  # nbgrader runs `alembic`
+    subs = work / "subs"
+    build_batch(subs, args.n)
+    # Reference values once per assignment version (cached), outside the timings.
+    warmup = work / "warmup"
+    warmup.mkdir()
+    shutil.copy(subs / "student000.ipynb", warmup)
+    grade_ours(warmup, work / "out-warmup", "local", 1, env)
+
+    print(f"machine: {os.cpu_count()} cores; batch of {args.n} submissions of {A} "
+          f"(80% correct, 10% a known mistake, 10% crashing)")
+    print(HEADER)
+    rows = {}
+    rows["local (warm)"] = grade_ours(subs, work / "out-warm", "local", args.jobs, env)
+    print(row("ours: local, warm", args.jobs, rows["local (warm)"]), flush=True)
+    if not args.no_cold:
+        rows["local (cold)"] = grade_ours(subs, work / "out-cold", "local", args.jobs,
+                                          {**env, "AUTOGRADER_WARM": "0"})
+        print(row("ours: local, cold", args.jobs, rows["local (cold)"]), flush=True)
+    if not args.no_docker and docker.docker_available() and docker.image_exists(docker.DEFAULT_IMAGE):
+        rows["docker"] = grade_ours(subs, work / "out-docker", "docker", args.jobs, env)
+        print(row("ours: docker", args.jobs, rows["docker"]), flush=True)
+    if not args.no_nbgrader:
+        rows["nbgrader"] = grade_nbgrader(subs, work / "course", env)
+        print(row("nbgrader autograde", 1, rows["nbgrader"]), flush=True)
+    if "nbgrader" in rows:
+        base = rows["nbgrader"]["n"] / rows["nbgrader"]["wall"]
+        for name, r in rows.items():
+            if name != "nbgrader":
+                print(f"throughput {name} / nbgrader autograde: {r['n'] / r['wall'] / base:.1f}x")
+    print("Otter-Grader: not run (its own assignment format; not installable offline here)")
+
+    if args.scaling:
+        print("\nscaling, local backend (warm):")
+        print(HEADER)
+        for n in (int(x) for x in args.scaling.split(",")):
+            batch = work / f"scale{n}"
+            build_batch(batch, n)
+            for jobs in (1, 2):
+                r = grade_ours(batch, work / f"out-scale{n}-{jobs}", "local", jobs, env)
+                print(row("ours: local, warm", jobs, r), flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
