@@ -1,10 +1,17 @@
-"""Grading many submissions: collect, de-duplicate, reuse, run in parallel, record."""
+"""Grading many submissions: collect, de-duplicate, reuse, run in parallel, record.
+
+The executor is pluggable: anything with ``submit(fn, *args) -> Future`` (a
+``concurrent.futures`` pool here; a ``dask.distributed.Client`` has the same
+API). Results come back to this thread, the only one that writes files and
+the gradebook.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import sys
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -15,6 +22,8 @@ from autograder.feedback import graded_report
 from autograder.grading import Graded, Grader
 from autograder.notebook import student_id
 from autograder.record import ResultStore
+
+INFRA = "grader infrastructure error"
 
 
 @dataclass
@@ -48,64 +57,76 @@ def collect(paths: list[str], assignment: str) -> list[Item]:
     return items
 
 
+def grade_one(grader: Grader, item: Item) -> Graded:
+    """Grade, retrying once when the sandbox itself failed (never stored as a zero)."""
+    graded = grader.grade(item.path, item.student)
+    if graded.json["status"] == "error" and graded.json["message"].startswith(INFRA):
+        graded = grader.grade(item.path, item.student)
+    return graded
+
+
 def run_batch(grader: Grader, items: list[Item], store: ResultStore, jobs: int, force: bool,
-              emit: Callable[[dict], None]) -> list[dict]:
+              emit: Callable[[dict], None], executor: Executor | None = None) -> list[dict]:
     results: list[dict] = []
-    lock = threading.Lock()
-
-    def one(item: Item) -> dict:
+    todo: list[Item] = []
+    for item in items:
         if item.superseded_by is not None:
-            return {"student": item.student, "assignment": grader.assignment.name,
-                    "submission": str(item.path), "status": "invalid", "score": 0.0, "checks": [],
-                    "message": f"not graded: superseded by {item.superseded_by} "
-                               "(two submissions for one student: the latest modification time wins)"}
-        graded = _grade_or_reuse(grader, item, store, force)
-        with lock:
-            results.append(graded)
-            emit(graded)
-        return graded
-
-    todo = [i for i in items if i.superseded_by is None]
-    skipped = [one(i) for i in items if i.superseded_by is not None]
-    for s in skipped:
-        emit(s)
-    if grader.solution is not None and todo:
-        grader.references  # noqa: B018 - compute the reference once, before the workers start
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(one, todo))
-    return results + skipped
-
-
-def _grade_or_reuse(grader: Grader, item: Item, store: ResultStore, force: bool) -> dict:
-    if not force:
-        prev = store.previous(grader.assignment.name, item.student)
+            results.append(_superseded(grader, item))
+            emit(results[-1])
+            continue
+        prev = None if force else store.previous(grader.assignment.name, item.student)
         if prev and prev.get("status") in ("graded", "invalid") and _same_input(prev, grader, item):
             prev["reused"] = True
-            return prev
-    graded: Graded = grader.grade(item.path, item.student)
-    if graded.json["status"] != "error":  # a grader failure is never stored as a result
-        store.save(graded.json, graded_report(graded.json, graded.checks), graded.log)
-    return graded.json
+            results.append(prev)
+            emit(prev)
+        else:
+            todo.append(item)
+    if not todo:
+        return results
+    if grader.solution is not None:
+        grader.references  # noqa: B018 - computed once, before any worker starts
+    own = executor is None
+    pool = executor or ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        from tqdm import tqdm
+
+        with tqdm(total=len(todo), unit="notebook", file=sys.stderr, disable=not sys.stderr.isatty(),
+                  desc=grader.assignment.name) as bar:
+            futures = [pool.submit(grade_one, grader, item) for item in todo]
+            for future in as_completed(futures):
+                graded: Graded = future.result()
+                if graded.json["status"] != "error":  # a grader failure is never stored as a result
+                    store.save(graded.json, graded_report(graded.json, graded.checks), graded.log)
+                results.append(graded.json)
+                emit(graded.json)
+                bar.update()
+    finally:
+        if own:
+            pool.shutdown()
+    return results
+
+
+def _superseded(grader: Grader, item: Item) -> dict:
+    return {"student": item.student, "assignment": grader.assignment.name, "submission": str(item.path),
+            "sha256": None, "status": "invalid", "score": 0.0, "max_score": grader.checkset.max_score(),
+            "checks": [], "backend": grader.sandbox.name, "device": "", "duration_s": 0.0,
+            "message": f"not graded: superseded by {item.superseded_by} "
+                       "(two submissions for one student: the latest modification time wins)",
+            "superseded": True}
 
 
 def _same_input(prev: dict, grader: Grader, item: Item) -> bool:
-    import hashlib
-
     try:
         digest = hashlib.sha256(item.path.read_bytes()).hexdigest()
     except OSError:
         return False
-    return (prev.get("sha256") == digest and prev.get("submission") == str(item.path)
-            and prev.get("assignment_version") == grader.assignment.version
+    return (prev.get("sha256") == digest and prev.get("assignment_version") == grader.assignment.version
             and prev.get("grader_version") == __version__)
 
 
 def human_line(result: dict) -> str:
     status = result["status"]
-    if status == "graded":
-        head = f"{result['score']:g}/{result['max_score']:g}"
-    else:
-        head = status.upper()
+    head = f"{result['score']:g}/{result['max_score']:g}" if status == "graded" else status.upper()
     reused = " (unchanged, not regraded)" if result.get("reused") else ""
     return f"{result['student']}: {head} — {result['message']}{reused}"
 

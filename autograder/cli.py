@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", type=Path, default=Path("autograder-out"), help="output folder")
     g.add_argument("--json", action="store_true", help="one JSON object per submission per line on stdout")
     g.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    g.add_argument("--gradebook", type=Path, help="SQLite gradebook (default: OUT/gradebook.sqlite)")
     _limit_args(g)
 
     c = sub.add_parser("check", help="a student's self-check: public checks only")
@@ -43,6 +44,20 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("release", help="instructors: regenerate the student notebook and public reference")
     r.add_argument("assignment")
+
+    rep = sub.add_parser("report", help="HTML report with plots, and the exports (CSV, Gradescope JSON)")
+    rep.add_argument("assignment")
+    rep.add_argument("--out", type=Path, default=Path("autograder-out"))
+    rep.add_argument("--gradebook", type=Path)
+
+    o = sub.add_parser("override", help="set (or --clear) a manual score; regrading never erases it")
+    o.add_argument("assignment")
+    o.add_argument("student")
+    o.add_argument("score", type=float, nargs="?")
+    o.add_argument("--reason", default="")
+    o.add_argument("--clear", action="store_true")
+    o.add_argument("--out", type=Path, default=Path("autograder-out"))
+    o.add_argument("--gradebook", type=Path)
 
     i = sub.add_parser("image", help="build the Docker sandbox image")
     i.add_argument("action", choices=["build"])
@@ -122,13 +137,63 @@ def cmd_grade(args: argparse.Namespace) -> int:
     def emit(result: dict) -> None:
         print(json_line(result) if args.json else human_line(result), flush=True)
 
-    results = run_batch(grader, items, ResultStore(args.out), args.jobs, args.force, emit)
-    if not args.json:
-        graded = sum(r["status"] == "graded" for r in results)
-        print(f"{graded} graded, {sum(r['status'] == 'invalid' for r in results)} invalid, "
-              f"{sum(r['status'] == 'error' for r in results)} errors; results in {args.out}/results/"
-              f"{assignment.name}/, feedback in {args.out}/feedback/{assignment.name}/", file=sys.stderr)
+    store = ResultStore(args.out, args.gradebook)
+    results = run_batch(grader, items, store, args.jobs, args.force, emit)
+    _finish(args.out, store, assignment.name, results)
     return 1 if any(r["status"] == "error" for r in results) else 0
+
+
+def _finish(out: Path, store, assignment: str, results: list[dict]) -> None:
+    """Exports and report from the gradebook, then the summary (on stderr)."""
+    from autograder.exports import export_all, report, summary
+
+    stored = store.gradebook.results(assignment)
+    export_all(out, assignment, stored)
+    page = report(out, assignment, stored)
+    this_run = [r for r in results if not r.get("superseded")]
+    s = summary([{**r, "final_score": r.get("score", 0.0)} for r in this_run if r["status"] != "error"])
+    errors = sum(r["status"] == "error" for r in results)
+    superseded = [r for r in results if r.get("superseded")]
+    print(f"{s['graded']} graded, {s['invalid']} invalid, {errors} errors, {s['timeouts']} with a timeout; "
+          f"mean score {s['mean']:.2f}, median {s['median']:.2f} of {s['max_score']:g}", file=sys.stderr)
+    for r in superseded:
+        print(f"  {r['student']}: {r['message']}", file=sys.stderr)
+    print(f"gradebook: {store.gradebook.path}\nfeedback:  {out / 'feedback' / assignment}/\n"
+          f"exports:   {out / 'exports'}/\nreport:    {page}", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from autograder.exports import export_all, report
+    from autograder.gradebook import Gradebook
+
+    path = args.gradebook or args.out / "gradebook.sqlite"
+    if not path.exists():
+        raise UsageError(f"{path}: no gradebook (grade a batch first)")
+    assignment = find_assignment(args.assignment).name
+    results = Gradebook(path).results(assignment)
+    if not results:
+        raise UsageError(f"no results for {assignment} in {path}")
+    for written in export_all(args.out, assignment, results)[:2] + [report(args.out, assignment, results)]:
+        print(f"wrote {written}")
+    return 0
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    from autograder.gradebook import Gradebook
+
+    path = args.gradebook or args.out / "gradebook.sqlite"
+    if not path.exists():
+        raise UsageError(f"{path}: no gradebook")
+    book = Gradebook(path)
+    if book.get(args.student, args.assignment) is None:
+        raise UsageError(f"no result for {args.student} in {args.assignment}")
+    if args.clear:
+        book.clear_override(args.student, args.assignment)
+    elif args.score is None or not args.reason:
+        raise UsageError("give a score and --reason (or --clear)")
+    else:
+        book.set_override(args.student, args.assignment, args.score, args.reason)
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -182,8 +247,8 @@ def cmd_image(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release,
-                "image": cmd_image}[args.command](args)
+        return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release, "image": cmd_image,
+                "report": cmd_report, "override": cmd_override}[args.command](args)
     except UsageError as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 2

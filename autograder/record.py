@@ -2,8 +2,9 @@
 
 Layout under the output directory::
 
+    gradebook.sqlite                       every result, committed as soon as it exists
     results/<assignment>/<student>.json    the grade (the CLI's JSON object plus versions)
-    feedback/<assignment>/<student>.txt    what the student reads
+    feedback/<assignment>/<student>.{txt,html,json}   what the student reads
     logs/<assignment>/<student>.log        the notebook's output and cell errors: instructors only
 
 A result is reused (no re-run) when the submission's content, the assignment
@@ -12,7 +13,6 @@ version and the grader version are unchanged, unless the caller forces it.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -28,27 +28,30 @@ def safe_name(student: str) -> str:
 
 
 class ResultStore:
-    def __init__(self, out_dir: Path):
+    """Writes a result's files, then commits it to the gradebook (the commit means "done")."""
+
+    def __init__(self, out_dir: Path, gradebook_path: Path | None = None):
+        from autograder.gradebook import Gradebook
+
         self.out_dir = out_dir
+        self.gradebook = Gradebook(gradebook_path or out_dir / "gradebook.sqlite")
 
     def _path(self, kind: str, assignment: str, student: str, suffix: str) -> Path:
         return self.out_dir / kind / assignment / f"{safe_name(student)}{suffix}"
 
     def previous(self, assignment: str, student: str) -> dict | None:
-        path = self._path("results", assignment, student, ".json")
-        try:
-            with open(path) as fh:
-                data = json.load(fh)
-            return data if isinstance(data, dict) else None
-        except (OSError, ValueError):
-            return None
+        return self.gradebook.get(student, assignment)
 
     def save(self, result: dict, feedback: str, log: str) -> Path:
+        from autograder.exports import write_feedback
+
         assignment, student = result["assignment"], result["student"]
         self._write_text(self._path("feedback", assignment, student, ".txt"), feedback)
+        write_feedback(self.out_dir, result)
         self._write_text(self._path("logs", assignment, student, ".log"), log)
         path = self._path("results", assignment, student, ".json")
-        atomic_write_json(path, result)  # last: the result's presence means "done"
+        atomic_write_json(path, result)
+        self.gradebook.record(result)  # last: a committed row means every file above exists
         return path
 
     @staticmethod
@@ -57,4 +60,5 @@ class ResultStore:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,24 @@ PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 DEFAULT_IMAGE = os.environ.get("AUTOGRADER_IMAGE", "tf-autograder:cpu")
 GPU_IMAGE = os.environ.get("AUTOGRADER_GPU_IMAGE", "tf-autograder:gpu")
 SANDBOX_UID = "65000:65000"
+GRADER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def remove_orphaned_containers() -> int:
+    """Remove containers left by graders of this host that are no longer alive
+    (a grader killed with SIGKILL cannot stop its own containers)."""
+    out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=autograder.grader",
+                          "--format", '{{.ID}} {{.Label "autograder.grader"}}'],
+                         capture_output=True, text=True, timeout=60).stdout
+    stale = []
+    for line in out.splitlines():
+        cid, _, owner = line.partition(" ")
+        host, _, pid = owner.rpartition(":")
+        if host == socket.gethostname() and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            stale.append(cid)
+    if stale:
+        subprocess.run(["docker", "rm", "-f", *stale], capture_output=True, timeout=120)
+    return len(stale)
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,7 @@ def run_command(image: str, name: str, jobdir: str, limits: ContainerLimits, tok
         "--ulimit", "core=0",
         "--log-driver", "none",
         "--label", f"autograder.token={token}",
+        "--label", f"autograder.grader={GRADER_ID}",
         "--workdir", "/scratch",
         "-v", f"{jobdir}:/job:ro",
         "-v", f"{PACKAGE_DIR}:/opt/grader/autograder:ro",
@@ -98,6 +118,7 @@ class DockerSandbox(ProcessSandbox):
     def __init__(self, image: str | None = None, gpu: bool = False):
         self.gpu = gpu
         self.image = image or (GPU_IMAGE if gpu else DEFAULT_IMAGE)
+        self._cleaned = False
 
     def check_ready(self) -> None:
         if not docker_available():
@@ -107,6 +128,9 @@ class DockerSandbox(ProcessSandbox):
                                f"`autograder image build{' --gpu' if self.gpu else ''}`")
 
     def _start(self, job: Job, workdir: str, scratch: str, job_data: dict, token: str) -> Started:
+        if not self._cleaned:
+            self._cleaned = True
+            remove_orphaned_containers()
         jobdir = os.path.join(workdir, "job")
         os.makedirs(os.path.join(jobdir, "checks"), exist_ok=True)
         modules = []

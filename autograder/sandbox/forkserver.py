@@ -41,6 +41,7 @@ def _run_supervisor(request: dict, events_fd: int, output_fd: int) -> None:
     from autograder.sandbox import supervisor, worker
 
     os.setsid()
+    supervisor.die_with_parent()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(output_fd, 1)
@@ -57,6 +58,7 @@ def _run_supervisor(request: dict, events_fd: int, output_fd: int) -> None:
     _subreaper()
     pid = os.fork()
     if pid == 0:
+        supervisor.die_with_parent()
         status = 0
         try:
             worker.main([request["job"], str(EVENTS_FD)])
@@ -187,4 +189,8 @@ def _parent(pid: int) -> int:
 
 
 if __name__ == "__main__":
+    # First of all (before seconds of imports): a grader killed with SIGKILL takes us along.
+    from autograder.sandbox.supervisor import die_with_parent, expected_parent
+
+    die_with_parent(expected_parent())
     serve(sys.argv[1])

@@ -109,7 +109,7 @@ class WarmServer:
         self.dir = tempfile.mkdtemp(prefix="autograder-warm-")
         neutral = os.path.join(self.dir, "home")
         os.mkdir(neutral)
-        env = {**self.env, "HOME": neutral, "TMPDIR": neutral}
+        env = {**self.env, "HOME": neutral, "TMPDIR": neutral, "AUTOGRADER_PARENT_PID": str(os.getpid())}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "autograder.sandbox.forkserver", os.path.join(self.dir, "s")],
             cwd=neutral, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -170,6 +170,7 @@ class LocalSandbox(ProcessSandbox):
             "TMPDIR": scratch,
             "AUTOGRADER_SANDBOX_TOKEN": token,
             "AUTOGRADER_PASS_FDS": str(fd),
+            "AUTOGRADER_PARENT_PID": str(os.getpid()),
             "AUTOGRADER_LIMITS": json.dumps(self._limits(job)),
         }
 

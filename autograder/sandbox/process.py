@@ -232,7 +232,7 @@ class ProcessSandbox(Sandbox):
                     record.student_s += _seconds(event.get("t"))
                     # Only for the check in progress, and the first one wins.
                     record.observations.setdefault(
-                        event["id"], {k: v for k, v in event.items() if k not in ("ev", "id")})
+                        event["id"], {k: v for k, v in event.items() if k not in ("ev", "id", "t")})
                     where = None
                     step_deadline = time.monotonic() + limits.cell_timeout_s
                 elif ev == "done":

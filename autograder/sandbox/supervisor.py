@@ -18,6 +18,24 @@ import sys
 import time
 
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(expected_parent: int | None = None) -> None:
+    """SIGKILL this process when its parent dies (a grader killed with SIGKILL included).
+
+    ``expected_parent`` closes the race where the parent died before the call.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getppid() if expected_parent is None else expected_parent
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(137)
+
+
+def expected_parent() -> int | None:
+    value = os.environ.pop("AUTOGRADER_PARENT_PID", "")
+    return int(value) if value.isdigit() else None
 
 
 def descendants(root: int) -> list[int]:
@@ -87,11 +105,13 @@ def apply_limits() -> None:
 
 
 def main(argv: list[str]) -> int:
+    die_with_parent(expected_parent())
     apply_limits()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     fds = tuple(int(x) for x in os.environ.pop("AUTOGRADER_PASS_FDS", "").split(",") if x)
-    worker = subprocess.Popen(argv, pass_fds=fds, stdin=subprocess.DEVNULL)
+    worker = subprocess.Popen(argv, pass_fds=fds, stdin=subprocess.DEVNULL,
+                              preexec_fn=die_with_parent)
 
     def on_term(signum: int, frame: object) -> None:
         kill_all()

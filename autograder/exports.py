@@ -1,0 +1,174 @@
+"""What instructors take away: CSVs, Gradescope results, per-student feedback, the report.
+
+Everything here reads stored results (the gradebook), never a sandbox, and
+writes only under the output folder. Student-facing files contain only what the
+result's messages say: hidden inputs and reference values never reach them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import statistics
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from autograder.record import safe_name
+
+_ENV = Environment(loader=PackageLoader("autograder", "templates"), autoescape=select_autoescape(["j2", "html"]))
+
+# Canvas' gradebook import: these five identity columns, then one column per assignment.
+CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+CHECK_COLUMNS = ["student", "assignment", "check", "exercise", "hidden", "passed", "points", "max_points",
+                 "outcome", "message"]
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return path
+
+
+def student_json(result: dict) -> dict:
+    """The feedback JSON a student may see: no paths, logs or grader internals."""
+    keep = ("student", "assignment", "status", "message", "score", "max_score", "graded_at")
+    out = {k: result.get(k) for k in keep}
+    out["checks"] = [{k: c.get(k) for k in ("id", "exercise", "points", "max_points", "passed", "hidden",
+                                            "message")} for c in result.get("checks", [])]
+    return out
+
+
+def feedback_html(result: dict) -> str:
+    exercises: dict[str, list] = {}
+    for c in result.get("checks", []):
+        exercises.setdefault(c["exercise"], []).append(c)
+    return _ENV.get_template("feedback.html.j2").render(r=result, exercises=list(exercises.items()))
+
+
+def write_feedback(out: Path, result: dict) -> None:
+    base = out / "feedback" / result["assignment"] / safe_name(result["student"])
+    _write(base.with_suffix(".html"), feedback_html(result))
+    _write(base.with_suffix(".json"), json.dumps(student_json(result), indent=1))
+
+
+def grades_csv(results: list[dict], assignment: str) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CANVAS_COLUMNS + [assignment, "status", "automatic score", "max score", "override reason"])
+    for r in results:
+        override = r.get("override") or {}
+        writer.writerow([r["student"], "", "", r["student"], "", f"{r['final_score']:g}", r["status"],
+                         f"{r.get('score', 0):g}", f"{r.get('max_score') or 0:g}", override.get("reason", "")])
+    return buf.getvalue()
+
+
+def checks_csv(results: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CHECK_COLUMNS)
+    for r in results:
+        for c in r.get("checks", []):
+            writer.writerow([r["student"], r["assignment"], c["id"], c["exercise"], c["hidden"], c["passed"],
+                             f"{c['points']:g}", f"{c['max_points']:g}", c.get("outcome", ""), c["message"]])
+    return buf.getvalue()
+
+
+def gradescope_results(result: dict) -> dict:
+    """Gradescope's autograder ``results.json`` for one submission (their published schema)."""
+    tests = [{
+        "name": c["id"],
+        "number": str(i + 1),
+        "score": c["points"],
+        "max_score": c["max_points"],
+        "status": "passed" if c["passed"] else "failed",
+        "output": c["message"],
+        # Hidden checks show once grades are published, never their inputs.
+        "visibility": "after_published" if c["hidden"] else "visible",
+    } for i, c in enumerate(result.get("checks", []))]
+    return {
+        "score": result.get("final_score", result.get("score", 0.0)),
+        "execution_time": int(round(result.get("duration_s") or 0)),
+        "output": result.get("message", ""),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def export_all(out: Path, assignment: str, results: list[dict]) -> list[Path]:
+    written = [
+        _write(out / "exports" / f"{assignment}-grades.csv", grades_csv(results, assignment)),
+        _write(out / "exports" / f"{assignment}-checks.csv", checks_csv(results)),
+    ]
+    for r in results:
+        written.append(_write(out / "exports" / "gradescope" / assignment / safe_name(r["student"]) / "results.json",
+                              json.dumps(gradescope_results(r), indent=1)))
+    return written
+
+
+def summary(results: list[dict]) -> dict:
+    graded = [r for r in results if r["status"] == "graded"]
+    scores = [r["final_score"] for r in graded]
+    return {
+        "total": len(results),
+        "graded": len(graded),
+        "invalid": sum(r["status"] == "invalid" for r in results),
+        "timeouts": sum(any(c.get("outcome") == "timeout" for c in r.get("checks", [])) for r in results),
+        "mean": statistics.mean(scores) if scores else 0.0,
+        "median": statistics.median(scores) if scores else 0.0,
+        "max_score": max((r.get("max_score") or 0 for r in results), default=0),
+    }
+
+
+def report(out: Path, assignment: str, results: list[dict]) -> Path:
+    """An HTML page with plots (matplotlib PNGs beside it) about one assignment's batch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder = out / "report" / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    s = summary(results)
+    graded = [r for r in results if r["status"] == "graded"]
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.hist([r["final_score"] for r in graded], bins=min(20, max(5, int(s["max_score"]) + 1)), color="#3b6ea5")
+    ax.set_xlabel("score"), ax.set_ylabel("submissions"), ax.set_title(f"{assignment}: scores")
+    fig.tight_layout(), fig.savefig(folder / "scores.png", dpi=100), plt.close(fig)
+
+    per_exercise: dict[str, list[bool]] = {}
+    per_check: dict[str, dict] = {}
+    failures: Counter = Counter()
+    for r in graded:
+        by_exercise: dict[str, bool] = {}
+        for c in r["checks"]:
+            by_exercise[c["exercise"]] = by_exercise.get(c["exercise"], True) and c["passed"]
+            entry = per_check.setdefault(c["id"], {"id": c["id"], "hidden": c["hidden"], "n": 0, "passed": 0})
+            entry["n"] += 1
+            entry["passed"] += c["passed"]
+            if not c["passed"]:
+                failures[c["message"][:300]] += 1
+        for exercise, ok in by_exercise.items():
+            per_exercise.setdefault(exercise, []).append(ok)
+    exercise_rates = [(e, sum(v) / len(v)) for e, v in per_exercise.items()]
+    fig, ax = plt.subplots(figsize=(6, 0.4 * max(3, len(exercise_rates)) + 1))
+    ax.barh([e for e, _ in exercise_rates][::-1], [100 * r for _, r in exercise_rates][::-1], color="#2e7d32")
+    ax.set_xlim(0, 100), ax.set_xlabel("% of graded submissions with every check passed")
+    fig.tight_layout(), fig.savefig(folder / "exercises.png", dpi=100), plt.close(fig)
+
+    check_rates = [{**c, "rate": c["passed"] / c["n"]} for c in per_check.values()]
+    slowest = sorted(graded, key=lambda r: r.get("duration_s") or 0, reverse=True)[:10]
+    html = _ENV.get_template("report.html.j2").render(
+        assignment=assignment, s=s, exercise_rates=exercise_rates, check_rates=check_rates,
+        failures=failures.most_common(10), slowest=slowest)
+    return _write(folder / "index.html", html)

@@ -1,0 +1,182 @@
+"""Batches for instructors: 200 submissions, SIGKILL and resume, gradebook, exports, report."""
+
+import csv
+import io
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests import nbfactory
+from tests.conftest import ROOT, json_lines
+
+pytestmark = pytest.mark.slow
+
+A = "01_tf_basics"
+FULL = 22.0
+SOL = nbfactory.solution_answers(A)
+HANG = "def unique_shapes(values):\n    while True:\n        pass\n"
+CRASH = "def describe_tensor(value):\n    import os\n    os._exit(1)\n"
+WRONG = SOL["answer_evaluate"].replace("sess.run(tensor)", "sess.run(tensor) * 2")
+
+
+def build_class(folder, n):
+    """A class of n submissions and the score each must get."""
+    expected = {}
+    for i in range(n):
+        name, kind = f"s{i:03d}", i % 10
+        path = folder / f"{name}.ipynb"
+        if kind == 0:
+            nbfactory.make(path, A, solved=False)
+            expected[name] = 0.0
+        elif kind == 1:
+            nbfactory.make(path, A, answers={"evaluate": WRONG})
+            expected[name] = FULL - 3
+        elif kind == 2:  # the pathological tenth: hangs, crashes, malformed files
+            choice = (i // 10) % 3
+            if choice == 0:
+                nbfactory.make(path, A, answers={"unique_shapes": HANG})
+                expected[name] = FULL - 2
+            elif choice == 1:
+                nbfactory.make(path, A, answers={"describe_tensor": CRASH})
+                expected[name] = FULL - 3
+            else:
+                path.write_text('{"nbformat": 4, "cells": [')
+                expected[name] = "invalid"
+        else:
+            nbfactory.make(path, A)
+            expected[name] = FULL
+    return expected
+
+
+def grade(run_cli, folder, out, *extra):
+    return run_cli("grade", A, folder, "--json", "--jobs", "2", "--backend", "local", "--out", out,
+                   "--check-timeout", "3", *extra)
+
+
+def test_a_class_of_200_grades_to_the_expected_scores(tmp_path, run_cli):
+    expected = build_class(tmp_path / "class", 200)
+    started = time.monotonic()
+    proc = grade(run_cli, tmp_path / "class", tmp_path / "out")
+    wall = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json_lines(proc.stdout)
+    assert len(results) == 200
+    wrong = {s: (results[s]["status"], results[s]["score"], want) for s, want in expected.items()
+             if (results[s]["status"] == "invalid") != (want == "invalid")
+             or (want != "invalid" and results[s]["score"] != want)}
+    assert not wrong, wrong
+    db = sqlite3.connect(tmp_path / "out" / "gradebook.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM grades").fetchone()[0] == 200
+    assert "200 submissions" not in proc.stdout  # the summary goes to stderr, never into --json output
+    assert "graded" in proc.stderr and "mean score" in proc.stderr
+    print(f"\n200-submission batch, --jobs 2, local backend: {wall:.1f} s")
+
+
+def _snapshot(path):
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT student, status, score, checks FROM grades ORDER BY student").fetchall()
+    db.close()
+    return [(s, st, sc, [(c["id"], c["passed"]) for c in json.loads(ch)]) for s, st, sc, ch in rows]
+
+
+def test_sigkill_at_any_moment_then_resume_gives_identical_results(tmp_path, run_cli, cache_dir):
+    folder = tmp_path / "class"
+    expected = build_class(folder, 24)
+    proc = grade(run_cli, folder, tmp_path / "reference")
+    assert proc.returncode == 0
+    reference = _snapshot(tmp_path / "reference" / "gradebook.sqlite")
+    assert len(reference) == len(expected)
+
+    out = tmp_path / "killed"
+    env = {**os.environ, "AUTOGRADER_CACHE": str(cache_dir)}
+    cmd = [sys.executable, "-m", "autograder.cli", "grade", A, str(folder), "--json", "--jobs", "2",
+           "--backend", "local", "--out", str(out), "--check-timeout", "3"]
+    rng = random.Random(7)
+    kills = 0
+    for delay in [rng.uniform(0.5, 9.0) for _ in range(6)]:
+        victim = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if victim.poll() is None:
+            victim.send_signal(signal.SIGKILL)
+            kills += 1
+        victim.wait()
+    assert kills >= 3, "the kills must land while the batch is still running"
+    time.sleep(1)
+    leftovers = [pid for pid in filter(str.isdigit, os.listdir("/proc"))
+                 if b"autograder.sandbox" in _cmdline(pid) and sys.executable.encode() in _cmdline(pid)]
+    assert not leftovers, "a killed grader's warm worker and runs die with it"
+    final = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert final.returncode == 0, final.stderr[-2000:]
+    assert _snapshot(out / "gradebook.sqlite") == reference
+    # A re-run of the finished batch grades nothing again.
+    again = json_lines(subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True).stdout)
+    assert all(r.get("reused") for r in again.values() if r["status"] == "graded")
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+@pytest.fixture(scope="module")
+def small_batch(tmp_path_factory, run_cli):
+    folder = tmp_path_factory.mktemp("small")
+    out = tmp_path_factory.mktemp("small_out")
+    build_class(folder, 12)
+    proc = grade(run_cli, folder, out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {"folder": folder, "out": out, "results": json_lines(proc.stdout)}
+
+
+def test_exports_follow_their_formats(small_batch):
+    out = small_batch["out"]
+    grades = list(csv.reader(io.StringIO((out / "exports" / f"{A}-grades.csv").read_text())))
+    assert grades[0][:6] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", A]
+    assert len(grades) == 1 + len(small_batch["results"])
+    checks = list(csv.DictReader(io.StringIO((out / "exports" / f"{A}-checks.csv").read_text())))
+    assert set(checks[0]) == {"student", "assignment", "check", "exercise", "hidden", "passed", "points",
+                              "max_points", "outcome", "message"}
+    for student, result in small_batch["results"].items():
+        gs = json.loads((out / "exports" / "gradescope" / A / student / "results.json").read_text())
+        assert isinstance(gs["score"], float) and gs["score"] == result["score"]
+        assert isinstance(gs["execution_time"], int) and gs["visibility"] == "visible"
+        for test in gs["tests"]:
+            assert {"name", "score", "max_score", "status", "visibility", "output"} <= set(test)
+            assert test["status"] in ("passed", "failed")
+            assert test["visibility"] in ("visible", "after_published")
+
+
+def test_report_and_feedback_pages(small_batch, run_cli):
+    out = small_batch["out"]
+    proc = run_cli("report", A, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    page = (out / "report" / A / "index.html").read_text()
+    graded = [r["score"] for r in small_batch["results"].values() if r["status"] == "graded"]
+    assert f"{sum(graded) / len(graded):.2f}" in page and f"{len(small_batch['results'])} submissions" in page
+    for png in ("scores.png", "exercises.png"):
+        assert (out / "report" / A / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = (out / "feedback" / A / "s001.html").read_text()
+    assert "Score: 19 / 22" in html and "http" not in html and "<script" not in html
+    data = json.loads((out / "feedback" / A / "s001.json").read_text())
+    assert data["score"] == 19 and "submission" not in data
+
+
+def test_overrides_survive_regrading(small_batch, run_cli):
+    out = small_batch["out"]
+    proc = run_cli("override", A, "s000", "5", "--reason", "late penalty waived", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    grade(run_cli, small_batch["folder"], out, "--force")
+    rows = list(csv.DictReader(io.StringIO((out / "exports" / f"{A}-grades.csv").read_text())))
+    s000 = next(r for r in rows if r["Student"] == "s000")
+    assert s000[A] == "5" and s000["automatic score"] == "0" and s000["override reason"] == "late penalty waived"
+    assert run_cli("override", A, "nobody", "5", "--reason", "x", "--out", out).returncode == 2
