@@ -59,19 +59,7 @@ def _run_supervisor(request: dict, events_fd: int, output_fd: int) -> None:
     pid = os.fork()
     if pid == 0:
         supervisor.die_with_parent()
-        status = 0
-        try:
-            worker.main([request["job"], str(EVENTS_FD)])
-        except BaseException:  # noqa: BLE001
-            import traceback
-
-            traceback.print_exc()
-            status = 3
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(status)
+        worker.run_and_exit([request["job"], str(EVENTS_FD)])
     os.close(EVENTS_FD)  # only the worker writes events: EOF once it is gone
 
     def on_term(signum: int, frame: object) -> None:
@@ -168,24 +156,15 @@ def _reap(runs: dict) -> None:
                 pass
             conn.close()
     # Anything else below us is an orphan of a killed run supervisor: it must not live.
-    from autograder.sandbox.supervisor import descendants
+    from autograder.sandbox.supervisor import parents
 
     me = os.getpid()
-    for pid in descendants(me):
-        if pid not in runs and _parent(pid) == me:
+    for pid, parent in parents().items():
+        if parent == me and pid not in runs:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-
-
-def _parent(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-        return int(stat[stat.rfind(b")") + 2:].split()[1])
-    except (OSError, ValueError, IndexError):
-        return -1
 
 
 if __name__ == "__main__":

@@ -38,8 +38,8 @@ def expected_parent() -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def descendants(root: int) -> list[int]:
-    """All live descendants of ``root``, found through /proc."""
+def parents() -> dict[int, int]:
+    """pid -> parent pid of every live process, read from /proc."""
     parent_of: dict[int, int] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -51,6 +51,12 @@ def descendants(root: int) -> list[int]:
             continue
         fields = stat[stat.rfind(b")") + 2:].split()
         parent_of[int(name)] = int(fields[1])
+    return parent_of
+
+
+def descendants(root: int) -> list[int]:
+    """All live descendants of ``root``."""
+    parent_of = parents()
     found, frontier = [], [root]
     while frontier:
         parent = frontier.pop()

@@ -15,6 +15,18 @@ _GD_GRAPH = """
         init = tf.compat.v1.global_variables_initializer()
 """
 
+# Full-batch training: the cost before each step, as the exercise asks.
+_GD_LOOP = """
+    feed = {X_in: np.asarray(X, np.float32), l_in: np.asarray(labels, np.float32)}
+    costs = []
+    with tf.compat.v1.Session(graph=graph) as sess:
+        sess.run(init)
+        for _ in range(epochs):
+            costs.append(sess.run(cost, feed_dict=feed))
+            sess.run(step, feed_dict=feed)
+        return sess.run(W), sess.run(b), np.array(costs, np.float32)
+"""
+
 MISTAKES = [
     Mistake("make_dataset", "float64_data",
             "the data are float64: TensorFlow's default float is float32 and it does not mix the two in one op; "
@@ -109,16 +121,7 @@ def train_gradient_descent(X, labels, learning_rate, epochs):
             "the summed cross-entropy",
             """
 def train_gradient_descent(X, labels, learning_rate, epochs):""" + _GD_GRAPH.replace(
-                "cost = tf.reduce_sum(", "cost = tf.reduce_mean(") + """
-    feed = {X_in: np.asarray(X, np.float32), l_in: np.asarray(labels, np.float32)}
-    costs = []
-    with tf.compat.v1.Session(graph=graph) as sess:
-        sess.run(init)
-        for _ in range(epochs):
-            costs.append(sess.run(cost, feed_dict=feed))
-            sess.run(step, feed_dict=feed)
-        return sess.run(W), sess.run(b), np.array(costs, np.float32)
-"""),
+                "cost = tf.reduce_sum(", "cost = tf.reduce_mean(") + _GD_LOOP),
     Mistake("train_minibatch_sgd", "same_permutation",
             "every epoch uses the same order: shuffle epoch e with np.random.default_rng(seed + e)",
             """
@@ -158,16 +161,7 @@ def train_minibatch_sgd(X, labels, learning_rate, epochs, batch_size, seed):
     Mistake("train_momentum", "no_momentum",
             "this is plain gradient descent: use tf.compat.v1.train.MomentumOptimizer(learning_rate, momentum)",
             """
-def train_momentum(X, labels, learning_rate, momentum, epochs):""" + _GD_GRAPH + """
-    feed = {X_in: np.asarray(X, np.float32), l_in: np.asarray(labels, np.float32)}
-    costs = []
-    with tf.compat.v1.Session(graph=graph) as sess:
-        sess.run(init)
-        for _ in range(epochs):
-            costs.append(sess.run(cost, feed_dict=feed))
-            sess.run(step, feed_dict=feed)
-        return sess.run(W), sess.run(b), np.array(costs, np.float32)
-"""),
+def train_momentum(X, labels, learning_rate, momentum, epochs):""" + _GD_GRAPH + _GD_LOOP),
     Mistake("decayed_step_size", "no_square_root", "the step number i needs a square root: alpha / (n * sqrt(i))",
             """
 def decayed_step_size(alpha, n, i):
