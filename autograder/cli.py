@@ -203,10 +203,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     assignment = find_assignment(args.assignment)
     if not args.notebook.is_file():
         raise UsageError(f"{args.notebook}: no such file")
-    grader = Grader(assignment, make_sandbox(args.backend, args.gpu), hidden=False)
+    # The same public reference students get, never a recomputation from the solution.
+    grader = Grader(assignment, make_sandbox(args.backend, args.gpu), hidden=False,
+                    references=assignment.load_public_reference())
     grader.checkset.limits = _with_limits(grader.checkset.limits, args)
-    if grader.solution is not None:  # the same public reference students get, not a recomputation
-        grader._references = assignment.load_public_reference()
     result = grader.grade(args.notebook, "you")
     if result.json["status"] != "graded":
         print(f"Cannot check {args.notebook}: {result.json['message']}", file=sys.stderr)

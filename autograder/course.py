@@ -48,12 +48,14 @@ class Assignment:
             raise UsageError(f"the solutions of '{self.name}' are not available here")
         return self.solution_dir / f"{self.name}.ipynb"
 
+    def _instructor_file(self, name: str) -> Path | None:
+        """An optional file of the solutions folder, when that folder is here."""
+        path = self.solution_dir / name if self.solution_dir is not None else None
+        return path if path is not None and path.exists() else None
+
     @property
     def hidden_checks(self) -> Path | None:
-        if self.solution_dir is None:
-            return None
-        path = self.solution_dir / "hidden_checks.py"
-        return path if path.exists() else None
+        return self._instructor_file("hidden_checks.py")
 
     def check_files(self, hidden: bool) -> list[tuple[str, str]]:
         return module_files(self.name, self.public_checks, self.hidden_checks if hidden else None,
@@ -61,10 +63,7 @@ class Assignment:
 
     @property
     def mistakes_file(self) -> Path | None:
-        if self.solution_dir is None:
-            return None
-        path = self.solution_dir / "mistakes.py"
-        return path if path.exists() else None
+        return self._instructor_file("mistakes.py")
 
     def checkset(self, hidden: bool) -> CheckSet:
         return load_checkset(self.check_files(hidden))

@@ -10,14 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import statistics
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from autograder.files import write_text
 from autograder.record import safe_name
 
 _ENV = Environment(loader=PackageLoader("autograder", "templates"), autoescape=select_autoescape(["j2", "html"]))
@@ -26,16 +25,6 @@ _ENV = Environment(loader=PackageLoader("autograder", "templates"), autoescape=s
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 CHECK_COLUMNS = ["student", "assignment", "check", "exercise", "hidden", "passed", "points", "max_points",
                  "outcome", "message"]
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
 
 
 def student_json(result: dict) -> dict:
@@ -56,8 +45,8 @@ def feedback_html(result: dict) -> str:
 
 def write_feedback(out: Path, result: dict) -> None:
     base = out / "feedback" / result["assignment"] / safe_name(result["student"])
-    _write(base.with_suffix(".html"), feedback_html(result))
-    _write(base.with_suffix(".json"), json.dumps(student_json(result), indent=1))
+    write_text(base.with_suffix(".html"), feedback_html(result))
+    write_text(base.with_suffix(".json"), json.dumps(student_json(result), indent=1))
 
 
 def grades_csv(results: list[dict], assignment: str) -> str:
@@ -106,11 +95,11 @@ def gradescope_results(result: dict) -> dict:
 
 def export_all(out: Path, assignment: str, results: list[dict]) -> list[Path]:
     written = [
-        _write(out / "exports" / f"{assignment}-grades.csv", grades_csv(results, assignment)),
-        _write(out / "exports" / f"{assignment}-checks.csv", checks_csv(results)),
+        write_text(out / "exports" / f"{assignment}-grades.csv", grades_csv(results, assignment)),
+        write_text(out / "exports" / f"{assignment}-checks.csv", checks_csv(results)),
     ]
     for r in results:
-        written.append(_write(out / "exports" / "gradescope" / assignment / safe_name(r["student"]) / "results.json",
+        written.append(write_text(out / "exports" / "gradescope" / assignment / safe_name(r["student"]) / "results.json",
                               json.dumps(gradescope_results(r), indent=1)))
     return written
 
@@ -171,4 +160,4 @@ def report(out: Path, assignment: str, results: list[dict]) -> Path:
     html = _ENV.get_template("report.html.j2").render(
         assignment=assignment, s=s, exercise_rates=exercise_rates, check_rates=check_rates,
         failures=failures.most_common(10), slowest=slowest)
-    return _write(folder / "index.html", html)
+    return write_text(folder / "index.html", html)

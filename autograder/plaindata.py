@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 from typing import Any
 
 import numpy as np
@@ -50,7 +49,7 @@ def _qualname(obj: Any) -> str:
 def _encode_ndarray(arr: np.ndarray, source: str) -> dict:
     # Bypass any subclass: view the raw buffer as a base ndarray.
     base = np.ndarray.view(arr, np.ndarray)
-    shape = list(np.ndarray.__dict__["shape"].__get__(base))
+    shape = list(base.shape)  # a plain ndarray now: its attributes are numpy's own
     size = int(np.prod(shape, dtype=np.int64)) if shape else 1
     if size > MAX_ELEMENTS:
         return {"t": "toolarge", "type": source, "shape": shape}
@@ -230,7 +229,3 @@ def _decode_array(data: dict, budget: list) -> np.ndarray:
     if budget[0] < 0:
         raise DecodeError("observation too large")
     return arr
-
-
-def is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(float(x))

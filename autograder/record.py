@@ -13,12 +13,10 @@ version and the grader version are unchanged, unless the caller forces it.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
-from autograder.reference import atomic_write_json
+from autograder.files import write_json, write_text
 
 
 def safe_name(student: str) -> str:
@@ -46,19 +44,10 @@ class ResultStore:
         from autograder.exports import write_feedback
 
         assignment, student = result["assignment"], result["student"]
-        self._write_text(self._path("feedback", assignment, student, ".txt"), feedback)
+        write_text(self._path("feedback", assignment, student, ".txt"), feedback)
         write_feedback(self.out_dir, result)
-        self._write_text(self._path("logs", assignment, student, ".log"), log)
+        write_text(self._path("logs", assignment, student, ".log"), log)
         path = self._path("results", assignment, student, ".json")
-        atomic_write_json(path, result)
+        write_json(path, result)
         self.gradebook.record(result)  # last: a committed row means every file above exists
         return path
-
-    @staticmethod
-    def _write_text(path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)

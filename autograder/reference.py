@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
 from autograder.course import Assignment
+from autograder.files import write_json
 from autograder.notebook import assemble
 from autograder.sandbox.base import Job, Sandbox, SandboxError
 from autograder.spec import CheckSet
@@ -40,24 +40,6 @@ def cache_dir() -> Path:
     base = os.environ.get("AUTOGRADER_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "autograder")
     return Path(base) / "references"
-
-
-def atomic_write_json(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def build_job(label: str, assignment: Assignment, plan: list, checkset: CheckSet, hidden: bool,
@@ -126,5 +108,5 @@ def references(assignment: Assignment, checkset: CheckSet, sandbox: Sandbox, hid
         except (OSError, ValueError):
             pass  # a damaged cache is recomputed
     computed = compute_references(assignment, checkset, sandbox, hidden)
-    atomic_write_json(path, computed)
+    write_json(path, computed)
     return computed

@@ -10,13 +10,13 @@ only, so ``autograder check`` works on a student's machine without solutions.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
 
 from autograder.course import Assignment
-from autograder.reference import atomic_write_json, compute_references
+from autograder.files import write_json
+from autograder.reference import compute_references
 from autograder.sandbox.base import Sandbox
 
 
@@ -41,9 +41,5 @@ def release(assignment: Assignment, sandbox: Sandbox) -> list[Path]:
     out.write_text(render(student_version(assignment.solution_notebook)), encoding="utf-8")
     public = assignment.checkset(hidden=False)
     refs = compute_references(assignment, public, sandbox, hidden=False)
-    atomic_write_json(assignment.public_reference, refs)
+    write_json(assignment.public_reference, refs)
     return [out, assignment.public_reference]
-
-
-def public_reference_text(refs: dict) -> str:
-    return json.dumps(refs, indent=1, sort_keys=True)

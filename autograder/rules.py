@@ -41,8 +41,6 @@ def _numbers(value: Any) -> np.ndarray | None:
             return None
         return value.astype(np.float64)
     if isinstance(value, (list, tuple)):
-        flat: list = []
-
         def walk(v: Any) -> bool:
             if isinstance(v, (list, tuple)):
                 return all(walk(x) for x in v)
@@ -56,7 +54,6 @@ def _numbers(value: Any) -> np.ndarray | None:
             arr = np.array(value, dtype=np.float64)
         except (ValueError, TypeError):  # ragged
             return None
-        del flat
         return arr
     return None
 

@@ -14,7 +14,7 @@ always come from running the same probe on the reference solution.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from autograder.rules import Rule
 
@@ -100,8 +100,3 @@ class CheckSet:
 
     def max_score(self) -> float:
         return float(sum(c.points for c in self.checks))
-
-
-def probe_args_repr(args: Any) -> str:
-    """How a public check's inputs are shown to students."""
-    return ", ".join(repr(a) for a in args)

@@ -24,6 +24,20 @@ def run_cli(cache_dir):
     return run
 
 
+def processes_with(*needles: bytes) -> list[bytes]:
+    """Command lines of live processes that contain every needle."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                cmd = fh.read()
+        except OSError:
+            continue
+        if all(n in cmd for n in needles):
+            found.append(cmd)
+    return found
+
+
 def json_lines(stdout: str) -> dict:
     """Parse --json output strictly: every line is one JSON object."""
     results = {}

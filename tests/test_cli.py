@@ -59,7 +59,12 @@ def test_committed_public_reference_is_up_to_date(cache_dir):
     from autograder.sandbox.local import LocalSandbox
 
     assignment = find_assignment(A)
-    fresh = compute_references(assignment, assignment.checkset(hidden=False), LocalSandbox(), hidden=False)
+    sandbox = LocalSandbox()
+    try:
+        fresh = compute_references(assignment, assignment.checkset(hidden=False), sandbox, hidden=False)
+    finally:
+        if sandbox.warm is not None:
+            sandbox.warm.close()  # the warm worker belongs to this test, not to the session
     assert json.loads(json.dumps(fresh)) == assignment.load_public_reference(), \
         f"run `autograder release {A}` and commit the result"
 

@@ -21,7 +21,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.sandbox.base import Job, SandboxError
+from autograder.sandbox.base import Job
 from autograder.sandbox.process import ProcessSandbox, Started
 
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
@@ -119,13 +119,6 @@ class DockerSandbox(ProcessSandbox):
         self.gpu = gpu
         self.image = image or (GPU_IMAGE if gpu else DEFAULT_IMAGE)
         self._cleaned = False
-
-    def check_ready(self) -> None:
-        if not docker_available():
-            raise SandboxError("no Docker engine is reachable (is dockerd running?)")
-        if not image_exists(self.image):
-            raise SandboxError(f"the sandbox image {self.image} is missing: run "
-                               f"`autograder image build{' --gpu' if self.gpu else ''}`")
 
     def _start(self, job: Job, workdir: str, scratch: str, job_data: dict, token: str) -> Started:
         if not self._cleaned:
