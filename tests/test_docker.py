@@ -105,6 +105,7 @@ for host, port in (("1.1.1.1", 53), ("127.0.0.1", 2375), ("172.17.0.1", 22), ("1
 """
 
 SECRETS = r"""
+import os
 for top in ("/",):
     for root, dirs, files in os.walk(top):
         dirs[:] = [d for d in dirs if not (root == "/" and d in ("proc", "sys", "dev"))]
@@ -116,6 +117,7 @@ if os.path.exists("/var/run/docker.sock") or os.path.exists("/run/docker.sock"):
 """
 
 WRITES = r"""
+import os
 for path in ("/x", "/opt/grader/autograder/x", "/job/x", "/opt/venv/x", "/tmp/x", "/etc/x"):
     try:
         with open(path, "w") as fh:
@@ -134,6 +136,7 @@ if subprocess.run(["mount", "-t", "tmpfs", "none", "/scratch"], capture_output=T
 """
 
 FORK_BOMB = r"""
+import os
 while True:
     try:
         os.fork()
