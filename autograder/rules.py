@@ -4,17 +4,34 @@ Rules run in the grading process on decoded plain data only (see
 :mod:`autograder.plaindata`). Numbers are converted to float64 arrays and must
 have exactly the reference's shape: nothing is broadcast, no student object is
 ever called. A rule returns ``None`` when the value passes, else a message for
-the student. Messages of hidden checks never quote inputs or expected values.
+the student.
+
+Messages of hidden checks (``hidden=True``) say what kind of problem there is
+(shape, dtype, NaN, values outside the stated tolerance...) and nothing else:
+the student's function received the hidden inputs, so anything it returned
+(numbers, strings, shapes, lengths, class names) may carry them, and errors
+measured against the reference would reveal the expected values. Hidden
+messages therefore hold only fixed text, the rule's label, tolerance and
+expected dtype, never a student-controlled or reference-derived value.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from autograder.plaindata import Opaque
+
+
+# Fixed parts of messages (hidden-check messages are built from these and labels only).
+HIDDEN = "for a hidden input,"
+SHAPES_MATCH = "shapes must match exactly; nothing is broadcast"
+NUMBERS_EXPECTED = "numbers, an array or an eager tensor's value are expected"
+NAN_EXAMPLE = "e.g. the square root or log of a negative number"
+HIDDEN_PROPERTY = f"{HIDDEN} the answer does not have the properties this check requires"
 
 
 def describe(value: Any) -> str:
@@ -117,27 +134,41 @@ class Close(Rule):
             raise ValueError(f"reference value {self.key!r} is not numeric: {describe(exp_raw)}")
         act = _numbers(act_raw)
         if act is None:
+            if hidden:
+                return f"{HIDDEN} {what} is not numeric data ({NUMBERS_EXPECTED})"
             return f"{what}: expected numbers, got {describe(act_raw)}"
         if self.dtype is not None:
             got = act_raw.dtype.name if isinstance(act_raw, np.ndarray) else type(act_raw).__name__
             if got != self.dtype:
+                if hidden:
+                    return f"{HIDDEN} {what} has another dtype than the expected {self.dtype}"
                 return f"{what}: expected dtype {self.dtype}, got {got}"
         if self.scalar:
             if act.size != 1:
+                if hidden:
+                    return f"{HIDDEN} {what} is not a single number"
                 return f"{what}: expected a single number, got {describe(act_raw)}"
             act = act.reshape(exp.shape)
         elif act.shape != exp.shape:
+            if hidden:
+                return f"{HIDDEN} {what} has a different shape than expected ({SHAPES_MATCH})"
             return (f"{what}: expected shape {tuple(exp.shape)}, got {tuple(act.shape)} "
-                    "(shapes must match exactly; nothing is broadcast)")
+                    f"({SHAPES_MATCH})")
         exp_nan, act_nan = np.isnan(exp), np.isnan(act)
         if np.any(act_nan & ~exp_nan):
+            if hidden:
+                return f"{HIDDEN} {what} has NaN where a number is expected"
             return (f"{what}: NaN at {int(np.sum(act_nan & ~exp_nan))} position(s) where a number "
                     "is expected")
         if np.any(exp_nan & ~act_nan):
+            if hidden:
+                return f"{HIDDEN} {what} has a number where NaN is expected ({NAN_EXAMPLE})"
             return (f"{what}: a number at {int(np.sum(exp_nan & ~act_nan))} position(s) where NaN "
-                    "is expected (e.g. the square root or log of a negative number)")
+                    f"is expected ({NAN_EXAMPLE})")
         exp_inf, act_inf = np.isinf(exp), np.isinf(act)
         if np.any(exp_inf != act_inf) or np.any(exp[exp_inf] != act[exp_inf]):
+            if hidden:
+                return f"{HIDDEN} the infinities in {what} do not match the expected ones"
             return f"{what}: infinities do not match the expected ones"
         finite = ~(exp_nan | exp_inf)
         e, a = exp[finite], act[finite]
@@ -147,13 +178,15 @@ class Close(Rule):
         ok = abs_err <= self.atol + self.rtol * np.abs(e)
         if np.all(ok):
             return None
+        if hidden:  # no count, no error: with the student's own value they give the expected one
+            return f"{HIDDEN} {what} has values outside tolerance ({self.describe_tolerance()})"
         max_abs = float(abs_err.max())
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.where(np.abs(e) > 0, abs_err / np.abs(e), np.inf)
         max_rel = float(rel.max())
         msg = (f"{what}: {int(np.sum(~ok))} of {e.size} value(s) outside tolerance "
                f"({self.describe_tolerance()}); max abs error {max_abs:.3g}, max rel error {max_rel:.3g}")
-        if not hidden and exp.size <= 12:
+        if exp.size <= 12:
             msg += f"; expected {_fmt(exp)} with shape {tuple(exp.shape)}, got {_fmt(act)}"
         return msg
 
@@ -169,8 +202,12 @@ class SameShape(Rule):
         what = self.label or f"`{self.key}`"
         exp, act = _numbers(expected.get(self.key)), _numbers(actual.get(self.key))
         if act is None:
+            if hidden:
+                return f"{HIDDEN} {what} is not numeric data ({NUMBERS_EXPECTED})"
             return f"{what}: expected numbers, got {describe(actual.get(self.key))}"
         if exp is not None and act.shape != exp.shape:
+            if hidden:
+                return f"{HIDDEN} {what} has a different shape than expected ({SHAPES_MATCH})"
             return f"{what}: expected shape {tuple(exp.shape)}, got {tuple(act.shape)}"
         return None
 
@@ -192,7 +229,7 @@ class Equal(Rule):
         if _plain(exp_raw) == _plain(act_raw):
             return None
         if hidden:
-            return f"{what} is wrong (you returned {_short(act_raw)})"
+            return f"{HIDDEN} the value of {what} is wrong"
         return f"{what}: expected {_short(exp_raw)}, got {_short(act_raw)}"
 
 
@@ -215,16 +252,35 @@ def _short(v: Any) -> str:
 class Property(Rule):
     """A property of the student's values, with the reference's for margins.
 
-    ``test(actual, expected)`` returns None when the property holds, else a
-    message. It must not quote hidden inputs or reference values.
+    ``test(actual, expected, hidden=False)`` returns None when the property
+    holds, else a message. With ``hidden=True`` (a hidden check) the message
+    must quote no value: neither the student's (numbers, lengths, names: they
+    may carry the hidden inputs) nor the reference's. A test without a
+    ``hidden`` parameter is not trusted with hidden checks: there, a failure
+    gets the generic :data:`HIDDEN_PROPERTY` message instead of its own.
     """
 
-    test: Callable[[dict, dict], str | None]
+    test: Callable[..., str | None]
     key: str = ""
     notes: dict = field(default_factory=dict)
 
     def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
-        return self.test(actual, expected)
+        if takes_hidden(self.test):
+            return self.test(actual, expected, hidden=hidden)
+        problem = self.test(actual, expected)
+        if problem is not None and hidden:
+            return HIDDEN_PROPERTY
+        return problem
+
+
+def takes_hidden(test: Callable) -> bool:
+    """Whether a property test accepts the ``hidden`` keyword (and so promises to honour it)."""
+    try:
+        params = inspect.signature(test).parameters
+    except (TypeError, ValueError):
+        return False
+    param = params.get("hidden")
+    return param is not None and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
 
 
 def number(value: Any) -> float | None:

@@ -101,9 +101,11 @@ def eager_probe(student, x, w, b):
 
 
 # ---------------------------------------------------------------- rules (grader side)
+# Property tests take ``hidden``: for a hidden check their message must quote no value
+# (the student's values may carry the hidden inputs); see autograder.rules.Property.
 
 
-def graph_structure(actual, expected):
+def graph_structure(actual, expected, hidden=False):  # fixed messages only
     if not actual.get("returns_graph"):
         return "the first value returned should be a tf.Graph"
     if not actual.get("returns_graph_tensor"):
@@ -119,14 +121,16 @@ GRAPH_RULES = [Property(graph_structure), Equal("dtype", label="the dtype of y")
                Close("value", label="y evaluated in a session", **F32)]
 
 
-def variables_properties(actual, expected):
+def variables_properties(actual, expected, hidden=False):
     x, w, b, y = (number(actual.get(k)) for k in ("x", "w", "b", "y"))
     if None in (w, b, y):
         return "return three numbers (w, b, y)"
     if not -1.0 <= w <= 1.0:
-        return f"W = {w:g} is outside [-1, 1]: draw it with tf.random.uniform([1], -1.0, 1.0)"
+        shown = "" if hidden else f" = {w:g}"
+        return f"W{shown} is outside [-1, 1]: draw it with tf.random.uniform([1], -1.0, 1.0)"
     if b != 0.0:
-        return f"b = {b:g}, but it should start at zero (tf.zeros([1]))"
+        shown = " is not zero" if hidden else f" = {b:g}"
+        return f"b{shown}, but it should start at zero (tf.zeros([1]))"
     if abs(y - (x * w + b)) > 1e-6 + 1e-5 * abs(y):
         return "y is not x * W + b for the W and b you returned"
     if number(actual.get("w_same_seed")) != w:

@@ -103,7 +103,7 @@ TRAINING_RULES = [Close("costs", label="the costs", **TRAIN), Close("W", label="
                   Close("b", label="b", **TRAIN)]
 
 
-def in_unit_interval(actual, expected):
+def in_unit_interval(actual, expected, hidden=False):  # a fixed message: safe for hidden checks
     value = number(actual.get("accuracy"))
     if value is None or not 0.0 <= value <= 1.0:
         return "accuracy must be a fraction between 0 and 1"

@@ -110,9 +110,12 @@ def compare_probe(student, n, seed):
 
 
 # ---------------------------------------------------------------- rules (grader side)
+# Property tests take ``hidden``: for a hidden check their message quotes no value, neither
+# the student's (they may carry the hidden inputs) nor the reference's (hidden_units is an
+# input); see autograder.rules.Property.
 
 
-def structure_problem(actual, expected):
+def structure_problem(actual, expected, hidden=False):
     """What is wrong with the network's layers or compilation, or None."""
     want = expected["units"]
     units, acts = actual.get("units"), actual.get("activations") or []
@@ -122,6 +125,9 @@ def structure_problem(actual, expected):
         return ("the network has no hidden layer: add one Dense(u, activation='relu') per entry of "
                 "hidden_units before the output layer (a network without hidden layers is only a linear model)")
     if units != want:
+        if hidden:
+            return ("the Dense layers do not have the units hidden_units asks for: one Dense layer per entry "
+                    "of hidden_units, with that many units, followed by one output unit")
         return f"Dense layers with {units} units; hidden_units asks for {want[:-1]} followed by one output unit"
     if any(a != "relu" for a in acts[:-1]):
         return ("the hidden layers need activation='relu': without a non-linearity, stacked layers are "
@@ -129,6 +135,8 @@ def structure_problem(actual, expected):
     if acts[-1] != "sigmoid":
         return "the output layer needs activation='sigmoid' to give a probability"
     if actual.get("other_layers"):
+        if hidden:  # layer class names are the student's
+            return "unexpected layers: build the network from Dense layers only"
         return f"unexpected layers: {', '.join(actual['other_layers'])}"
     if not actual.get("compiled"):
         return "the model is not compiled: call model.compile(optimizer=..., loss='binary_crossentropy')"
@@ -137,11 +145,13 @@ def structure_problem(actual, expected):
     return None
 
 
-def mlp_properties(actual, expected):
-    problem = structure_problem(actual, expected)
+def mlp_properties(actual, expected, hidden=False):
+    problem = structure_problem(actual, expected, hidden)
     if problem:
         return problem
     if actual.get("output_shape") != expected["output_shape"]:
+        if hidden:
+            return "the model's output has a different shape than expected: one probability per point"
         return f"the model outputs shape {actual.get('output_shape')} for 10 points; expected {expected['output_shape']}"
     if not actual.get("in_unit_interval"):
         return "the outputs are not probabilities in [0, 1]"
@@ -152,32 +162,40 @@ def mlp_properties(actual, expected):
     return None
 
 
-def training_properties(actual, expected):
-    problem = structure_problem(actual, expected)
+def training_properties(actual, expected, hidden=False):
+    problem = structure_problem(actual, expected, hidden)
     if problem:
         return problem
     if actual.get("n_losses") != expected["n_losses"]:
+        if hidden:
+            return "the number of losses returned is wrong: there must be one per epoch"
         return f"{actual.get('n_losses')} losses returned; there must be one per epoch"
     first, last = number(actual.get("first_loss")), number(actual.get("last_loss"))
     if first is None or last is None or not np.isfinite(last) or not last < first:
         return "the loss did not decrease during training"
     accuracy, reference = number(actual.get("train_accuracy")), number(expected.get("train_accuracy"))
     if accuracy < reference - ACCURACY_MARGIN:
-        return (f"training accuracy {accuracy:.3f} is too low for this network: check the learning rate, "
+        shown = "" if hidden else f" {accuracy:.3f}"
+        return (f"training accuracy{shown} is too low for this network: check the learning rate, "
                 "the number of epochs and that training is full batch")
     return None
 
 
-def comparison_properties(actual, expected):
+def comparison_properties(actual, expected, hidden=False):
     linear, deep = number(actual.get("linear")), number(actual.get("deep"))
     if not (0 <= linear <= 1 and 0 <= deep <= 1):
         return "accuracies are fractions between 0 and 1"
     if linear > number(expected["linear"]) + 0.1:
-        return f"the linear model scores {linear:.3f}, more than a straight line can: is it really linear?"
+        shown = "" if hidden else f" {linear:.3f},"
+        return f"the linear model scores{shown} more than a straight line can: is it really linear?"
     if deep < number(expected["deep"]) - DEEP_MARGIN:
-        return (f"the deep model's test accuracy {deep:.3f} is too low: give it hidden layers with ReLU and "
+        shown = "" if hidden else f" {deep:.3f}"
+        return (f"the deep model's test accuracy{shown} is too low: give it hidden layers with ReLU and "
                 "train it long enough")
     if deep < linear + DEEP_OVER_LINEAR:
+        if hidden:
+            return (f"the deep model should beat the linear one by at least {DEEP_OVER_LINEAR}: "
+                    "does it have hidden layers?")
         return (f"the deep model ({deep:.3f}) should beat the linear one ({linear:.3f}) by at least "
                 f"{DEEP_OVER_LINEAR}: does it have hidden layers?")
     return None

@@ -9,7 +9,7 @@ from autograder.rules import SameShape
 from autograder.spec import Check
 
 
-def overshoots(actual, expected):
+def overshoots(actual, expected, hidden=False):  # fixed messages: safe for hidden checks
     """A learning rate far too big makes the cost jump up after the first step."""
     costs = actual.get("costs")
     try:
