@@ -20,7 +20,7 @@ from autograder import __version__
 from autograder.course import UsageError
 from autograder.feedback import graded_report
 from autograder.grading import Graded, Grader
-from autograder.notebook import student_id
+from autograder.notebook import MAX_NOTEBOOK_BYTES, path_text, student_id
 from autograder.record import ResultStore
 
 INFRA = "grader infrastructure error"
@@ -107,29 +107,42 @@ def run_batch(grader: Grader, items: list[Item], store: ResultStore, jobs: int, 
 
 
 def _superseded(grader: Grader, item: Item) -> dict:
-    return {"student": item.student, "assignment": grader.assignment.name, "submission": str(item.path),
+    return {"student": item.student, "assignment": grader.assignment.name, "submission": path_text(item.path),
             "sha256": None, "status": "invalid", "score": 0.0, "max_score": grader.checkset.max_score(),
             "checks": [], "backend": grader.sandbox.name, "device": "", "duration_s": 0.0,
-            "message": f"not graded: superseded by {item.superseded_by} "
+            "message": f"not graded: superseded by {path_text(item.superseded_by)} "
                        "(two submissions for one student: the latest modification time wins)",
             "superseded": True}
 
 
 def _same_input(prev: dict, grader: Grader, item: Item) -> bool:
+    if not prev.get("sha256"):  # never read (e.g. over the size limit): nothing to compare
+        return False
     try:
-        digest = hashlib.sha256(item.path.read_bytes()).hexdigest()
+        if item.path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return False
+        with open(item.path, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()  # in chunks: memory stays flat
     except OSError:
         return False
     return (prev.get("sha256") == digest and prev.get("assignment_version") == grader.assignment.version
             and prev.get("grader_version") == __version__)
 
 
+def printable(text: str) -> str:
+    """Control characters escaped, so that a student id or a message stays on its line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def human_line(result: dict) -> str:
     status = result["status"]
     head = f"{result['score']:g}/{result['max_score']:g}" if status == "graded" else status.upper()
     reused = " (unchanged, not regraded)" if result.get("reused") else ""
-    return f"{result['student']}: {head} — {result['message']}{reused}"
+    return f"{printable(result['student'])}: {head} — {printable(result['message'])}{reused}"
 
 
 def json_line(result: dict) -> str:
-    return json.dumps(result, ensure_ascii=False, allow_nan=False)
+    # json.dumps escapes every control character below U+0020 but not these three, at which
+    # Python's str.splitlines (and some JSON-lines readers) also break a line.
+    text = json.dumps(result, ensure_ascii=False, allow_nan=False)
+    return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")

@@ -145,6 +145,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def _finish(out: Path, store, assignment: str, results: list[dict]) -> None:
     """Exports and report from the gradebook, then the summary (on stderr)."""
+    from autograder.batch import printable
     from autograder.exports import export_all, report, summary
 
     stored = store.gradebook.results(assignment)
@@ -157,7 +158,7 @@ def _finish(out: Path, store, assignment: str, results: list[dict]) -> None:
     print(f"{s['graded']} graded, {s['invalid']} invalid, {errors} errors, {s['timeouts']} with a timeout; "
           f"mean score {s['mean']:.2f}, median {s['median']:.2f} of {s['max_score']:g}", file=sys.stderr)
     for r in superseded:
-        print(f"  {r['student']}: {r['message']}", file=sys.stderr)
+        print(f"  {printable(r['student'])}: {printable(r['message'])}", file=sys.stderr)
     print(f"gradebook: {store.gradebook.path}\nfeedback:  {out / 'feedback' / assignment}/\n"
           f"exports:   {out / 'exports'}/\nreport:    {page}", file=sys.stderr)
 

@@ -45,8 +45,9 @@ def feedback_html(result: dict) -> str:
 
 def write_feedback(out: Path, result: dict) -> None:
     base = out / "feedback" / result["assignment"] / safe_name(result["student"])
-    write_text(base.with_suffix(".html"), feedback_html(result))
-    write_text(base.with_suffix(".json"), json.dumps(student_json(result), indent=1))
+    # Not with_suffix: it would turn "jane.doe" and "jane.roe" both into "jane.html".
+    write_text(base.parent / f"{base.name}.html", feedback_html(result))
+    write_text(base.parent / f"{base.name}.json", json.dumps(student_json(result), indent=1))
 
 
 def grades_csv(results: list[dict], assignment: str) -> str:

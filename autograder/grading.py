@@ -16,7 +16,7 @@ from pathlib import Path
 from autograder import __version__
 from autograder.course import Assignment
 from autograder.judge import CheckResult, judge_all
-from autograder.notebook import InvalidSubmission, assemble, read_notebook
+from autograder.notebook import InvalidSubmission, assemble, path_text, read_notebook
 from autograder.reference import build_job, references
 from autograder.sandbox.base import RunRecord, Sandbox
 
@@ -59,7 +59,7 @@ class Grader:
     def grade(self, path: Path, student: str) -> Graded:
         started = time.monotonic()
         base = {
-            "student": student, "assignment": self.assignment.name, "submission": str(path),
+            "student": student, "assignment": self.assignment.name, "submission": path_text(path),
             "sha256": None, "status": "error", "message": "", "score": 0.0,
             "max_score": self.checkset.max_score(), "checks": [], "backend": self.sandbox.name,
             "device": "", "duration_s": 0.0,
@@ -71,6 +71,7 @@ class Grader:
             nb, digest = read_notebook(path)
             base["sha256"] = digest
             plan, notes = assemble(self._skeleton(), nb, self.assignment.name)
+            del nb  # up to a few hundred MB for a big notebook: not kept while the sandbox runs
             refs = self.references
             record = self.sandbox.run(build_job(student, self.assignment, plan, self.checkset, self.hidden))
             if record.infrastructure_error:
@@ -83,7 +84,7 @@ class Grader:
                         message=_summary(checks, notes, record))
             return self._finish(base, checks, started, _log(plan, record))
         except InvalidSubmission as exc:
-            base.update(status="invalid", message=f"{path.name}: {exc}")
+            base.update(status="invalid", message=f"{path_text(path.name)}: {exc}")
             return self._finish(base, [], started, "")
         except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
             base["message"] = f"grader error: {type(exc).__name__}: {exc}"

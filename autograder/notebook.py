@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,11 @@ import nbformat
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 MAX_CELLS = 2_000
 MAX_CELL_CHARS = 200_000
+# JSON values and keys a notebook may hold. A real notebook has about one per 16 bytes (the
+# course's have 6% of their bytes in `,:[{`; base64 images none), so ~1.3 M in 20 MB of code
+# and text. The costliest items once parsed (unique short keys, one-character non-Latin
+# lines) take ~100 bytes each: json.loads builds at most ~200 MB, whatever the file holds.
+MAX_JSON_ITEMS = 2_000_000
 
 
 class InvalidSubmission(Exception):
@@ -73,45 +79,64 @@ def _source(cell: dict) -> str:
 
 
 def read_notebook(path: Path) -> tuple[dict, str]:
-    """Parse and validate a notebook file; returns (notebook, sha256)."""
+    """Parse and validate a notebook file; returns (notebook, sha256).
+
+    Memory stays bounded whatever the file holds: its size is checked before it is read
+    (and at most ``MAX_NOTEBOOK_BYTES + 1`` bytes are ever read), and its JSON items are
+    counted with plain byte counts before anything is parsed, so the parse costs at most a
+    few hundred bytes per item on top of the text (see ``MAX_JSON_ITEMS``).
+    """
     try:
         size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise InvalidSubmission(f"the file is {size / 2**20:.0f} MB, over the {MAX_NOTEBOOK_BYTES // 2**20} MB "
+                                    "limit (clear the outputs and save again)")
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_NOTEBOOK_BYTES + 1)  # the file may have grown since stat()
     except OSError as exc:
         raise InvalidSubmission(f"cannot read the file: {exc.strerror}") from None
-    if size == 0:
+    if not raw:
         raise InvalidSubmission("the file is empty")
-    if size > MAX_NOTEBOOK_BYTES:
-        raise InvalidSubmission(f"the file is {size / 2**20:.0f} MB, over the "
-                                f"{MAX_NOTEBOOK_BYTES // 2**20} MB limit (clear the outputs and save again)")
-    raw = path.read_bytes()
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        raise InvalidSubmission(f"the file is over the {MAX_NOTEBOOK_BYTES // 2**20} MB limit "
+                                "(clear the outputs and save again)")
     digest = hashlib.sha256(raw).hexdigest()
+    # Every JSON value but the outermost follows one of these bytes (strings may hold more
+    # of them, so this over-counts): a cheap upper bound of what json.loads would build.
+    items = sum(raw.count(b) for b in (b",", b":", b"[", b"{"))
+    if items > MAX_JSON_ITEMS:
+        raise InvalidSubmission(f"the notebook's JSON has about {items:,} items, over the limit of "
+                                f"{MAX_JSON_ITEMS:,} (clear the outputs and save again)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidSubmission("not a notebook: the file is not UTF-8 text") from None
+    del raw
     try:
         data = json.loads(text)
     except ValueError as exc:
         raise InvalidSubmission(f"not a notebook: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise InvalidSubmission("not a notebook: the JSON is nested too deeply") from None
+    del text
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         raise InvalidSubmission("not a notebook: no 'cells' in the JSON")
     major = data.get("nbformat")
     if major != 4:
-        raise InvalidSubmission(f"nbformat {major} is not supported; open the notebook in a current "
+        raise InvalidSubmission(f"nbformat {str(major)[:20]} is not supported; open the notebook in a current "
                                 "Jupyter (or Colab) and save it again as nbformat 4")
     if not isinstance(data.get("cells"), list):
         raise InvalidSubmission("not a notebook: 'cells' is not a list")
     if len(data["cells"]) > MAX_CELLS:
-        raise InvalidSubmission(f"the notebook has {len(data['cells'])} cells, over the limit of {MAX_CELLS}")
+        raise InvalidSubmission(f"the notebook has {len(data['cells']):,} cells, over the limit of {MAX_CELLS:,}")
     try:
-        nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
-        nbformat.validate(nb)
+        nbformat.validate(data)  # the plain dict: no second parse, no NotebookNode copy
     except nbformat.ValidationError as exc:
         first = str(exc.message).splitlines()[0][:200]
         raise InvalidSubmission(f"not a valid nbformat 4 notebook: {first}") from None
-    except Exception as exc:  # nbformat's reader on odd input
+    except Exception as exc:  # nbformat's reader on odd input (RecursionError included)
         raise InvalidSubmission(f"not a valid notebook: {type(exc).__name__}") from None
-    return nb, digest
+    return data, digest
 
 
 def assemble(solution: dict, submission: dict, assignment: str) -> tuple[list[CellPlan], list[str]]:
@@ -171,8 +196,13 @@ def assemble(solution: dict, submission: dict, assignment: str) -> tuple[list[Ce
     return plan, notes
 
 
+def path_text(path: Path | str) -> str:
+    """A file name as text that any UTF-8 output takes: bytes that are not UTF-8 become ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def student_id(path: Path, assignment: str) -> str:
     """The file stem, or the folder name in nbgrader's ``<student>/<assignment>/<assignment>.ipynb`` layout."""
     if path.parent.name == assignment and path.stem == assignment and path.parent.parent.name:
-        return path.parent.parent.name
-    return path.stem
+        return path_text(path.parent.parent.name)
+    return path_text(path.stem)
