@@ -15,7 +15,13 @@ from types import ModuleType
 from autograder.spec import Check, CheckSet, Limits
 
 
-def _load(path: str, module_name: str) -> ModuleType:
+def _load(path: str, module_name: str, source: str | None = None) -> ModuleType:
+    if source is not None:  # sent inline (warm containers mount no check files)
+        module = ModuleType(module_name)
+        module.__file__ = path
+        sys.modules[module_name] = module
+        exec(compile(source, path, "exec"), module.__dict__)  # noqa: S102 - instructor code
+        return module
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load check file {path}")
@@ -25,13 +31,13 @@ def _load(path: str, module_name: str) -> ModuleType:
     return module
 
 
-def load_modules(files: list[tuple[str, str]]) -> list[ModuleType]:
-    """Load (module name, path) pairs in order; the first is importable as ``checks``."""
+def load_modules(files: list[tuple]) -> list[ModuleType]:
+    """Load (module name, path[, source]) entries in order; the first is importable as ``checks``."""
     modules: list[ModuleType] = []
     previous = sys.modules.get("checks")
     try:
-        for name, path in files:
-            module = _load(path, name)
+        for name, path, *source in files:
+            module = _load(path, name, source[0] if source else None)
             if not modules:
                 sys.modules["checks"] = module
             modules.append(module)

@@ -29,3 +29,34 @@ def write_text(path: Path, text: str) -> Path:
 
 def write_json(path: Path, data: object) -> Path:
     return write_text(path, json.dumps(data, indent=1, sort_keys=True))
+
+
+def remove_tree(path: str, keep_root: bool = False) -> bool:
+    """Delete a folder a student wrote to (or only its content); True if nothing is left.
+
+    Folders first get owner permissions, top-down, so a ``chmod 000`` cannot shield
+    anything; what still cannot be deleted is reported, never raised.
+    """
+    import shutil
+
+    for root, dirs, _ in os.walk(path):
+        for name in dirs:
+            try:
+                os.chmod(os.path.join(root, name), 0o700, follow_symlinks=False)
+            except OSError:
+                pass
+    try:
+        entries = [os.path.join(path, name) for name in os.listdir(path)] if keep_root else [path]
+    except FileNotFoundError:
+        return True
+    for entry in entries:
+        if os.path.isdir(entry) and not os.path.islink(entry):
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            try:
+                os.unlink(entry)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                return False
+    return not os.path.lexists(path) or (keep_root and not os.listdir(path))

@@ -1,33 +1,51 @@
-"""The ``docker`` backend: a fresh, locked-down container per run.
+"""The ``docker`` backend: locked-down containers of the sandbox image.
 
-Each worker runs in its own container of the sandbox image (``docker/``) with
-no network, equal memory and memory+swap limits, a pids limit, a CPU limit, a
-read-only root filesystem, a size-limited tmpfs as its only writable space, a
-non-root user, all capabilities dropped and no-new-privileges. Only the job
-(cells, check files of this assignment) and the grader's in-sandbox code are
-mounted, read-only: solutions and reference values never enter a container.
-The worker's events come back on the container's stdout; everything the
-student's code prints goes to its stderr, of which the grader keeps a bounded
-head. Time limits and restarts come from :mod:`autograder.sandbox.process`.
+Every container of the sandbox image (``docker/``) runs with no network, equal
+memory and memory+swap limits, a pids limit, a CPU limit, a read-only root
+filesystem, a size-limited tmpfs as its only writable space, a non-root user,
+all capabilities dropped and no-new-privileges. Solutions and reference values
+never enter one.
+
+*Warm* (the default): one long-lived container per parallel job, whose main
+process has imported TensorFlow and forks a fresh worker per run, and restores
+a fresh sandbox between runs (see :mod:`autograder.sandbox.containerserver`).
+Each run is a ``docker exec`` of a small client, as another user, which carries
+the job in and the events and output out; a run whose end the client does not
+report (a daemon restart, a vanished container) is an infrastructure failure,
+never the student's. A container that reports itself unfit, or misses a
+report, is thrown away.
+
+*Cold* (``AUTOGRADER_WARM=0``): a fresh container per run, the job and check
+files mounted read-only; its events come on the container's stdout, the
+student's output on its stderr. Slower (each run imports TensorFlow), simpler.
+
+Time limits and restarts come from :mod:`autograder.sandbox.process`.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.sandbox.base import Job
-from autograder.sandbox.process import ProcessSandbox, Started
+from autograder.sandbox.base import Job, SandboxError
+from autograder.sandbox.process import STARTUP_TIMEOUT_S, ProcessSandbox, Started
+from autograder.sandbox.supervisor import die_with_parent
 
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 DEFAULT_IMAGE = os.environ.get("AUTOGRADER_IMAGE", "tf-autograder:cpu")
 GPU_IMAGE = os.environ.get("AUTOGRADER_GPU_IMAGE", "tf-autograder:gpu")
 SANDBOX_UID = "65000:65000"
+CLIENT_UID = "65001:65001"   # the per-run client of a warm container: not the students' user
+ABORT_S = 10.0               # for a warm container to stop a run and report
+ENGINE_WAIT_S = 60.0         # for a restarting Docker engine before a run counts as failed
 GRADER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -67,6 +85,18 @@ def docker_available(timeout: float = 10.0) -> bool:
         return False
 
 
+def wait_for_engine(timeout: float = 60.0) -> bool:
+    """Whether the engine answers within ``timeout`` seconds (a restarting daemon does)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not docker_available():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(1.0)
+    return True
+
+
 def image_exists(image: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0
 
@@ -85,10 +115,10 @@ def nvidia_runtime_available(runtimes_json: str | None = None) -> bool:
         return False
 
 
-def run_command(image: str, name: str, jobdir: str, limits: ContainerLimits, token: str, gpu: bool) -> list[str]:
-    """The ``docker run`` command line for one worker (unit-tested)."""
+def _locked_down(name: str, limits: ContainerLimits, token: str, gpu: bool) -> list[str]:
+    """The ``docker run`` options every sandbox container gets (unit-tested)."""
     cmd = [
-        "docker", "run", "--rm", "--name", name, "--init",
+        "--rm", "--name", name,
         "--network", "none",
         "--memory", f"{limits.memory_mb}m", "--memory-swap", f"{limits.memory_mb}m",
         "--pids-limit", str(limits.pids),
@@ -103,27 +133,113 @@ def run_command(image: str, name: str, jobdir: str, limits: ContainerLimits, tok
         "--label", f"autograder.token={token}",
         "--label", f"autograder.grader={GRADER_ID}",
         "--workdir", "/scratch",
-        "-v", f"{jobdir}:/job:ro",
         "-v", f"{PACKAGE_DIR}:/opt/grader/autograder:ro",
     ]
     if gpu:
         cmd += ["--gpus", "all", "-e", "NVIDIA_VISIBLE_DEVICES=all"]
-    cmd += [image, "python", "-m", "autograder.sandbox.worker", "/job/job.json", "stdout"]
     return cmd
+
+
+def run_command(image: str, name: str, jobdir: str, limits: ContainerLimits, token: str, gpu: bool) -> list[str]:
+    """``docker run`` for one cold run: the job mounted read-only, events on stdout."""
+    return (["docker", "run", "--init"] + _locked_down(name, limits, token, gpu)
+            + ["-v", f"{jobdir}:/job:ro", image]
+            + ["python", "-m", "autograder.sandbox.worker", "/job/job.json", "stdout"])
+
+
+def serve_command(image: str, name: str, limits: ContainerLimits, token: str, gpu: bool) -> list[str]:
+    """``docker run`` for a warm container; its stdin is the grader's lifeline.
+
+    No ``--init``: the server is the container's PID 1, to which the kernel delivers
+    no signal from inside the container that it has no handler for, so students can
+    neither kill nor stop it (it reaps orphans itself)."""
+    return (["docker", "run", "-i"] + _locked_down(name, limits, token, gpu) + [image]
+            + ["python", "-m", "autograder.sandbox.containerserver", "serve"])
+
+
+def exec_command(name: str) -> list[str]:
+    """``docker exec`` of one run's client in a warm container."""
+    return ["docker", "exec", "-i", "--user", CLIENT_UID, name,
+            "python", "-m", "autograder.sandbox.containerserver", "client"]
+
+
+class _Drain(threading.Thread):
+    """Reads a stream to its end, keeping the last few KB (diagnostics only)."""
+
+    def __init__(self, stream):
+        super().__init__(daemon=True)
+        self.stream, self.tail = stream, b""
+
+    def run(self) -> None:
+        while chunk := self.stream.read1(65536):
+            self.tail = (self.tail + chunk)[-4096:]
+
+
+class WarmContainer:
+    """A running warm container; used by one run at a time."""
+
+    def __init__(self, image: str, limits: ContainerLimits, gpu: bool):
+        self.token = secrets.token_hex(16)
+        self.name = f"autograder-warm-{self.token[:16]}"
+        self.proc = subprocess.Popen(serve_command(image, self.name, limits, self.token, gpu),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     preexec_fn=die_with_parent)
+        self.errors = _Drain(self.proc.stderr)
+        self.errors.start()
+        ready = _readline(self.proc.stdout, STARTUP_TIMEOUT_S)
+        if ready.strip() != b"ready":
+            self.close()
+            raise SandboxError(f"the warm container did not start: {self.errors.tail.decode(errors='replace')[-300:]}")
+        _Drain(self.proc.stdout).start()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            subprocess.run(["docker", "rm", "-f", self.name], capture_output=True, timeout=60)
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _readline(stream, timeout: float) -> bytes:
+    """One line from a pipe, or b"" after ``timeout`` seconds."""
+    line: list[bytes] = []
+    reader = threading.Thread(target=lambda: line.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return line[0] if line else b""
 
 
 class DockerSandbox(ProcessSandbox):
     name = "docker"
 
-    def __init__(self, image: str | None = None, gpu: bool = False):
+    def __init__(self, image: str | None = None, gpu: bool = False, warm: bool | None = None):
         self.gpu = gpu
         self.image = image or (GPU_IMAGE if gpu else DEFAULT_IMAGE)
+        self.warm = os.environ.get("AUTOGRADER_WARM", "1") != "0" if warm is None else warm
         self._cleaned = False
+        self._idle: dict[ContainerLimits, list[WarmContainer]] = {}
+        self._all: set[WarmContainer] = set()
+        self._lock = threading.Lock()
+        atexit.register(self.close)
 
     def _start(self, job: Job, workdir: str, scratch: str, job_data: dict, token: str) -> Started:
-        if not self._cleaned:
-            self._cleaned = True
-            remove_orphaned_containers()
+        with self._lock:
+            if not self._cleaned:
+                self._cleaned = True
+                remove_orphaned_containers()
+        limits = ContainerLimits(memory_mb=job.limits.memory_mb, cpus=job.limits.cpus,
+                                 pids=job.limits.pids, scratch_mb=job.limits.scratch_mb)
+        if self.warm:
+            return self._start_warm(limits, job_data, token)
         jobdir = os.path.join(workdir, "job")
         os.makedirs(os.path.join(jobdir, "checks"), exist_ok=True)
         modules = []
@@ -137,8 +253,6 @@ class DockerSandbox(ProcessSandbox):
             os.chmod(root, 0o755)
             for f in files:
                 os.chmod(os.path.join(root, f), 0o644)
-        limits = ContainerLimits(memory_mb=job.limits.memory_mb, cpus=job.limits.cpus,
-                                 pids=job.limits.pids, scratch_mb=job.limits.scratch_mb)
         name = f"autograder-{token[:20]}"
         proc = subprocess.Popen(run_command(self.image, name, jobdir, limits, token, self.gpu),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -146,7 +260,120 @@ class DockerSandbox(ProcessSandbox):
         proc.stdout.close()
         return Started(proc, events_fd, proc.stderr, token)
 
+    # ---------------------------------------------------------------- warm containers
+
+    def _acquire(self, limits: ContainerLimits) -> WarmContainer:
+        with self._lock:
+            idle = self._idle.setdefault(limits, [])
+            while idle:
+                container = idle.pop()
+                if container.alive():
+                    return container
+                self._all.discard(container)
+        try:  # seconds: outside the lock
+            container = WarmContainer(self.image, limits, self.gpu)
+        except SandboxError:
+            if docker_available() or not wait_for_engine(ENGINE_WAIT_S):
+                raise
+            container = WarmContainer(self.image, limits, self.gpu)  # the engine is back
+        with self._lock:
+            self._all.add(container)
+        return container
+
+    def _release(self, limits: ContainerLimits, container: WarmContainer, fit: bool) -> None:
+        if fit and container.alive():
+            with self._lock:
+                self._idle.setdefault(limits, []).append(container)
+            return
+        with self._lock:
+            self._all.discard(container)
+        container.close()
+
+    def _start_warm(self, limits: ContainerLimits, job_data: dict, token: str) -> Started:
+        container = self._acquire(limits)
+        modules = []
+        for module_name, path in job_data["check_modules"]:  # sent inline: nothing is mounted per run
+            with open(path) as fh:
+                modules.append([module_name, f"/job/checks/{module_name}.py", fh.read()])
+        job = json.dumps({**job_data, "check_modules": modules}).encode()
+        nonce = secrets.token_hex(16)
+        proc = subprocess.Popen(exec_command(container.name), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, preexec_fn=die_with_parent)
+        events_fd = os.dup(proc.stdout.fileno())
+        proc.stdout.close()
+        started = Started(proc, events_fd, proc.stderr, token, nonce=nonce, context=(limits, container))
+        try:
+            proc.stdin.write(json.dumps({"nonce": nonce, "job_bytes": len(job)}).encode() + b"\n" + job)
+            proc.stdin.flush()
+        except OSError:  # the exec failed at once; the missing end report makes it an infrastructure failure
+            pass
+        return started
+
+    def _stop_warm(self, started: Started) -> None:
+        proc = started.proc
+        limits, container = started.context
+        if started.end is None:
+            try:  # the client asks the server to stop the run, then reports its end
+                proc.stdin.write(b"abort\n")
+                proc.stdin.flush()
+            except OSError:
+                pass
+            self._await_end(started)
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=ABORT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        end = started.end or {}
+        if isinstance(end.get("status"), int):
+            started.status = end["status"]
+        self._release(limits, container, fit=end.get("fit") is True)
+
+    def _await_end(self, started: Started) -> None:
+        """Reads the event channel up to the client's end report (ABORT_S at most)."""
+        import select
+        import time
+
+        buffer, deadline = b"", time.monotonic() + ABORT_S
+        while started.end is None and (left := deadline - time.monotonic()) > 0:
+            if not select.select([started.events_fd], [], [], left)[0]:
+                break
+            chunk = os.read(started.events_fd, 1 << 20)
+            if not chunk:
+                break
+            *lines, buffer = (buffer + chunk).split(b"\n")
+            for line in lines:
+                if started.nonce.encode() in line:
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        continue
+                    if event.get("ev") == "end" and event.get("nonce") == started.nonce:
+                        started.end = event
+
+    def _infrastructure_failure(self, started: Started) -> str | None:
+        """Asked only when a run ended early. Warm: a run whose client reported its end
+        is the submission's doing (students cannot stop the server or the client);
+        no report means the container or the engine went away. Cold: the engine."""
+        if self.warm and started.end is not None:
+            if started.end.get("server") == "unreachable":
+                return "the warm sandbox container did not answer"
+            return None
+        if not docker_available():
+            wait_for_engine(ENGINE_WAIT_S)  # so that the retry has a chance
+            return "the Docker engine stopped answering during the run"
+        if self.warm:
+            return "the sandbox container ended without reporting its run (was it removed or restarted?)"
+        return None
+
     def _stop(self, started: Started) -> None:
+        if self.warm:
+            self._stop_warm(started)
+            return
         name = f"autograder-{started.token[:20]}"
         if started.proc.poll() is None:
             subprocess.run(["docker", "kill", name], capture_output=True, timeout=60)
@@ -160,3 +387,10 @@ class DockerSandbox(ProcessSandbox):
                              capture_output=True, text=True, timeout=60).stdout.split()
         if ids:
             subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, timeout=60)
+
+    def close(self) -> None:
+        """Stop every warm container (also at exit)."""
+        with self._lock:
+            containers, self._all, self._idle = list(self._all), set(), {}
+        for container in containers:
+            container.close()

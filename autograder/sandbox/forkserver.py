@@ -81,8 +81,9 @@ def _run_supervisor(request: dict, events_fd: int, output_fd: int) -> None:
     os._exit(128 - code if code < 0 else code)
 
 
-def serve(path: str) -> None:
-    # Warm up: everything a run imports, but no TensorFlow op (forking after one is unsafe).
+def warm_up() -> None:
+    """Import everything a run imports, but run no TensorFlow op: forking after one is
+    unsafe (thread pools, and on a GPU a CUDA context, do not survive a fork)."""
     import numpy  # noqa: F401
     import tensorflow  # noqa: F401
 
@@ -94,6 +95,9 @@ def serve(path: str) -> None:
     from autograder import checkfiles, plaindata, probing, rules  # noqa: F401
     from autograder.sandbox import supervisor, worker  # noqa: F401
 
+
+def serve(path: str) -> None:
+    warm_up()
     _subreaper()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)

@@ -13,17 +13,18 @@ import json
 import os
 import secrets
 import selectors
-import shutil
 import subprocess
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
 
+from autograder.files import remove_tree
 from autograder.sandbox.base import Job, RunRecord, Sandbox, SandboxError
 
 MAX_EVENT_BYTES = 64 * 2**20
 STARTUP_TIMEOUT_S = 180.0   # importing TensorFlow on a loaded 2-core machine
+END_REPORT_S = 5.0          # after "done", for a backend's end report (cleanup takes ms)
 
 
 class _OutputTap(threading.Thread):
@@ -51,26 +52,23 @@ def _seconds(value: object) -> float:
     return float(value) if isinstance(value, (int, float)) and 0 <= value < 86400 else 0.0
 
 
-def rmtree(path: str) -> None:
-    def fix(func, p, _exc):  # a student may chmod 000 their files
-        try:
-            os.chmod(os.path.dirname(p), 0o700)
-            os.chmod(p, 0o700)
-            func(p)
-        except OSError:
-            pass
-
-    shutil.rmtree(path, onerror=fix)
-
-
 @dataclass
 class Started:
-    """A running worker: the process to wait for, its event pipe and output stream."""
+    """A running worker: the process to wait for, its event pipe and output stream.
+
+    A backend that sets ``nonce`` reports each run's end itself: one ``end`` event
+    carrying that nonce, written after the run's processes are gone (``end``).
+    ``status`` overrides the process's return code as the worker's exit status.
+    """
 
     proc: subprocess.Popen
     events_fd: int
     output: object
     token: str
+    nonce: str | None = None
+    end: dict | None = None
+    status: int | None = None
+    context: object = None
 
 
 class ProcessSandbox(Sandbox):
@@ -81,6 +79,10 @@ class ProcessSandbox(Sandbox):
 
     def _stop(self, started: Started) -> None:
         raise NotImplementedError
+
+    def _infrastructure_failure(self, started: Started) -> str | None:
+        """Why a run failed for reasons of the machine, not of the submission (or None)."""
+        return None
 
     def run(self, job: Job) -> RunRecord:
         record = RunRecord(backend=self.name)
@@ -98,6 +100,13 @@ class ProcessSandbox(Sandbox):
                 if outcome["finished"]:
                     break
                 where, reason = outcome["where"], outcome["reason"]
+                if reason == "infrastructure":  # never the student's fault: try again, then report
+                    infra_failures += 1
+                    if infra_failures >= 2:
+                        record.infrastructure_error = outcome["detail"]
+                        break
+                    record.restarts += 1
+                    continue
                 if where is None and not outcome["ready"]:
                     infra_failures += 1
                     if infra_failures >= 2 or reason == "total_timeout":
@@ -121,7 +130,7 @@ class ProcessSandbox(Sandbox):
                     break
                 record.restarts += 1
         finally:
-            rmtree(workdir)
+            remove_tree(workdir)
         record.duration_s = round(time.monotonic() - started, 3)
         return record
 
@@ -159,22 +168,28 @@ class ProcessSandbox(Sandbox):
         tap.start()
         outcome = {"finished": False, "where": None, "reason": "crashed", "detail": "", "ready": False}
         try:
-            self._read_events(job, started.events_fd, record, outcome, deadline)
+            self._read_events(job, started, record, outcome, deadline)
         finally:
-            os.close(started.events_fd)
             self._stop(started)
+            os.close(started.events_fd)
             tap.join(timeout=5)
             started.output.close()
             record.output += tap.head.decode("utf-8", "replace")
             record.output_bytes += tap.total
+        infrastructure = None if outcome["finished"] else self._infrastructure_failure(started)
+        if infrastructure:
+            return {"finished": False, "where": None, "reason": "infrastructure", "detail": infrastructure,
+                    "ready": outcome["ready"]}
         if not outcome["finished"] and outcome["reason"] == "crashed":
-            status = started.proc.returncode
+            status = started.status if started.status is not None else started.proc.returncode
             outcome["detail"] = (f"killed by signal {status - 128}" if status and status > 128
                                  else f"killed by signal {-status}" if status and status < 0
                                  else f"exit status {status}")
         return outcome
 
-    def _read_events(self, job: Job, fd: int, record: RunRecord, outcome: dict, deadline: float) -> None:
+    def _read_events(self, job: Job, started: Started, record: RunRecord, outcome: dict,
+                     deadline: float) -> None:
+        fd = started.events_fd
         sel = selectors.DefaultSelector()
         sel.register(fd, selectors.EVENT_READ)
         buffer = bytearray()
@@ -184,6 +199,8 @@ class ProcessSandbox(Sandbox):
         while True:
             now = time.monotonic()
             limit_at = min(step_deadline, deadline)
+            if outcome["finished"] and now >= limit_at:
+                return  # done, but no end report: the backend's _stop deals with that
             if now >= limit_at:
                 outcome["where"] = where
                 outcome["reason"] = "total_timeout" if deadline <= step_deadline else "timeout"
@@ -211,7 +228,11 @@ class ProcessSandbox(Sandbox):
                 if not isinstance(event, dict):
                     continue
                 ev = event.get("ev")
-                if ev == "ready":
+                if ev == "end" and started.nonce is not None and event.get("nonce") == started.nonce:
+                    started.end = event
+                elif outcome["finished"]:
+                    continue  # after "done", only the end report counts
+                elif ev == "ready":
                     outcome["ready"] = True
                     record.device = str(event.get("device", "cpu"))[:100]
                     record.tensorflow = str(event.get("tensorflow", ""))[:50]
@@ -237,4 +258,6 @@ class ProcessSandbox(Sandbox):
                     step_deadline = time.monotonic() + limits.cell_timeout_s
                 elif ev == "done":
                     outcome["finished"] = True
-                    return
+                    if started.nonce is None:
+                        return
+                    step_deadline = time.monotonic() + END_REPORT_S

@@ -1,6 +1,6 @@
 """The in-sandbox side: execute a submission's cells, then run probes.
 
-Runs as ``python -m autograder.sandbox.worker JOB.json FD|stdout`` inside the
+Runs as ``python -m autograder.sandbox.worker JOB.json|- FD|stdout`` inside the
 sandbox (a child process of the local backend, or a container). It reports
 progress and recorded values as JSON lines on file descriptor FD (or on the
 process's original stdout); whatever the student's code prints is never parsed. It decides no
@@ -152,10 +152,24 @@ def open_channel(spec: str) -> int:
     return fd
 
 
+def read_job(job_path: str) -> dict:
+    """The job from a file, or with "-" from stdin (warm containers: a pipe whose other
+    end only the run's client holds), after which stdin is /dev/null like a kernel's."""
+    if job_path != "-":
+        with open(job_path) as fh:
+            return json.load(fh)
+    chunks = []
+    while chunk := os.read(0, 1 << 20):
+        chunks.append(chunk)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return json.loads(b"".join(chunks))
+
+
 def main(argv: list[str]) -> None:
     job_path, fd = argv[0], open_channel(argv[1])
-    with open(job_path) as fh:
-        job = json.load(fh)
+    job = read_job(job_path)
     chan = Channel(fd)
     started = time.time()
     info = configure_tensorflow()

@@ -1,0 +1,332 @@
+"""A warm Docker container: import TensorFlow once, fork a fresh worker per run.
+
+Two entry points, both inside the sandbox image:
+
+``python -m autograder.sandbox.containerserver serve`` is the container's main
+process, its PID 1 (uid 65000). The kernel delivers no signal from inside the
+container to a PID 1 that has no handler for it, so students can neither kill
+nor stop the server; it reaps orphans as an init does. It imports what a run needs (no
+TensorFlow op), then serves one run at a time on an abstract Unix socket,
+which exists only in the container's own network namespace. Its stdin is the
+grader's lifeline: when it closes (the grader stopped, or was killed), the
+server kills every run and exits, and ``--rm`` removes the container.
+
+``python -m autograder.sandbox.containerserver client`` is started by the
+grader for each run with ``docker exec --user 65001``. It reads the job from
+its stdin, hands the server a pipe carrying the job and its own stdout (the
+event channel) and stderr (the student's output); the server forks the worker
+onto those descriptors. So the job, the events and the output never pass
+through the server's memory, which every later run is forked from: one
+student's code or answers cannot be read back by the next. The client then
+waits; an ``abort`` line (or EOF) on its stdin asks the server to stop the
+run. After the run it writes one ``end`` event carrying the grader's nonce.
+
+Between runs the server restores a fresh state, and says whether it could:
+
+* ``kill(-1, SIGKILL)`` ends every process of the sandbox user but itself
+  (atomic against fork bombs: the kernel signals them all under one
+  lock); the client runs as another user, so it survives and students can
+  neither signal it nor impersonate it (the server checks the peer's uid);
+* the writable places (``/scratch``, ``/dev/shm``, ``/dev/mqueue``) are
+  emptied and System V IPC objects removed;
+* the server is not dumpable (no ptrace, no ``/proc/PID/mem`` for students),
+  and after each run it compares its nice value, rlimits, CPU affinity and
+  scheduling policy (which a same-user process may change) with the values it
+  started with. If anything differs, or the cleanup failed, it reports itself
+  unfit and exits: the grader then discards the container.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+from autograder.sandbox.supervisor import reap
+
+SOCKET_NAME = b"\0autograder-sandbox"
+CLIENT_UID = 65001
+UNRESPONSIVE_S = 5.0   # for the server to stop a run once asked
+EVENTS_FD = 3
+WRITABLE = ("/scratch", "/dev/shm", "/dev/mqueue")
+PR_SET_DUMPABLE = 4
+IPC_RMID = 0
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+# ---------------------------------------------------------------- server
+
+
+def _fingerprint() -> dict:
+    """Process attributes a same-user process can change from outside (see module doc)."""
+    limits = {name: resource.getrlimit(getattr(resource, name))
+              for name in dir(resource) if name.startswith("RLIMIT_")}
+    return {"nice": os.getpriority(os.PRIO_PROCESS, 0), "rlimits": limits,
+            "affinity": sorted(os.sched_getaffinity(0)), "policy": os.sched_getscheduler(0)}
+
+
+def _others_alive() -> bool:
+    """Whether any process of our user other than us and the init is still running."""
+    me, uid = os.getpid(), os.getuid()
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) in (1, me):
+            continue
+        try:
+            with open(f"/proc/{name}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        if int(fields["Uid"].split()[1]) == uid and not fields["State"].strip().startswith(("Z", "X")):
+            return True
+    return False
+
+
+def _sweep(deadline_s: float = 10.0) -> bool:
+    """Kill every sandbox-user process but ours; True once none is left."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        reap()
+        if not _others_alive():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _remove_sysv_ipc() -> bool:
+    """Remove System V shared memory, semaphores and queues (they outlive processes)."""
+    calls = {"shm": lambda i: _libc.shmctl(i, IPC_RMID, None),
+             "sem": lambda i: _libc.semctl(i, 0, IPC_RMID),
+             "msg": lambda i: _libc.msgctl(i, IPC_RMID, None)}
+    clean = True
+    for kind, remove in calls.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            ident = int(row.split()[1])
+            if remove(ident) != 0:
+                clean = False
+    return clean
+
+
+def _restore(fingerprint: dict) -> str | None:
+    """Back to a fresh sandbox after a run; else why this container must not be reused."""
+    if not _sweep():
+        return "processes of the run survived"
+    from autograder.files import remove_tree
+
+    dirty = [folder for folder in WRITABLE if not remove_tree(folder, keep_root=True)]
+    if dirty:
+        return f"could not empty {', '.join(dirty)}"
+    if not _remove_sysv_ipc():
+        return "could not remove System V IPC objects"
+    now = _fingerprint()
+    changed = [key for key in fingerprint if now[key] != fingerprint[key]]
+    return f"the server's {', '.join(changed)} changed" if changed else None
+
+
+def _start_worker(job_fd: int, events_fd: int, output_fd: int) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # the child: a fresh run of the worker on the client's descriptors
+        os.setsid()
+        _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # students' own /proc entries work as usual
+        try:  # under memory pressure the kernel kills the run, never the server
+            with open("/proc/self/oom_score_adj", "w") as fh:
+                fh.write("1000")
+        except OSError:
+            pass
+        os.dup2(job_fd, 0)
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        os.dup2(events_fd, EVENTS_FD)
+        os.closerange(EVENTS_FD + 1, 1 << 16)
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        os.chdir("/scratch")
+        from autograder.sandbox import worker
+
+        worker.run_and_exit(["-", str(EVENTS_FD)])
+    finally:
+        os._exit(99)
+
+
+def _serve_run(conn: socket.socket, lifeline: int, wake: int, fingerprint: dict) -> bool:
+    """One run, from the client's request to its end report; False: stop serving."""
+    try:
+        _, fds, _, _ = socket.recv_fds(conn, 1024, 3)
+    except OSError:
+        return True
+    if len(fds) != 3:
+        for fd in fds:
+            os.close(fd)
+        return True
+    pid = _start_worker(*fds)
+    for fd in fds:
+        os.close(fd)
+    status, stop = None, False
+    while status is None:
+        ready, _, _ = select.select([conn, lifeline, wake], [], [], 1.0)
+        if wake in ready:
+            os.read(wake, 4096)
+        if conn in ready:
+            try:
+                data = conn.recv(64)
+            except OSError:
+                data = b""
+            if not data or b"abort" in data:
+                break
+        if lifeline in ready and not os.read(lifeline, 4096):
+            stop = True
+            break
+        try:
+            done, wait_status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done, wait_status = pid, 0
+        if done:
+            status = os.waitstatus_to_exitcode(wait_status)
+    unfit = _restore(fingerprint)
+    if unfit:
+        print(f"containerserver: not reusable: {unfit}", file=sys.stderr, flush=True)
+    fit = unfit is None
+    report = {"status": 137 if status is None else (128 - status if status < 0 else status), "fit": fit}
+    try:
+        conn.sendall((json.dumps(report) + "\n").encode())
+    except OSError:
+        pass
+    return fit and not stop
+
+
+def serve() -> None:
+    lifeline = os.dup(0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    from autograder.sandbox.forkserver import _subreaper, warm_up
+
+    warm_up()
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    _subreaper()  # orphans of a run come back to us, also when we are not PID 1
+    # Only SIGCHLD has a handler: any other signal a student sends PID 1 is dropped.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(SOCKET_NAME)
+    listener.listen(8)
+    fingerprint = _fingerprint()
+    print("ready", flush=True)
+    serving = True
+    while serving:
+        ready, _, _ = select.select([listener, lifeline, wake_r], [], [])
+        if wake_r in ready:
+            os.read(wake_r, 4096)
+            reap()
+        if lifeline in ready and not os.read(lifeline, 4096):
+            break
+        if listener in ready:
+            conn, _ = listener.accept()
+            with conn:
+                _, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                                 struct.calcsize("3i")))
+                if uid == CLIENT_UID:  # students (uid 65000) cannot become this user
+                    serving = _serve_run(conn, lifeline, wake_r, fingerprint)
+    _sweep()
+    os._exit(0)
+
+
+# ---------------------------------------------------------------- client
+
+
+def _read_exactly(fd: int, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the job was cut short")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def client() -> int:
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    header = b""
+    while not header.endswith(b"\n"):
+        byte = os.read(0, 1)
+        if not byte:
+            return 2
+        header += byte
+    head = json.loads(header)
+    nonce = str(head["nonce"])
+    job = _read_exactly(0, int(head["job_bytes"]))
+    end = {"ev": "end", "nonce": nonce, "status": None, "fit": False, "server": "died"}
+    job_r, job_w = os.pipe()
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(SOCKET_NAME)
+        socket.send_fds(conn, [b"run"], [job_r, 1, 2])
+    except OSError:
+        end["server"] = "unreachable"
+        os.write(1, (json.dumps(end) + "\n").encode())
+        return 3
+    os.close(job_r)
+    try:
+        view = memoryview(job)
+        while view:
+            view = view[os.write(job_w, view):]
+    except BrokenPipeError:  # the worker died before reading it all: the report says how
+        pass
+    os.close(job_w)
+    del job, view
+    reply, aborted = b"", False
+    while not reply.endswith(b"\n"):
+        ready, _, _ = select.select([conn] + ([] if aborted else [0]), [], [],
+                                    UNRESPONSIVE_S if aborted else None)
+        if not ready:  # a stopped server (a student can SIGSTOP it): the grader discards us
+            end["server"] = "unresponsive"
+            break
+        if 0 in ready:
+            data = os.read(0, 4096)
+            if not data or b"abort" in data:
+                aborted = True
+                try:
+                    conn.sendall(b"abort\n")
+                except OSError:
+                    pass
+        if conn in ready:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    if reply.endswith(b"\n"):
+        report = json.loads(reply)
+        end.update(status=int(report["status"]), fit=bool(report["fit"]), server="ok")
+    os.write(1, (json.dumps(end) + "\n").encode())
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["serve"]:
+        serve()
+    elif sys.argv[1:] == ["client"]:
+        sys.exit(client())
+    else:
+        sys.exit("usage: python -m autograder.sandbox.containerserver serve|client")
