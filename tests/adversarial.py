@@ -1,0 +1,460 @@
+"""The catalogue of hostile submissions the grader must survive (01_tf_basics).
+
+Each :class:`Attack` names a behaviour, builds its notebook from the solution (so its
+honest score is known) and says, per backend, which exercises it must lose and how.
+``tests/test_adversarial.py`` grades the whole catalogue on both backends and prints
+the case / backend / outcome table. Placeholders in sources: ``__OUT__`` (the grader's
+output folder, which a forger targets), ``__MARK__`` (a host path that must never
+appear: it proves no payload ran outside the sandbox) and ``__SECRETS__``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from autograder.course import find_assignment
+from tests import nbfactory
+
+A = "01_tf_basics"
+SOL = nbfactory.solution_answers(A)
+CHECKS = find_assignment(A).checkset(hidden=True).checks
+FULL = float(sum(c.points for c in CHECKS))
+POINTS = {e: sum(c.points for c in CHECKS if c.exercise == e) for e in dict.fromkeys(c.exercise for c in CHECKS)}
+HIDDEN_POINTS = {e: sum(c.points for c in CHECKS if c.exercise == e and c.hidden) for e in POINTS}
+BOTH = ("local", "docker")
+
+
+def before(fn: str, code: str) -> str:
+    """The solution of ``fn`` with ``code`` run first in its body."""
+    head, _, rest = SOL[f"answer_{fn}"].partition(":\n")
+    body = "".join(f"    {line}\n" for line in code.strip("\n").splitlines())
+    return f"{head}:\n{body}{rest}"
+
+
+def returning(fn: str, code: str) -> str:
+    """``fn`` with the solution's signature whose body is ``code`` (which returns)."""
+    head = SOL[f"answer_{fn}"].partition(":\n")[0]
+    prelude = "\n".join(line for line in SOL[f"answer_{fn}"].splitlines() if line.startswith(("import", "from")))
+    return f"{prelude}\n{head}:\n" + "".join(f"    {line}\n" for line in code.strip("\n").splitlines())
+
+
+@dataclass(frozen=True)
+class Attack:
+    name: str                      # the submission's file name: says what it does
+    category: str
+    case: str                      # for the table
+    answers: dict = field(default_factory=dict)   # exercise -> source
+    extra: tuple = ()              # (grade_id or None, source) top-level cells
+    solved: bool = True            # False: the stub, honest score 0
+    lost: dict = field(default_factory=dict)      # backend -> {exercise: outcome}
+    hidden_lost: tuple = ()        # exercises whose hidden checks fail (public ones pass)
+    backends: tuple = BOTH
+
+    def expected_lost(self, backend: str) -> dict:
+        return self.lost.get(backend, self.lost.get("any", {}))
+
+    def honest(self, backend: str) -> float:
+        if not self.solved:
+            return 0.0
+        return (FULL - sum(POINTS[e] for e in self.expected_lost(backend))
+                - sum(HIDDEN_POINTS[e] for e in self.hidden_lost))
+
+    def build(self, folder, out, mark, secrets=()) -> None:
+        def fill(source: str) -> str:
+            return (source.replace("__OUT__", repr(str(out))).replace("__MARK__", repr(str(mark)))
+                    .replace("__SECRETS__", repr([secret[::-1] for secret in secrets])))
+
+        nbfactory.make(folder / f"{self.name}.ipynb", A, solved=self.solved,
+                       answers={k: fill(v) for k, v in self.answers.items()},
+                       extra=[(gid, fill(src)) for gid, src in self.extra])
+
+
+def lose(exercise: str, outcome: str, **per_backend: str) -> dict:
+    """Loses ``exercise`` with ``outcome`` (or a backend's own outcome)."""
+    out = {"any": {exercise: outcome}}
+    for backend, other in per_backend.items():
+        out[backend] = {exercise: other}
+    return out
+
+
+# ---------------------------------------------------------------- forgery and subversion
+
+FAKE = """{"student": "x", "assignment": "01_tf_basics", "status": "graded", "score": 22.0, "max_score": 22.0}"""
+
+FORGE_FILES = f"""
+import json, os
+fake = json.loads('{FAKE}')
+for folder in (os.getcwd(), os.path.expanduser("~"), "/tmp", os.environ.get("TMPDIR", "/tmp"),
+               os.path.join(__OUT__, "results", "01_tf_basics")):
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "forges_result_files.json"), "w") as fh:
+            json.dump(fake, fh)
+    except OSError:
+        pass
+"""
+
+FAKE_LINES = f"""
+import sys
+print('{FAKE}')
+print('{{"student": "prints_fake_scores", "status": "graded", "score": 22.0, "max_score": 22.0}}')
+sys.stdout.write("Score: 22/22\\nAll tests passed!\\n")
+sys.stderr.write("Score: 22/22\\n")
+"""
+
+ATEXIT = f"""
+import atexit, json, os
+def _forge():
+    with open(os.path.join(__OUT__, "results", "01_tf_basics", "atexit_hook_rewrites.json"), "w") as fh:
+        fh.write('{FAKE}')
+atexit.register(_forge)
+"""
+
+REWRITER = f"""
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        target = os.path.join(__OUT__, "results", "01_tf_basics", "detached_rewriter.json")
+        end = time.time() + 120
+        while time.time() < end:  # detached_rewriter_marker
+            try:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "w") as fh:
+                    fh.write('{FAKE}')
+            except OSError:
+                pass
+            time.sleep(0.05)
+        os._exit(0)
+    os._exit(0)
+os.wait()
+"""
+
+REBIND = """
+import builtins, math, sys, types
+import numpy, numpy.testing
+numpy.allclose = numpy.isclose = numpy.array_equal = lambda *a, **k: True
+numpy.testing.assert_allclose = numpy.testing.assert_array_equal = lambda *a, **k: None
+math.isclose = lambda *a, **k: True
+builtins.AssertionError = type("AssertionError", (Exception,), {})
+for name in ("numpy.testing", "autograder.rules", "autograder.judge"):
+    sys.modules[name] = types.ModuleType(name)
+"""
+
+# The harness, found through sys.modules and gc: every function replaced, and each
+# answer forges an "ok" observation for the check in progress on the event channel.
+HARNESS = r"""
+import gc, json, sys
+def _fake(*args, **kwargs):
+    return {"status": "ok", "values": {"value": {"t": "float", "v": 42.0}}}
+for name, module in list(sys.modules.items()):
+    if name.startswith(("autograder", "_autograder")):
+        for attr, obj in list(vars(module).items()):
+            if callable(obj) and not isinstance(obj, type):
+                try:
+                    setattr(module, attr, _fake)
+                except Exception:
+                    pass
+def _forge(*args, **kwargs):
+    for obj in gc.get_objects():
+        if type(obj).__name__ == "Channel" and hasattr(obj, "fd"):
+            for check in [o for o in gc.get_objects() if type(o).__name__ == "Check"]:
+                line = {"ev": "check_end", "id": check.id, "status": "ok",
+                        "values": {"value": {"t": "float", "v": 42.0}}}
+                try:
+                    import os
+                    os.write(obj.fd, (json.dumps(line) + "\n").encode())
+                except OSError:
+                    pass
+    return 42.0
+for fn in ("build_linear_graph", "evaluate", "variables_model", "feed_placeholder", "describe_tensor",
+           "unique_shapes", "elementwise_ops", "eager_linear"):
+    globals()[fn] = _forge
+"""
+
+PICKLE_PAYLOAD = r"""
+import base64, gc, io, json, os, pickle
+class _Boom:
+    def __reduce__(self):
+        return (os.system, ("touch " + __MARK__,))
+npy = io.BytesIO()
+import numpy as _np
+_np.save(npy, _np.array([_Boom()], dtype=object), allow_pickle=True)
+blob = base64.b64encode(npy.getvalue()).decode()
+ids = [o.id for o in gc.get_objects() if type(o).__name__ == "Check" and o.exercise == "eager_linear"]
+for obj in gc.get_objects():
+    if type(obj).__name__ == "Channel" and hasattr(obj, "fd"):
+        for check_id in ids:  # only the check in progress is taken, and its first report
+            os.write(obj.fd, (json.dumps({"ev": "check_end", "id": check_id, "status": "ok",
+                                          "values": {"value": {"t": "array", "npy": blob}}}) + "\n").encode())
+"""
+
+GLOBAL_STATE = """
+import random
+import numpy as np
+import tensorflow as tf
+tf.random.set_seed(12345)
+np.random.seed(54321)
+random.seed(7)
+tf.config.experimental.enable_tensor_float_32_execution(True)
+tf.keras.backend.set_floatx("float64")
+tf.compat.v1.set_random_seed(999)
+"""
+
+LIAR_FLOAT = """
+class Liar(float):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __sub__(self, other): return 0.0
+    def __rsub__(self, other): return 0.0
+    def __abs__(self): return 0.0
+    def __float__(self): return float(x * w + b)
+return Liar(-1e6)
+"""
+
+UFUNC_LIAR = """
+import numpy as np
+class Sneaky(np.ndarray):
+    def __array_ufunc__(self, *args, **kwargs):
+        return np.zeros(4, dtype=bool) | True
+    def __eq__(self, other):
+        return np.ones(4, dtype=bool)
+return np.zeros(4, dtype=np.float32).view(Sneaky)
+"""
+
+SLEEPY_OBJECT = """
+import time
+class Sleepy:
+    def __float__(self): time.sleep(10**6)
+    def __array__(self, *a, **k): time.sleep(10**6)
+    def __len__(self): time.sleep(10**6)
+return Sleepy()
+"""
+
+RAISING_ARRAY = """
+class Bad:
+    def __array__(self, *a, **k): raise RuntimeError("no")
+    def __float__(self): raise RuntimeError("no")
+names = ["add", "subtract", "multiply", "divide", "mod", "abs", "negative", "sign", "reciprocal", "square",
+         "round", "sqrt", "pow", "exp", "log"]
+return {n: Bad() for n in names}
+"""
+
+# ---------------------------------------------------------------- control flow and resources
+
+MEMORY_BOMB = "_hog = []\nwhile True:\n    _hog.append(bytearray(100 * 2**20))"
+FORK_BOMB = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+THREADS = """
+import threading, time
+started = []
+try:
+    for _ in range(10000):
+        t = threading.Thread(target=time.sleep, args=(5,), daemon=True)
+        t.start()
+        started.append(t)
+finally:
+    print("THREADS STARTED", len(started))
+"""
+DISK_FILLER = """
+n = 0
+while True:
+    with open(f"fill{n}", "wb") as fh:
+        for _ in range(300):
+            fh.write(b"x" * 2**20)
+    n += 1
+"""
+GIGABYTE = "import sys\n_chunk = 'x' * 2**20\nfor _ in range(1024):\n    sys.stdout.write(_chunk)\nsys.stdout.flush()"
+DISPLAYS = "from IPython.display import display\nfor _i in range(100000):\n    display(_i)"
+
+# ---------------------------------------------------------------- confidentiality
+
+# Looks through its own memory, every stack and the environment for what only the
+# grader should know; finding anything makes the answer wrong (and is printed). The
+# needles exist only reversed (compared with reversed text), so neither this cell's
+# source nor an earlier call's leftovers can match them.
+SEARCH_MEMORY = r"""
+import gc, os, sys
+gc.collect()
+_rneedles = ["NOITULOS NIGEB ###", "STSET NEDDIH NIGEB ###"] + __SECRETS__
+_found = set()
+def _look(value):
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if isinstance(value, str) and len(value) < 10**7:
+        reversed_text = value[::-1]
+        _found.update(n for n in _rneedles if n in reversed_text)
+for _obj in gc.get_objects():
+    if isinstance(_obj, dict):
+        for _k, _v in list(_obj.items())[:1000]:
+            _look(_k)
+            _look(_v)
+    elif isinstance(_obj, (list, tuple)):
+        for _v in list(_obj)[:1000]:
+            _look(_v)
+for _frame in sys._current_frames().values():
+    while _frame is not None:
+        for _v in list(_frame.f_locals.values()):
+            _look(_v)
+        _frame = _frame.f_back
+for _k, _v in os.environ.items():
+    _look(_k + "=" + _v)
+del _obj, _frame
+print("SECRETS FOUND", sorted(_found))
+"""
+
+# Tries every channel to carry hidden inputs into the feedback a student reads.
+SMUGGLE_FEED = """
+import os
+if list(xs) != [1.0, 2.0, 3.0, 4.0] or (w, b) != (6.0, 1.5):
+    raise type("LEAK_" + "_".join(str(v).replace(".", "p").replace("-", "m") for v in xs), (Exception,), {})(
+        f"LEAK inputs={list(xs)} w={w} b={b} env={dict(os.environ)}")
+"""
+SMUGGLE_DESCRIBE = """
+if not (value == 483 or value == [1.1, 2.2, 3.3] or value == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]):
+    return {"rank": 0, "shape": (), "dtype": "LEAK " + repr(value)[:40]}
+"""
+SMUGGLE_OPS = """
+import numpy as np
+if list(a) != [4.0, 9.0, -2.5, 0.5]:
+    return {op: np.zeros(31337, dtype=np.float32) for op in ["add", "subtract", "multiply", "divide", "mod",
+            "abs", "negative", "sign", "reciprocal", "square", "round", "sqrt", "pow", "exp", "log"]}
+"""
+SMUGGLE_EAGER = """
+if (x, w, b) != (1.0, 6.0, 1.5):
+    return type("LEAK_" + str(x).replace(".", "p").replace("-", "m"), (), {})()
+"""
+PRINT_ENV = "import os\nprint('ENVIRONMENT', dict(os.environ))"
+
+# ---------------------------------------------------------------- escapes (the container's promises)
+
+def escaping(fn: str, search: str) -> str:
+    """``fn``, correct unless ``search`` (which fills ``escaped``) finds a way out."""
+    return before(fn, "escaped = []\n" + search + "if escaped:\n    print('ESCAPED', escaped)\n    return None")
+
+
+NETWORK = r"""import socket
+for host, port in (("1.1.1.1", 53), ("127.0.0.1", 2375), ("172.17.0.1", 22), ("169.254.169.254", 80),
+                   ("pypi.org", 443)):
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        escaped.append(host)
+    except OSError:
+        pass
+"""
+
+FILESYSTEM_SECRETS = r"""import os
+for top in ("/",):
+    for root, dirs, files in os.walk(top):
+        dirs[:] = [d for d in dirs if not (root == "/" and d in ("proc", "sys", "dev"))]
+        for f in files:
+            if f.endswith(".ipynb") or f == "public_reference.json" or (f.endswith(".json") and "references" in root):
+                escaped.append(os.path.join(root, f))
+if os.path.exists("/var/run/docker.sock") or os.path.exists("/run/docker.sock"):
+    escaped.append("docker.sock")
+"""
+
+WRITES_AND_PRIVILEGES = r"""import os
+for path in ("/x", "/opt/grader/autograder/x", "/job/x", "/opt/venv/x", "/tmp/x", "/etc/x"):
+    try:
+        with open(path, "w") as fh:
+            fh.write("x")
+        escaped.append(path)
+    except OSError:
+        pass
+try:
+    os.setuid(0)
+    escaped.append("setuid")
+except OSError:
+    pass
+import subprocess
+if subprocess.run(["mount", "-t", "tmpfs", "none", "/scratch"], capture_output=True).returncode == 0:
+    escaped.append("mount")
+"""
+
+
+ATTACKS = [
+    Attack("forges_result_files", "forgery", "fake result JSON in cwd, HOME, /tmp, TMPDIR and the grader's results folder",
+           extra=((None, FORGE_FILES),), solved=False),
+    Attack("prints_fake_scores", "forgery", "fake score lines and result JSON on stdout/stderr",
+           extra=((None, FAKE_LINES),), solved=False),
+    Attack("atexit_hook_rewrites", "forgery", "an atexit hook that writes a fake result",
+           extra=((None, ATEXIT),), solved=False),
+    Attack("detached_rewriter", "forgery", "a detached (double-forked, setsid) process rewriting its result file",
+           extra=((None, REWRITER),), solved=False),
+    Attack("rebinds_checkers", "subversion", "numpy.allclose/isclose/testing, math.isclose, AssertionError and "
+           "sys.modules entries rebound", extra=((None, REBIND),), solved=False),
+    Attack("patches_harness_via_gc", "subversion", "every harness function found through sys.modules replaced; "
+           "forged 'ok' observations written to the event channel found through gc",
+           extra=((None, HARNESS),), solved=False),
+    Attack("lying_float_subclass", "lying answer", "float subclass whose __eq__/arithmetic always agree",
+           answers={"eager_linear": returning("eager_linear", LIAR_FLOAT)}, lost=lose("eager_linear", "wrong")),
+    Attack("ufunc_ndarray_subclass", "lying answer", "ndarray subclass overriding __array_ufunc__ and __eq__",
+           answers={"feed_placeholder": returning("feed_placeholder", UFUNC_LIAR)},
+           lost=lose("feed_placeholder", "wrong")),
+    Attack("sleeping_conversions", "lying answer", "an object whose __float__/__array__/__len__ sleep forever",
+           answers={"evaluate": returning("evaluate", SLEEPY_OBJECT)}, lost=lose("evaluate", "wrong")),
+    Attack("raising_conversions", "lying answer", "a dict of objects whose __array__/__float__ raise",
+           answers={"elementwise_ops": returning("elementwise_ops", RAISING_ARRAY)},
+           lost=lose("elementwise_ops", "wrong")),
+    Attack("huge_array_for_a_scalar", "lying answer", "a 300 M-element array where a number is expected",
+           answers={"eager_linear": returning("eager_linear", "import numpy as np\nreturn np.zeros(300_000_000, np.int8)")},
+           lost=lose("eager_linear", "wrong")),
+    Attack("pickle_payload", "lying answer", "an observation forged with a pickled object whose __reduce__ runs a command",
+           answers={"eager_linear": before("eager_linear", PICKLE_PAYLOAD)}, lost=lose("eager_linear", "error")),
+    Attack("changes_tf_global_state", "subversion", "seeds, TF32 and floatx changed at the top level",
+           extra=((None, GLOBAL_STATE),)),
+    Attack("keyboard_interrupt", "control flow", "KeyboardInterrupt raised from a function",
+           answers={"eager_linear": before("eager_linear", "raise KeyboardInterrupt")},
+           lost=lose("eager_linear", "error")),
+    Attack("sys_exit_in_function", "control flow", "sys.exit(0) inside a function",
+           answers={"unique_shapes": before("unique_shapes", "import sys\nsys.exit(0)")},
+           lost=lose("unique_shapes", "error")),
+    Attack("os_exit_in_function", "control flow", "os._exit(0) inside a function",
+           answers={"describe_tensor": before("describe_tensor", "import os\nos._exit(0)")},
+           lost=lose("describe_tensor", "crashed")),
+    Attack("sigkill_to_itself", "control flow", "SIGKILL to its own process",
+           answers={"elementwise_ops": before("elementwise_ops", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")},
+           lost=lose("elementwise_ops", "crashed")),
+    Attack("segfault", "control flow", "a segmentation fault (ctypes.string_at(0))",
+           answers={"eager_linear": before("eager_linear", "import ctypes\nctypes.string_at(0)")},
+           lost=lose("eager_linear", "crashed")),
+    Attack("infinite_loop", "resources", "an infinite loop",
+           answers={"variables_model": before("variables_model", "while True:\n    pass")},
+           lost=lose("variables_model", "timeout")),
+    Attack("long_sleep", "resources", "time.sleep(10**6)",
+           answers={"feed_placeholder": before("feed_placeholder", "import time\ntime.sleep(10**6)")},
+           lost=lose("feed_placeholder", "timeout")),
+    Attack("memory_bomb", "resources", "allocates 100 MB after 100 MB",
+           answers={"build_linear_graph": before("build_linear_graph", MEMORY_BOMB)},
+           lost=lose("build_linear_graph", "error", docker="crashed")),
+    Attack("fork_bomb", "resources", "forks without end",
+           answers={"describe_tensor": before("describe_tensor", FORK_BOMB)},
+           lost=lose("describe_tensor", "timeout"), backends=("docker",)),
+    Attack("ten_thousand_threads", "resources", "starts 10 000 threads",
+           answers={"unique_shapes": before("unique_shapes", THREADS)}, lost=lose("unique_shapes", "error")),
+    Attack("disk_filler", "resources", "writes 300 MB files until the disk is full",
+           answers={"evaluate": before("evaluate", DISK_FILLER)}, lost=lose("evaluate", "error")),
+    Attack("gigabyte_of_output", "resources", "1 GB printed at the top level", extra=((None, GIGABYTE),)),
+    Attack("hundred_thousand_displays", "resources", "100 000 display() outputs", extra=((None, DISPLAYS),)),
+    Attack("searches_memory_for_secrets", "confidentiality", "searches gc, every stack and the environment "
+           "for solution code, hidden-check sources and reference values",
+           answers={"build_linear_graph": before("build_linear_graph", SEARCH_MEMORY + "if _found:\n    return None")}),
+    Attack("smuggles_hidden_inputs", "confidentiality", "hidden inputs put into exception types and messages, "
+           "returned strings, shapes and class names; the environment printed",
+           answers={"feed_placeholder": before("feed_placeholder", SMUGGLE_FEED),
+                    "describe_tensor": before("describe_tensor", SMUGGLE_DESCRIBE),
+                    "elementwise_ops": before("elementwise_ops", SMUGGLE_OPS),
+                    "eager_linear": before("eager_linear", SMUGGLE_EAGER)},
+           extra=((None, PRINT_ENV),),
+           hidden_lost=("feed_placeholder", "describe_tensor", "elementwise_ops", "eager_linear")),
+    # The local backend does not promise these (see README): network, its user's files.
+    Attack("network_access", "escape", "connects to 1.1.1.1, the host's loopback, the Docker bridge, "
+           "the metadata address and a registry", answers={"eager_linear": escaping("eager_linear", NETWORK)},
+           backends=("docker",)),
+    Attack("searches_filesystem_for_solutions", "escape", "walks the filesystem for notebooks, reference "
+           "values and the Docker socket", answers={"eager_linear": escaping("eager_linear", FILESYSTEM_SECRETS)},
+           backends=("docker",)),
+    Attack("writes_outside_scratch_setuid_mount", "escape", "writes to /, /etc, /tmp, /job, the venv and the "
+           "grader's code; setuid(0); mount", answers={"eager_linear": escaping("eager_linear", WRITES_AND_PRIVILEGES)},
+           backends=("docker",)),
+]
