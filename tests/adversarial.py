@@ -242,6 +242,14 @@ return {n: Bad() for n in names}
 
 # ---------------------------------------------------------------- control flow and resources
 
+# An unterminated line on the grader's event pipe must not swallow what comes after it.
+GARBLE = """import os
+for fd in range(1, 64):
+    try:
+        os.write(fd, b'{"ev": "end", "nonce": "')
+    except OSError:
+        pass
+os._exit(0)"""
 MEMORY_BOMB = "_hog = []\nwhile True:\n    _hog.append(bytearray(100 * 2**20))"
 FORK_BOMB = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
 THREADS = """
@@ -411,6 +419,9 @@ ATTACKS = [
            lost=lose("unique_shapes", "error")),
     Attack("os_exit_in_function", "control flow", "os._exit(0) inside a function",
            answers={"describe_tensor": before("describe_tensor", "import os\nos._exit(0)")},
+           lost=lose("describe_tensor", "crashed")),
+    Attack("garbles_event_channel", "control flow", "half a JSON line written to every open descriptor, then os._exit",
+           answers={"describe_tensor": before("describe_tensor", GARBLE)},
            lost=lose("describe_tensor", "crashed")),
     Attack("sigkill_to_itself", "control flow", "SIGKILL to its own process",
            answers={"elementwise_ops": before("elementwise_ops", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")},

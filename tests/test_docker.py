@@ -36,6 +36,17 @@ def test_container_options_lock_the_sandbox_down():
     assert not any("solutions" in m or "cache" in m for m in mounts)
 
 
+def test_warm_containers_run_the_server_as_pid_1_and_ignore_the_students_folder():
+    serve = docker.serve_command("img", "n", docker.ContainerLimits(), "t", gpu=False)
+    assert "--init=false" in serve and "--init" not in serve
+    assert serve[serve.index("img") + 1:] == ["python", "-P", "-m", "autograder.sandbox.containerserver", "serve"]
+    client = docker.exec_command("n")
+    assert client[client.index("--workdir") + 1] == "/" and client[-4:-2] == ["-P", "-m"]
+    joined = " ".join(serve)
+    for sysctl in ("kernel.shm_rmid_forced=1", f"kernel.shmmax={docker.SHM_BYTES}", "kernel.msgmni=16"):
+        assert f"--sysctl {sysctl}" in joined
+
+
 def test_gpu_option_requests_all_gpus():
     cmd = docker.run_command("img", "n", "/j", docker.ContainerLimits(), "t", gpu=True)
     assert cmd[cmd.index("--gpus") + 1] == "all"
@@ -60,25 +71,25 @@ def fake_engine(monkeypatch):
 
 
 def test_backend_and_gpu_selection(fake_engine):
-    assert cli.make_sandbox("auto", "auto").name == "docker"
-    assert cli.make_sandbox("local", "auto").name == "local"
+    assert cli._choose_sandbox("auto", "auto").name == "docker"
+    assert cli._choose_sandbox("local", "auto").name == "local"
     with pytest.raises(UsageError, match="--gpu on: Docker has no NVIDIA runtime"):
-        cli.make_sandbox("auto", "on")
+        cli._choose_sandbox("auto", "on")
     fake_engine["gpu"] = True
     fake_engine["images"].add(docker.GPU_IMAGE)
-    sandbox = cli.make_sandbox("auto", "auto")
+    sandbox = cli._choose_sandbox("auto", "auto")
     assert sandbox.gpu and sandbox.image == docker.GPU_IMAGE
-    assert not cli.make_sandbox("auto", "off").gpu
+    assert not cli._choose_sandbox("auto", "off").gpu
     fake_engine["images"].discard(docker.GPU_IMAGE)
-    assert not cli.make_sandbox("auto", "auto").gpu  # falls back to the CPU image, with a note
+    assert not cli._choose_sandbox("auto", "auto").gpu  # falls back to the CPU image, with a note
     with pytest.raises(UsageError, match="image build --gpu"):
-        cli.make_sandbox("docker", "on")
+        cli._choose_sandbox("docker", "on")
     fake_engine["engine"] = False
-    assert cli.make_sandbox("auto", "auto").name == "local"
+    assert cli._choose_sandbox("auto", "auto").name == "local"
     with pytest.raises(UsageError, match="no Docker engine is reachable"):
-        cli.make_sandbox("docker", "auto")
+        cli._choose_sandbox("docker", "auto")
     with pytest.raises(UsageError, match="needs the docker backend"):
-        cli.make_sandbox("local", "on")
+        cli._choose_sandbox("local", "on")
 
 
 # ---------------------------------------------------------------- real engine
@@ -173,8 +184,26 @@ resource.prlimit(server, resource.RLIMIT_NOFILE, (64, 64))
 print("TAMPERED nice", os.getpriority(os.PRIO_PROCESS, server))
 """
 
+# I/O priority is inherited by every later worker too: the idle class would starve them.
+TAMPER_IO = HOST + r"""
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+number = {"x86_64": 251, "aarch64": 30}[os.uname().machine]   # ioprio_set
+print("IOPRIO_SET", libc.syscall(number, 1, os.getppid(), 3 << 13))   # IOPRIO_CLASS_IDLE
+"""
+
+# Shared memory outlives its processes: a hoard would count against the next run's memory.
+HOARD_SHM = HOST + r"""
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmget.restype = ctypes.c_int
+print("SHM_BIG", libc.shmget(0, 512 * 2**20, 0o1000 | 0o600))
+print("SHM_FORCED", open("/proc/sys/kernel/shm_rmid_forced").read().strip())
+"""
+
 SIGNAL_SERVER = HOST + r"""
 import os, signal
+print("SERVER_" + [l for l in open("/proc/1/status") if l.startswith("SigCgt")][0].replace(":", "=").replace("\t", ""))
 for sig in (signal.SIGSTOP, signal.SIGTERM, signal.SIGINT, signal.SIGKILL):
     os.kill(os.getppid(), sig)
 print("SIGNALLED", os.getppid())
@@ -196,6 +225,9 @@ def warm_sequence(engine, tmp_path_factory, run_cli):
     make("g_kills_in_a_check", answers={"describe_tensor": answer_that(
         "describe_tensor", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")})
     make("h_after_crash", extra=[("answer_eager_linear", FIND_LEFTOVERS)])
+    make("i_io_tamperer", extra=[("setup", TAMPER_IO)])
+    make("j_after_io_tamper", extra=[("answer_eager_linear", FIND_LEFTOVERS)])
+    make("k_hoards_shm", extra=[("setup", HOARD_SHM)])
     proc = run_cli("grade", A, subs, "--json", "--jobs", "1", "--out", out, "--backend", "docker",
                    "--check-timeout", "15")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -220,12 +252,26 @@ def test_a_tampered_warm_server_is_replaced(warm_sequence):
     assert hosts["c_tamperer"] != hosts["d_after_tamper"], "a tampered container must not be reused"
     assert "LEFTOVERS []" in logs["d_after_tamper"]
     assert results["c_tamperer"]["score"] == results["d_after_tamper"]["score"] == FULL
+    assert "IOPRIO_SET 0" in logs["i_io_tamperer"]  # the idle I/O class was really set
+    assert hosts["i_io_tamperer"] != hosts["j_after_io_tamper"]
+    assert results["i_io_tamperer"]["score"] == results["j_after_io_tamper"]["score"] == FULL
+
+
+@pytest.mark.docker
+def test_system_v_shared_memory_is_capped_and_dies_with_its_users(warm_sequence):
+    log = warm_sequence["logs"]["k_hoards_shm"]
+    assert "SHM_BIG -1" in log and "SHM_FORCED 1" in log, log[-2000:]
+    assert warm_sequence["results"]["k_hoards_shm"]["score"] == FULL
 
 
 @pytest.mark.docker
 def test_students_cannot_signal_the_warm_server(warm_sequence):
     results, hosts, logs = warm_sequence["results"], warm_sequence["hosts"], warm_sequence["logs"]
     assert "SIGNALLED 1" in logs["e_signals_server"]  # the server is PID 1 of its container
+    # It catches SIGCHLD (17) and nothing else but glibc's own thread signals (32, 33), whose
+    # handlers ignore anything not sent by the process to itself.
+    caught = int(logs["e_signals_server"].split("SERVER_SigCgt=")[1].split()[0], 16)
+    assert caught & ~((1 << 16) | (1 << 31) | (1 << 32)) == 0 and caught & (1 << 16), hex(caught)
     assert results["e_signals_server"]["score"] == results["f_after_signals"]["score"] == FULL
     assert hosts["e_signals_server"] == hosts["f_after_signals"], "signals are ignored: the container lives on"
 
@@ -266,3 +312,4 @@ def test_a_killed_grader_takes_its_warm_containers_along(engine, tmp_path, cache
     while subprocess.run(mine, capture_output=True, text=True).stdout.split() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not subprocess.run(mine, capture_output=True, text=True).stdout.split(), "containers outlived the grader"
+

@@ -30,10 +30,17 @@ Between runs the server restores a fresh state, and says whether it could:
 * the writable places (``/scratch``, ``/dev/shm``, ``/dev/mqueue``) are
   emptied and System V IPC objects removed;
 * the server is not dumpable (no ptrace, no ``/proc/PID/mem`` for students),
-  and after each run it compares its nice value, rlimits, CPU affinity and
-  scheduling policy (which a same-user process may change) with the values it
-  started with. If anything differs, or the cleanup failed, it reports itself
-  unfit and exits: the grader then discards the container.
+  and after each run it compares its nice value, rlimits, CPU affinity,
+  scheduling policy and attributes, and I/O priority (which a same-user process
+  may change) with the values it started with. If anything differs, or the
+  cleanup failed, it reports itself unfit and exits: the grader then discards
+  the container.
+
+It ignores every catchable signal but SIGCHLD (whatever an import installed), and
+refuses to serve unless it is PID 1; it runs with ``python -P``, so nothing a student
+writes to ``/scratch`` can shadow a module it imports later. The client's ``end``
+line starts on a line of its own: a student holding the event pipe cannot glue a
+half-written line to it (every student process is dead by the time it is written).
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ import struct
 import sys
 import time
 
+from autograder.files import remove_tree
 from autograder.sandbox.supervisor import reap
 
 SOCKET_NAME = b"\0autograder-sandbox"
@@ -60,6 +68,26 @@ PR_SET_DUMPABLE = 4
 IPC_RMID = 0
 
 _libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+# ioprio_get and sched_getattr have no Python wrapper; their numbers per architecture.
+_SYSCALLS = {"x86_64": {"ioprio_get": 252, "sched_getattr": 315},
+             "aarch64": {"ioprio_get": 31, "sched_getattr": 275}}.get(os.uname().machine, {})
+IOPRIO_WHO_PROCESS = 1
+
+
+def _ioprio() -> int | None:
+    number = _SYSCALLS.get("ioprio_get")
+    return None if number is None else _libc.syscall(number, IOPRIO_WHO_PROCESS, 0)
+
+
+def _sched_attr() -> bytes | None:
+    """The full ``struct sched_attr`` (policy, nice, utilisation clamps...)."""
+    number = _SYSCALLS.get("sched_getattr")
+    if number is None:
+        return None
+    buf = ctypes.create_string_buffer(56)
+    size = _libc.syscall(number, 0, buf, ctypes.c_uint(56), ctypes.c_uint(0))
+    return None if size != 0 else buf.raw
 
 
 # ---------------------------------------------------------------- server
@@ -70,7 +98,26 @@ def _fingerprint() -> dict:
     limits = {name: resource.getrlimit(getattr(resource, name))
               for name in dir(resource) if name.startswith("RLIMIT_")}
     return {"nice": os.getpriority(os.PRIO_PROCESS, 0), "rlimits": limits,
-            "affinity": sorted(os.sched_getaffinity(0)), "policy": os.sched_getscheduler(0)}
+            "affinity": sorted(os.sched_getaffinity(0)), "policy": os.sched_getscheduler(0),
+            "sched_attr": _sched_attr(), "ioprio": _ioprio()}
+
+
+def _ignore_signals() -> dict:
+    """Ignore every catchable signal but SIGCHLD; returns the dispositions it replaced.
+
+    The kernel delivers a signal sent from inside the container to PID 1 only when
+    PID 1 catches it, so this pins what students can reach: nothing, whatever handler
+    an import installed. Ignored dispositions survive fork, so each worker gets the
+    old ones back (see :func:`_start_worker`)."""
+    saved = {}
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGCHLD, signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            saved[sig] = signal.signal(sig, signal.SIG_IGN)
+        except (OSError, ValueError):  # glibc's reserved real-time signals
+            continue
+    return saved
 
 
 def _others_alive() -> bool:
@@ -127,8 +174,6 @@ def _restore(fingerprint: dict) -> str | None:
     """Back to a fresh sandbox after a run; else why this container must not be reused."""
     if not _sweep():
         return "processes of the run survived"
-    from autograder.files import remove_tree
-
     dirty = [folder for folder in WRITABLE if not remove_tree(folder, keep_root=True)]
     if dirty:
         return f"could not empty {', '.join(dirty)}"
@@ -139,7 +184,7 @@ def _restore(fingerprint: dict) -> str | None:
     return f"the server's {', '.join(changed)} changed" if changed else None
 
 
-def _start_worker(job_fd: int, events_fd: int, output_fd: int) -> int:
+def _start_worker(job_fd: int, events_fd: int, output_fd: int, signals: dict) -> int:
     pid = os.fork()
     if pid:
         return pid
@@ -157,6 +202,8 @@ def _start_worker(job_fd: int, events_fd: int, output_fd: int) -> int:
         os.dup2(events_fd, EVENTS_FD)
         os.closerange(EVENTS_FD + 1, 1 << 16)
         signal.set_wakeup_fd(-1)
+        for sig, handler in signals.items():  # what a fresh Python had (None: a C handler)
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
         os.chdir("/scratch")
@@ -167,7 +214,7 @@ def _start_worker(job_fd: int, events_fd: int, output_fd: int) -> int:
         os._exit(99)
 
 
-def _serve_run(conn: socket.socket, lifeline: int, wake: int, fingerprint: dict) -> bool:
+def _serve_run(conn: socket.socket, lifeline: int, wake: int, fingerprint: dict, signals: dict) -> bool:
     """One run, from the client's request to its end report; False: stop serving."""
     try:
         _, fds, _, _ = socket.recv_fds(conn, 1024, 3)
@@ -177,7 +224,7 @@ def _serve_run(conn: socket.socket, lifeline: int, wake: int, fingerprint: dict)
         for fd in fds:
             os.close(fd)
         return True
-    pid = _start_worker(*fds)
+    pid = _start_worker(*fds, signals)
     for fd in fds:
         os.close(fd)
     status, stop = None, False
@@ -214,6 +261,8 @@ def _serve_run(conn: socket.socket, lifeline: int, wake: int, fingerprint: dict)
 
 
 def serve() -> None:
+    if os.getpid() != 1:  # an init in front of us (docker --init, a daemon default) could be signalled
+        sys.exit("containerserver: must be the container's PID 1 (run without --init)")
     lifeline = os.dup(0)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -223,7 +272,7 @@ def serve() -> None:
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     _subreaper()  # orphans of a run come back to us, also when we are not PID 1
     # Only SIGCHLD has a handler: any other signal a student sends PID 1 is dropped.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signals = _ignore_signals()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -247,7 +296,7 @@ def serve() -> None:
                 _, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                                                  struct.calcsize("3i")))
                 if uid == CLIENT_UID:  # students (uid 65000) cannot become this user
-                    serving = _serve_run(conn, lifeline, wake_r, fingerprint)
+                    serving = _serve_run(conn, lifeline, wake_r, fingerprint, signals)
     _sweep()
     os._exit(0)
 
@@ -285,7 +334,7 @@ def client() -> int:
         socket.send_fds(conn, [b"run"], [job_r, 1, 2])
     except OSError:
         end["server"] = "unreachable"
-        os.write(1, (json.dumps(end) + "\n").encode())
+        _write_end(end)
         return 3
     os.close(job_r)
     try:
@@ -300,7 +349,7 @@ def client() -> int:
     while not reply.endswith(b"\n"):
         ready, _, _ = select.select([conn] + ([] if aborted else [0]), [], [],
                                     UNRESPONSIVE_S if aborted else None)
-        if not ready:  # a stopped server (a student can SIGSTOP it): the grader discards us
+        if not ready:  # a server stuck in its cleanup: the grader discards the container
             end["server"] = "unresponsive"
             break
         if 0 in ready:
@@ -319,8 +368,13 @@ def client() -> int:
     if reply.endswith(b"\n"):
         report = json.loads(reply)
         end.update(status=int(report["status"]), fit=bool(report["fit"]), server="ok")
-    os.write(1, (json.dumps(end) + "\n").encode())
+    _write_end(end)
     return 0
+
+
+def _write_end(end: dict) -> None:
+    # One write (atomic on a pipe) that starts a new line, whatever half line a student left.
+    os.write(1, b"\n" + (json.dumps(end) + "\n").encode())
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ GPU_IMAGE = os.environ.get("AUTOGRADER_GPU_IMAGE", "tf-autograder:gpu")
 SANDBOX_UID = "65000:65000"
 CLIENT_UID = "65001:65001"   # the per-run client of a warm container: not the students' user
 ABORT_S = 10.0               # for a warm container to stop a run and report
+SHM_BYTES = 64 * 2**20       # System V shared memory a container may hold in all
 ENGINE_WAIT_S = 60.0         # for a restarting Docker engine before a run counts as failed
 GRADER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -129,6 +130,11 @@ def _locked_down(name: str, limits: ContainerLimits, token: str, gpu: bool) -> l
         "--cap-drop", "ALL",
         "--security-opt", "no-new-privileges",
         "--ulimit", "core=0",
+        # System V IPC outlives processes, and its memory counts against the container's:
+        # at most 64 MB of shared memory (removed when its last user exits), 16 message queues.
+        "--sysctl", "kernel.shm_rmid_forced=1",
+        "--sysctl", f"kernel.shmmax={SHM_BYTES}", "--sysctl", f"kernel.shmall={SHM_BYTES // 4096}",
+        "--sysctl", "kernel.msgmni=16",
         "--log-driver", "none",
         "--label", f"autograder.token={token}",
         "--label", f"autograder.grader={GRADER_ID}",
@@ -153,14 +159,14 @@ def serve_command(image: str, name: str, limits: ContainerLimits, token: str, gp
     No ``--init``: the server is the container's PID 1, to which the kernel delivers
     no signal from inside the container that it has no handler for, so students can
     neither kill nor stop it (it reaps orphans itself)."""
-    return (["docker", "run", "-i"] + _locked_down(name, limits, token, gpu) + [image]
-            + ["python", "-m", "autograder.sandbox.containerserver", "serve"])
+    return (["docker", "run", "-i", "--init=false"] + _locked_down(name, limits, token, gpu) + [image]
+            + ["python", "-P", "-m", "autograder.sandbox.containerserver", "serve"])
 
 
 def exec_command(name: str) -> list[str]:
     """``docker exec`` of one run's client in a warm container."""
-    return ["docker", "exec", "-i", "--user", CLIENT_UID, name,
-            "python", "-m", "autograder.sandbox.containerserver", "client"]
+    return ["docker", "exec", "-i", "--user", CLIENT_UID, "--workdir", "/", name,
+            "python", "-P", "-m", "autograder.sandbox.containerserver", "client"]
 
 
 class _Drain(threading.Thread):
@@ -346,6 +352,7 @@ class DockerSandbox(ProcessSandbox):
             if not chunk:
                 break
             *lines, buffer = (buffer + chunk).split(b"\n")
+            buffer = buffer[-4096:]  # the end report is short and starts a line: the rest is noise
             for line in lines:
                 if started.nonce.encode() in line:
                     try:

@@ -37,7 +37,9 @@ class Channel:
         self.fd = fd
 
     def send(self, event: dict) -> None:
-        data = (json.dumps(event, allow_nan=True) + "\n").encode()
+        # Each event starts a line of its own: a half line the student's code wrote here is
+        # left as garbage the grader skips, and cannot swallow this event.
+        data = ("\n" + json.dumps(event, allow_nan=True) + "\n").encode()
         view = memoryview(data)
         while view:
             n = os.write(self.fd, view)
