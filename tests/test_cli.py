@@ -59,9 +59,13 @@ def test_committed_public_reference_is_up_to_date(cache_dir):
     from autograder.sandbox.local import LocalSandbox
 
     assignment = find_assignment(A)
-    sandbox = LocalSandbox()
+    sandbox = LocalSandbox(warm=True)
+    sandbox.prepare()  # as the CLI does: the warm worker starts importing at once, unwaited
+    early = sandbox.warm.proc.pid
+    assert not sandbox.warm.ready
     try:
         fresh = compute_references(assignment, assignment.checkset(hidden=False), sandbox, hidden=False)
+        assert sandbox.warm.ready and sandbox.warm.proc.pid == early, "the runs used the early server"
     finally:
         if sandbox.warm is not None:
             sandbox.warm.close()  # the warm worker belongs to this test, not to the session
@@ -83,3 +87,16 @@ def test_notebook_checks_run_with_nothing_but_tensorflow(tmp_path):
     stub = nbfactory.student_notebook(A)
     with pytest.raises(CellExecutionError, match="NotImplementedError"):
         NotebookClient(stub, timeout=300, kernel_name="python3").execute()
+
+
+def test_the_cli_starts_without_building_an_unused_uri_grammar():
+    """jsonschema's optional IRI checker (rfc3987_syntax) cost ~2.6 s of every command."""
+    import subprocess
+    import sys
+
+    code = ("import sys, time; t = time.monotonic(); import autograder.cli, autograder.notebook; "
+            "import nbformat.validator; print(sys.modules.get('rfc3987_syntax') is None, time.monotonic() - t)")
+    unused, seconds = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                     check=True).stdout.split()
+    assert unused == "True", "rfc3987_syntax was imported"
+    print(f"import autograder.cli: {float(seconds):.2f} s")

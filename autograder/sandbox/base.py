@@ -46,5 +46,8 @@ class SandboxError(RuntimeError):
 class Sandbox:
     name = "abstract"
 
+    def prepare(self) -> None:
+        """Start what the first run will need, without waiting for it (optional)."""
+
     def run(self, job: Job) -> RunRecord:
         raise NotImplementedError

@@ -91,21 +91,33 @@ class ForkedRun:
 
 
 class WarmServer:
-    """One forkserver per sandbox: started on first use, restarted if it dies."""
+    """One forkserver per sandbox: started early (:meth:`spawn`) or on first use, restarted
+    if it dies."""
 
     def __init__(self, env: dict):
         self.env = env
         self.proc: subprocess.Popen | None = None
+        self.ready = False
         self.dir = ""
         self.lock = threading.Lock()
+
+    def spawn(self) -> None:
+        """Start the server without waiting: its TensorFlow import (seconds) overlaps with
+        whatever the grader does before the first run."""
+        with self.lock:
+            if self.proc is None or self.proc.poll() is not None:
+                self._spawn()
 
     def socket_path(self) -> str:
         with self.lock:
             if self.proc is None or self.proc.poll() is not None:
-                self._start()
+                self._spawn()
+            if not self.ready:
+                self._await_ready()
             return os.path.join(self.dir, "s")
 
-    def _start(self) -> None:
+    def _spawn(self) -> None:
+        self.close()
         self.dir = tempfile.mkdtemp(prefix="autograder-warm-")
         neutral = os.path.join(self.dir, "home")
         os.mkdir(neutral)
@@ -114,11 +126,14 @@ class WarmServer:
             [sys.executable, "-m", "autograder.sandbox.forkserver", os.path.join(self.dir, "s")],
             cwd=neutral, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             start_new_session=True)
+        atexit.register(self.close)
+
+    def _await_ready(self) -> None:
         line = self.proc.stdout.readline()
         if line.strip() != b"ready":
             self.close()
             raise SandboxError("the warm worker did not start")
-        atexit.register(self.close)
+        self.ready = True
 
     def close(self) -> None:
         if self.proc is not None:
@@ -128,6 +143,7 @@ class WarmServer:
                 pass
             self.proc.wait()
             self.proc = None
+        self.ready = False
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = ""
@@ -144,6 +160,10 @@ class LocalSandbox(ProcessSandbox):
         if warm is None:
             warm = os.environ.get("AUTOGRADER_WARM", "1") != "0"
         self.warm = WarmServer(self._base_env()) if warm else None
+
+    def prepare(self) -> None:
+        if self.warm is not None:
+            self.warm.spawn()
 
     @staticmethod
     def _base_env() -> dict:
