@@ -64,3 +64,44 @@ def test_a_daemon_restart_mid_batch_costs_no_grade(engine, tmp_path, cache_dir):
     assert again.returncode == 0, again.stderr[-2000:]
     final = [json.loads(line) for line in again.stdout.splitlines()]
     assert [(r["status"], r["score"]) for r in final] == [("graded", FULL)] * 6
+
+
+@pytest.mark.docker
+def test_a_container_that_fails_to_start_is_retried_and_never_scored(engine, tmp_path, cache_dir, monkeypatch):
+    """A warm container that dies before it is ready: the run is retried in a new one; when
+    every start fails, the submission is an infrastructure error and nothing is stored."""
+    from autograder.batch import collect, run_batch
+    from autograder.course import find_assignment
+    from autograder.grading import Grader
+    from autograder.record import ResultStore
+    from autograder.sandbox import docker
+
+    monkeypatch.setenv("AUTOGRADER_CACHE", str(cache_dir))
+    sandbox = docker.DockerSandbox(warm=True)
+    grader = Grader(find_assignment(A), sandbox)
+    assert grader.references  # computed or cached before any start fails
+    sandbox.close()
+    real, starts = docker.serve_command, {"failing": 0, "failed": 0}
+
+    def flaky(*args):
+        cmd = real(*args)
+        if starts["failed"] < starts["failing"]:
+            starts["failed"] += 1
+            cmd[-1] = "no-such-mode"  # the server prints its usage and exits: never "ready"
+        return cmd
+
+    monkeypatch.setattr(docker, "serve_command", flaky)
+    nb = nbfactory.make(tmp_path / "s.ipynb", A)
+    try:
+        starts["failing"] = 1
+        once = grader.grade(nb, "s").json
+        assert (once["status"], once["score"], starts["failed"]) == ("graded", FULL, 1), once
+        sandbox.close()  # the next run needs a new container
+        starts["failing"] = 10**6
+        store = ResultStore(tmp_path / "out")
+        results = run_batch(grader, collect([str(nb)], A), store, 1, True, lambda r: None)
+    finally:
+        sandbox.close()
+    assert results[0]["status"] == "error" and "infrastructure" in results[0]["message"], results[0]
+    assert starts["failed"] >= 3, "retried by the sandbox and again by the batch"
+    assert store.gradebook.results(A) == [], "an infrastructure error is never stored"
