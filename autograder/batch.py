@@ -83,6 +83,7 @@ def run_batch(grader: Grader, items: list[Item], store: ResultStore, jobs: int, 
             todo.append(item)
     if not todo:
         return results
+    grader.sandbox.prepare()  # something will run: a warm worker's start overlaps with what follows
     if grader.solution is not None:
         grader.references  # noqa: B018 - computed once, before any worker starts
     own = executor is None

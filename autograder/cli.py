@@ -87,15 +87,7 @@ def _with_limits(limits: Limits, args: argparse.Namespace) -> Limits:
 
 
 def make_sandbox(backend: str, gpu: str = "off"):
-    """The sandbox for ``--backend`` and ``--gpu``, already starting up (a warm worker
-    imports TensorFlow while the grader reads the course and the submissions)."""
-    sandbox = _choose_sandbox(backend, gpu)
-    sandbox.prepare()
-    return sandbox
-
-
-def _choose_sandbox(backend: str, gpu: str):
-    """Explains on stderr what ``auto`` chose."""
+    """The sandbox for ``--backend`` and ``--gpu``; explains on stderr what ``auto`` chose."""
     from autograder.sandbox import docker
     from autograder.sandbox.local import LocalSandbox
 

@@ -71,25 +71,25 @@ def fake_engine(monkeypatch):
 
 
 def test_backend_and_gpu_selection(fake_engine):
-    assert cli._choose_sandbox("auto", "auto").name == "docker"
-    assert cli._choose_sandbox("local", "auto").name == "local"
+    assert cli.make_sandbox("auto", "auto").name == "docker"
+    assert cli.make_sandbox("local", "auto").name == "local"
     with pytest.raises(UsageError, match="--gpu on: Docker has no NVIDIA runtime"):
-        cli._choose_sandbox("auto", "on")
+        cli.make_sandbox("auto", "on")
     fake_engine["gpu"] = True
     fake_engine["images"].add(docker.GPU_IMAGE)
-    sandbox = cli._choose_sandbox("auto", "auto")
+    sandbox = cli.make_sandbox("auto", "auto")
     assert sandbox.gpu and sandbox.image == docker.GPU_IMAGE
-    assert not cli._choose_sandbox("auto", "off").gpu
+    assert not cli.make_sandbox("auto", "off").gpu
     fake_engine["images"].discard(docker.GPU_IMAGE)
-    assert not cli._choose_sandbox("auto", "auto").gpu  # falls back to the CPU image, with a note
+    assert not cli.make_sandbox("auto", "auto").gpu  # falls back to the CPU image, with a note
     with pytest.raises(UsageError, match="image build --gpu"):
-        cli._choose_sandbox("docker", "on")
+        cli.make_sandbox("docker", "on")
     fake_engine["engine"] = False
-    assert cli._choose_sandbox("auto", "auto").name == "local"
+    assert cli.make_sandbox("auto", "auto").name == "local"
     with pytest.raises(UsageError, match="no Docker engine is reachable"):
-        cli._choose_sandbox("docker", "auto")
+        cli.make_sandbox("docker", "auto")
     with pytest.raises(UsageError, match="needs the docker backend"):
-        cli._choose_sandbox("local", "on")
+        cli.make_sandbox("local", "on")
 
 
 # ---------------------------------------------------------------- real engine
