@@ -100,6 +100,7 @@ class WarmServer:
         self.ready = False
         self.dir = ""
         self.lock = threading.Lock()
+        atexit.register(self.close)  # once: close() ends whichever server is current
 
     def spawn(self) -> None:
         """Start the server without waiting: its TensorFlow import (seconds) overlaps with
@@ -126,7 +127,6 @@ class WarmServer:
             [sys.executable, "-m", "autograder.sandbox.forkserver", os.path.join(self.dir, "s")],
             cwd=neutral, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             start_new_session=True)
-        atexit.register(self.close)
 
     def _await_ready(self) -> None:
         line = self.proc.stdout.readline()
