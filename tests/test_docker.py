@@ -28,6 +28,7 @@ def test_container_options_lock_the_sandbox_down():
                    "--user 65000:65000", "--init", "--rm", "--log-driver none", "--ulimit core=0"):
         assert option in joined, option
     assert "/scratch:rw,nosuid,nodev,size=64m" in joined
+    assert "AUTOGRADER_ADDRESS_SPACE_MB=1024" in cmd  # a memory bomb meets MemoryError, as locally
     assert "/host/job:/job:ro" in joined and f"{docker.PACKAGE_DIR}:/opt/grader/autograder:ro" in joined
     assert "--gpus" not in cmd
     assert cmd[cmd.index("img:tag") + 1:] == ["python", "-m", "autograder.sandbox.worker", "/job/job.json", "stdout"]
@@ -50,6 +51,7 @@ def test_warm_containers_run_the_server_as_pid_1_and_ignore_the_students_folder(
 def test_gpu_option_requests_all_gpus():
     cmd = docker.run_command("img", "n", "/j", docker.ContainerLimits(), "t", gpu=True)
     assert cmd[cmd.index("--gpus") + 1] == "all"
+    assert not any(c.startswith("AUTOGRADER_ADDRESS_SPACE_MB") for c in cmd)  # CUDA reserves huge ranges
 
 
 @pytest.mark.parametrize("runtimes, expected", [

@@ -57,7 +57,7 @@ import sys
 import time
 
 from autograder.files import remove_tree
-from autograder.sandbox.supervisor import reap
+from autograder.sandbox.supervisor import limit_address_space_from_env, reap
 
 SOCKET_NAME = b"\0autograder-sandbox"
 CLIENT_UID = 65001
@@ -200,6 +200,7 @@ def _start_worker(job_fd: int, events_fd: int, output_fd: int, signals: dict) ->
         # fills the container's CPU quota, the server and the client still get enough of it
         # to stop the run and report in time. Alone in its container, the run loses nothing.
         os.nice(19)
+        limit_address_space_from_env()
         os.dup2(job_fd, 0)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from autograder.sandbox.base import Job, SandboxError
 from autograder.sandbox.process import STARTUP_TIMEOUT_S, ProcessSandbox, Started
-from autograder.sandbox.supervisor import die_with_parent
+from autograder.sandbox.supervisor import ADDRESS_SPACE_ENV, die_with_parent
 
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 DEFAULT_IMAGE = os.environ.get("AUTOGRADER_IMAGE", "tf-autograder:cpu")
@@ -143,6 +143,8 @@ def _locked_down(name: str, limits: ContainerLimits, token: str, gpu: bool) -> l
     ]
     if gpu:
         cmd += ["--gpus", "all", "-e", "NVIDIA_VISIBLE_DEVICES=all"]
+    else:  # CUDA reserves far more address space than it uses: GPU runs rely on --memory alone
+        cmd += ["-e", f"{ADDRESS_SPACE_ENV}={limits.memory_mb}"]
     return cmd
 
 

@@ -95,14 +95,35 @@ def kill_all(deadline_s: float = 10.0) -> int:
     return killed
 
 
+ADDRESS_SPACE_ENV = "AUTOGRADER_ADDRESS_SPACE_MB"
+
+
+def limit_address_space(memory_mb: int) -> None:
+    import resource
+
+    memory = memory_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+
+def limit_address_space_from_env() -> None:
+    """In a CPU container: the address-space limit of a local run, set by the grader.
+
+    The container's memory limit alone lets a memory bomb push the kernel into
+    reclaiming TensorFlow's code pages (a thrash that ends as a timeout, not as "out
+    of memory"); with this limit the run gets a MemoryError first, as it does locally.
+    """
+    memory_mb = os.environ.pop(ADDRESS_SPACE_ENV, "")
+    if memory_mb:
+        limit_address_space(int(memory_mb))
+
+
 def apply_limits() -> None:
     """rlimits for this process and everything it starts."""
     import json
     import resource
 
     limits = json.loads(os.environ.pop("AUTOGRADER_LIMITS", "{}"))
-    memory = int(limits.get("memory_mb", 4096)) * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    limit_address_space(int(limits.get("memory_mb", 4096)))
     cpu = int(limits.get("cpu_s", 600))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
