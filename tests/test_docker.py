@@ -21,14 +21,15 @@ FULL = 22.0
 
 def test_container_options_lock_the_sandbox_down():
     limits = docker.ContainerLimits(memory_mb=1024, cpus=1.5, pids=128, scratch_mb=64)
-    cmd = docker.run_command("img:tag", "name", "/host/job", limits, "tok", gpu=False)
+    cmd = docker.run_command("img:tag", "name", "/host/job", limits, "tok", gpu=False, uid=2_000_042)
     joined = " ".join(cmd)
     for option in ("--network none", "--memory 1024m", "--memory-swap 1024m", "--pids-limit 128",
                    "--cpus 1.5", "--read-only", "--cap-drop ALL", "--security-opt no-new-privileges",
-                   "--user 65000:65000", "--init", "--rm", "--log-driver none", "--ulimit core=0"):
+                   "--user 2000042:2000042", "--init", "--rm", "--log-driver none", "--ulimit core=0"):
         assert option in joined, option
     assert "/scratch:rw,nosuid,nodev,size=64m" in joined
-    assert "AUTOGRADER_ADDRESS_SPACE_MB=1024" in cmd  # a memory bomb meets MemoryError, as locally
+    rlimits = json.loads(next(c for c in cmd if c.startswith("AUTOGRADER_RUN_RLIMITS=")).partition("=")[2])
+    assert rlimits == {"nproc": 128 - docker.NPROC_RESERVE, "address_space_mb": 1024}
     assert "/host/job:/job:ro" in joined and f"{docker.PACKAGE_DIR}:/opt/grader/autograder:ro" in joined
     assert "--gpus" not in cmd
     assert cmd[cmd.index("img:tag") + 1:] == ["python", "-m", "autograder.sandbox.worker", "/job/job.json", "stdout"]
@@ -38,20 +39,27 @@ def test_container_options_lock_the_sandbox_down():
 
 
 def test_warm_containers_run_the_server_as_pid_1_and_ignore_the_students_folder():
-    serve = docker.serve_command("img", "n", docker.ContainerLimits(), "t", gpu=False)
+    serve = docker.serve_command("img", "n", docker.ContainerLimits(), "t", gpu=False, uid=2_000_000)
     assert "--init=false" in serve and "--init" not in serve
     assert serve[serve.index("img") + 1:] == ["python", "-P", "-m", "autograder.sandbox.containerserver", "serve"]
-    client = docker.exec_command("n")
+    client = docker.exec_command("n", 2_000_000)
     assert client[client.index("--workdir") + 1] == "/" and client[-4:-2] == ["-P", "-m"]
+    assert client[client.index("--user") + 1] == "2000001:2000001"  # not the students' uid
     joined = " ".join(serve)
     for sysctl in ("kernel.shm_rmid_forced=1", f"kernel.shmmax={docker.SHM_BYTES}", "kernel.msgmni=16"):
         assert f"--sysctl {sysctl}" in joined
 
 
 def test_gpu_option_requests_all_gpus():
-    cmd = docker.run_command("img", "n", "/j", docker.ContainerLimits(), "t", gpu=True)
+    cmd = docker.run_command("img", "n", "/j", docker.ContainerLimits(), "t", gpu=True, uid=2_000_000)
     assert cmd[cmd.index("--gpus") + 1] == "all"
-    assert not any(c.startswith("AUTOGRADER_ADDRESS_SPACE_MB") for c in cmd)  # CUDA reserves huge ranges
+    rlimits = json.loads(next(c for c in cmd if c.startswith("AUTOGRADER_RUN_RLIMITS=")).partition("=")[2])
+    assert "address_space_mb" not in rlimits  # CUDA reserves huge address ranges
+
+
+def test_each_container_gets_a_uid_pair_of_its_own():
+    uids = [docker.sandbox_uid() for _ in range(1000)]
+    assert len(set(uids)) == 1000 and all(u % 2 == 0 and u >= docker.UID_BASE for u in uids)
 
 
 @pytest.mark.parametrize("runtimes, expected", [
@@ -139,7 +147,12 @@ def test_docker_and_local_grade_the_example_batch_identically(engine, run_cli, t
 
 # ---------------------------------------------------------------- warm containers: one per job, reused
 
-HOST = "import socket\nprint('CONTAINER=' + socket.gethostname())\n"
+HOST = "import os, socket\nprint('CONTAINER=' + socket.gethostname(), 'UID=' + str(os.getuid()))\n"
+
+RUN_LIMITS = HOST + r"""
+import resource
+print("NPROC", resource.getrlimit(resource.RLIMIT_NPROC)[0], "AS_MB", resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20)
+"""
 
 POLLUTE = HOST + r"""
 import ctypes, os, subprocess
@@ -230,6 +243,7 @@ def warm_sequence(engine, tmp_path_factory, run_cli):
     make("i_io_tamperer", extra=[("setup", TAMPER_IO)])
     make("j_after_io_tamper", extra=[("answer_eager_linear", FIND_LEFTOVERS)])
     make("k_hoards_shm", extra=[("setup", HOARD_SHM)])
+    make("l_limits", extra=[("setup", RUN_LIMITS)])
     proc = run_cli("grade", A, subs, "--json", "--jobs", "1", "--out", out, "--backend", "docker",
                    "--check-timeout", "15")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -257,6 +271,17 @@ def test_a_tampered_warm_server_is_replaced(warm_sequence):
     assert "IOPRIO_SET 0" in logs["i_io_tamperer"]  # the idle I/O class was really set
     assert hosts["i_io_tamperer"] != hosts["j_after_io_tamper"]
     assert results["i_io_tamperer"]["score"] == results["j_after_io_tamper"]["score"] == FULL
+
+
+@pytest.mark.docker
+def test_each_container_has_uids_of_its_own_and_each_run_its_rlimits(warm_sequence):
+    logs, hosts = warm_sequence["logs"], warm_sequence["hosts"]
+    uids = {s: int(log.split("UID=")[1].split()[0]) for s, log in logs.items() if "UID=" in log}
+    assert all(uid >= docker.UID_BASE and uid % 2 == 0 for uid in uids.values()), uids
+    assert uids["a_polluter"] == uids["b_victim"]  # the same container
+    assert hosts["c_tamperer"] != hosts["d_after_tamper"] and uids["c_tamperer"] != uids["d_after_tamper"]
+    # NPROC: a fork bomb's forks fail before TensorFlow's address space is copied.
+    assert f"NPROC {512 - docker.NPROC_RESERVE} AS_MB 4096" in logs["l_limits"], logs["l_limits"][-2000:]
 
 
 @pytest.mark.docker

@@ -3,7 +3,7 @@
 Two entry points, both inside the sandbox image:
 
 ``python -m autograder.sandbox.containerserver serve`` is the container's main
-process, its PID 1 (uid 65000). The kernel delivers no signal from inside the
+process, its PID 1, under the container's sandbox uid. The kernel delivers no signal from inside the
 container to a PID 1 that has no handler for it, so students can neither kill
 nor stop the server; it reaps orphans as an init does. It imports what a run needs (no
 TensorFlow op), then serves one run at a time on an abstract Unix socket,
@@ -12,7 +12,7 @@ grader's lifeline: when it closes (the grader stopped, or was killed), the
 server kills every run and exits, and ``--rm`` removes the container.
 
 ``python -m autograder.sandbox.containerserver client`` is started by the
-grader for each run with ``docker exec --user 65001``. It reads the job from
+grader for each run with ``docker exec`` under the next uid. It reads the job from
 its stdin, hands the server a pipe carrying the job and its own stdout (the
 event channel) and stderr (the student's output); the server forks the worker
 onto those descriptors. So the job, the events and the output never pass
@@ -57,10 +57,9 @@ import sys
 import time
 
 from autograder.files import remove_tree
-from autograder.sandbox.supervisor import limit_address_space_from_env, reap
+from autograder.sandbox.supervisor import apply_run_rlimits_from_env, reap
 
 SOCKET_NAME = b"\0autograder-sandbox"
-CLIENT_UID = 65001
 UNRESPONSIVE_S = 5.0   # for the server to stop a run once asked
 EVENTS_FD = 3
 WRITABLE = ("/scratch", "/dev/shm", "/dev/mqueue")
@@ -200,7 +199,7 @@ def _start_worker(job_fd: int, events_fd: int, output_fd: int, signals: dict) ->
         # fills the container's CPU quota, the server and the client still get enough of it
         # to stop the run and report in time. Alone in its container, the run loses nothing.
         os.nice(19)
-        limit_address_space_from_env()
+        apply_run_rlimits_from_env()
         os.dup2(job_fd, 0)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
@@ -300,7 +299,7 @@ def serve() -> None:
             with conn:
                 _, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                                                  struct.calcsize("3i")))
-                if uid == CLIENT_UID:  # students (uid 65000) cannot become this user
+                if uid == os.getuid() + 1:  # the client's uid: students (ours) cannot become it
                     serving = _serve_run(conn, lifeline, wake_r, fingerprint, signals)
     _sweep()
     os._exit(0)

@@ -25,6 +25,7 @@ Time limits and restarts come from :mod:`autograder.sandbox.process`.
 from __future__ import annotations
 
 import atexit
+import itertools
 import json
 import os
 import secrets
@@ -37,13 +38,17 @@ from pathlib import Path
 
 from autograder.sandbox.base import Job, SandboxError
 from autograder.sandbox.process import STARTUP_TIMEOUT_S, ProcessSandbox, Started
-from autograder.sandbox.supervisor import ADDRESS_SPACE_ENV, die_with_parent
+from autograder.sandbox.supervisor import RUN_RLIMITS_ENV, die_with_parent
 
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 DEFAULT_IMAGE = os.environ.get("AUTOGRADER_IMAGE", "tf-autograder:cpu")
 GPU_IMAGE = os.environ.get("AUTOGRADER_GPU_IMAGE", "tf-autograder:gpu")
-SANDBOX_UID = "65000:65000"
-CLIENT_UID = "65001:65001"   # the per-run client of a warm container: not the students' user
+# Each container gets uids of its own: the students' (even) and its client's (the next).
+# Per-user kernel limits (RLIMIT_NPROC, inotify, pipe buffers, mqueue bytes) then hold per
+# container, not across all the containers running at once. No host account is that high.
+UID_BASE, UID_PAIRS = 2_000_000, 1 << 20
+_uid_pairs = itertools.count(secrets.randbelow(UID_PAIRS))  # another grader on this host starts elsewhere
+NPROC_RESERVE = 16           # pids the client and `docker exec` need beyond the students' limit
 ABORT_S = 10.0               # for a warm container to stop a run and report
 SHM_BYTES = 64 * 2**20       # System V shared memory a container may hold in all
 ENGINE_WAIT_S = 60.0         # for a restarting Docker engine before a run counts as failed
@@ -116,7 +121,20 @@ def nvidia_runtime_available(runtimes_json: str | None = None) -> bool:
         return False
 
 
-def _locked_down(name: str, limits: ContainerLimits, token: str, gpu: bool) -> list[str]:
+def sandbox_uid() -> int:
+    """A fresh uid pair's first uid (the students'); the client's is the next one."""
+    return UID_BASE + 2 * (next(_uid_pairs) % UID_PAIRS)
+
+
+def _run_rlimits(limits: ContainerLimits, gpu: bool) -> str:
+    """Each run's rlimits (see supervisor.apply_run_rlimits_from_env)."""
+    rlimits = {"nproc": limits.pids - NPROC_RESERVE}
+    if not gpu:  # CUDA reserves far more address space than it uses: GPU runs rely on --memory
+        rlimits["address_space_mb"] = limits.memory_mb
+    return json.dumps(rlimits)
+
+
+def _locked_down(name: str, limits: ContainerLimits, token: str, gpu: bool, uid: int) -> list[str]:
     """The ``docker run`` options every sandbox container gets (unit-tested)."""
     cmd = [
         "--rm", "--name", name,
@@ -126,7 +144,7 @@ def _locked_down(name: str, limits: ContainerLimits, token: str, gpu: bool) -> l
         "--cpus", f"{limits.cpus:g}",
         "--read-only",
         "--tmpfs", f"/scratch:rw,nosuid,nodev,size={limits.scratch_mb}m,mode=1777",
-        "--user", SANDBOX_UID,
+        "--user", f"{uid}:{uid}",
         "--cap-drop", "ALL",
         "--security-opt", "no-new-privileges",
         "--ulimit", "core=0",
@@ -141,33 +159,33 @@ def _locked_down(name: str, limits: ContainerLimits, token: str, gpu: bool) -> l
         "--workdir", "/scratch",
         "-v", f"{PACKAGE_DIR}:/opt/grader/autograder:ro",
     ]
+    cmd += ["-e", f"{RUN_RLIMITS_ENV}={_run_rlimits(limits, gpu)}"]
     if gpu:
         cmd += ["--gpus", "all", "-e", "NVIDIA_VISIBLE_DEVICES=all"]
-    else:  # CUDA reserves far more address space than it uses: GPU runs rely on --memory alone
-        cmd += ["-e", f"{ADDRESS_SPACE_ENV}={limits.memory_mb}"]
     return cmd
 
 
-def run_command(image: str, name: str, jobdir: str, limits: ContainerLimits, token: str, gpu: bool) -> list[str]:
+def run_command(image: str, name: str, jobdir: str, limits: ContainerLimits, token: str, gpu: bool,
+                uid: int) -> list[str]:
     """``docker run`` for one cold run: the job mounted read-only, events on stdout."""
-    return (["docker", "run", "--init"] + _locked_down(name, limits, token, gpu)
+    return (["docker", "run", "--init"] + _locked_down(name, limits, token, gpu, uid)
             + ["-v", f"{jobdir}:/job:ro", image]
             + ["python", "-m", "autograder.sandbox.worker", "/job/job.json", "stdout"])
 
 
-def serve_command(image: str, name: str, limits: ContainerLimits, token: str, gpu: bool) -> list[str]:
+def serve_command(image: str, name: str, limits: ContainerLimits, token: str, gpu: bool, uid: int) -> list[str]:
     """``docker run`` for a warm container; its stdin is the grader's lifeline.
 
     No ``--init``: the server is the container's PID 1, to which the kernel delivers
     no signal from inside the container that it has no handler for, so students can
     neither kill nor stop it (it reaps orphans itself)."""
-    return (["docker", "run", "-i", "--init=false"] + _locked_down(name, limits, token, gpu) + [image]
+    return (["docker", "run", "-i", "--init=false"] + _locked_down(name, limits, token, gpu, uid) + [image]
             + ["python", "-P", "-m", "autograder.sandbox.containerserver", "serve"])
 
 
-def exec_command(name: str) -> list[str]:
-    """``docker exec`` of one run's client in a warm container."""
-    return ["docker", "exec", "-i", "--user", CLIENT_UID, "--workdir", "/", name,
+def exec_command(name: str, uid: int) -> list[str]:
+    """``docker exec`` of one run's client in a warm container (``uid``: the students')."""
+    return ["docker", "exec", "-i", "--user", f"{uid + 1}:{uid + 1}", "--workdir", "/", name,
             "python", "-P", "-m", "autograder.sandbox.containerserver", "client"]
 
 
@@ -189,7 +207,8 @@ class WarmContainer:
     def __init__(self, image: str, limits: ContainerLimits, gpu: bool):
         self.token = secrets.token_hex(16)
         self.name = f"autograder-warm-{self.token[:16]}"
-        self.proc = subprocess.Popen(serve_command(image, self.name, limits, self.token, gpu),
+        self.uid = sandbox_uid()
+        self.proc = subprocess.Popen(serve_command(image, self.name, limits, self.token, gpu, self.uid),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      preexec_fn=die_with_parent)
         self.errors = _Drain(self.proc.stderr)
@@ -262,7 +281,7 @@ class DockerSandbox(ProcessSandbox):
             for f in files:
                 os.chmod(os.path.join(root, f), 0o644)
         name = f"autograder-{token[:20]}"
-        proc = subprocess.Popen(run_command(self.image, name, jobdir, limits, token, self.gpu),
+        proc = subprocess.Popen(run_command(self.image, name, jobdir, limits, token, self.gpu, sandbox_uid()),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         events_fd = os.dup(proc.stdout.fileno())
         proc.stdout.close()
@@ -305,7 +324,7 @@ class DockerSandbox(ProcessSandbox):
                 modules.append([module_name, f"/job/checks/{module_name}.py", fh.read()])
         job = json.dumps({**job_data, "check_modules": modules}).encode()
         nonce = secrets.token_hex(16)
-        proc = subprocess.Popen(exec_command(container.name), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(exec_command(container.name, container.uid), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, preexec_fn=die_with_parent)
         events_fd = os.dup(proc.stdout.fileno())
         proc.stdout.close()

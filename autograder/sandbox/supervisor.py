@@ -95,7 +95,7 @@ def kill_all(deadline_s: float = 10.0) -> int:
     return killed
 
 
-ADDRESS_SPACE_ENV = "AUTOGRADER_ADDRESS_SPACE_MB"
+RUN_RLIMITS_ENV = "AUTOGRADER_RUN_RLIMITS"
 
 
 def limit_address_space(memory_mb: int) -> None:
@@ -105,16 +105,27 @@ def limit_address_space(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
 
-def limit_address_space_from_env() -> None:
-    """In a CPU container: the address-space limit of a local run, set by the grader.
+def apply_run_rlimits_from_env() -> None:
+    """In a container: the rlimits of one run, which the grader puts in the environment.
 
-    The container's memory limit alone lets a memory bomb push the kernel into
-    reclaiming TensorFlow's code pages (a thrash that ends as a timeout, not as "out
-    of memory"); with this limit the run gets a MemoryError first, as it does locally.
+    ``address_space_mb`` (CPU images only): the container's memory limit alone lets a
+    memory bomb push the kernel into reclaiming TensorFlow's code pages, a thrash that
+    ends as a timeout instead of "out of memory"; with it the run gets a MemoryError
+    first, as it does locally.
+
+    ``nproc``: a fork bomb stopped only by the pids cgroup makes every failed fork copy
+    TensorFlow's address space first (the cgroup is asked late in fork); starved of CPU,
+    its processes then take minutes to die. RLIMIT_NPROC is checked before anything is
+    copied. It counts per user, which is why each container has a uid of its own.
     """
-    memory_mb = os.environ.pop(ADDRESS_SPACE_ENV, "")
-    if memory_mb:
-        limit_address_space(int(memory_mb))
+    import json
+    import resource
+
+    limits = json.loads(os.environ.pop(RUN_RLIMITS_ENV, "{}"))
+    if "address_space_mb" in limits:
+        limit_address_space(int(limits["address_space_mb"]))
+    if "nproc" in limits:
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(limits["nproc"]), int(limits["nproc"])))
 
 
 def apply_limits() -> None:

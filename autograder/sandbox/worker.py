@@ -250,7 +250,7 @@ def run_and_exit(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    from autograder.sandbox.supervisor import limit_address_space_from_env
+    from autograder.sandbox.supervisor import apply_run_rlimits_from_env
 
-    limit_address_space_from_env()  # a cold Docker run, where the worker is the container's process
+    apply_run_rlimits_from_env()  # a cold Docker run, where the worker is the container's process
     run_and_exit(sys.argv[1:])
