@@ -87,7 +87,10 @@ def _snapshot(path):
 
 
 def _rows(out):
-    return len(_snapshot(out / "gradebook.sqlite")) if (out / "gradebook.sqlite").exists() else 0
+    try:
+        return len(_snapshot(out / "gradebook.sqlite")) if (out / "gradebook.sqlite").exists() else 0
+    except sqlite3.OperationalError:  # the grader is still creating its tables
+        return 0
 
 
 def test_sigkill_at_20_random_moments_then_resume_gives_identical_results(tmp_path, run_cli, cache_dir):
@@ -119,7 +122,7 @@ def test_sigkill_at_20_random_moments_then_resume_gives_identical_results(tmp_pa
     victim.wait()
     rows = [_rows(out)]
     assert rows[0] > 0, "the first run stored nothing"
-    window = 0.06 * max(whole - startup, 1.0)  # 19 such windows: at most about 60% of the batch
+    window = 0.06 * max(whole - startup, 1.0)  # 10 such windows: at most about 60% of the batch
     rng = random.Random(7)
     delays = [rng.uniform(0.3, startup) if i % 2 else rng.uniform(startup, startup + window) for i in range(19)]
     for delay in delays:

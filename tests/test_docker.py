@@ -2,7 +2,9 @@
 against a real engine (marked `docker`; CI installs the engine and builds the image)."""
 
 import json
+import os
 import subprocess
+import sys
 
 import pytest
 
@@ -10,7 +12,7 @@ from autograder import cli
 from autograder.course import UsageError
 from autograder.sandbox import docker
 from tests import nbfactory
-from tests.conftest import json_lines
+from tests.conftest import ROOT, json_lines
 
 A = "01_tf_basics"
 FULL = 22.0
@@ -57,9 +59,19 @@ def test_gpu_option_requests_all_gpus():
     assert "address_space_mb" not in rlimits  # CUDA reserves huge address ranges
 
 
-def test_each_container_gets_a_uid_pair_of_its_own():
-    uids = [docker.sandbox_uid() for _ in range(1000)]
-    assert len(set(uids)) == 1000 and all(u % 2 == 0 and u >= docker.UID_BASE for u in uids)
+def test_uid_pairs_come_from_the_configured_range_and_skip_host_accounts(monkeypatch):
+    monkeypatch.setenv(docker.UIDS_ENV, "3000-3007")  # four pairs
+    monkeypatch.setattr(docker, "_host_account", lambda uid: uid in (3002, 3005))  # 3004's pair has 3005
+    assert {docker.sandbox_uid() for _ in range(50)} == {3000, 3006}
+    monkeypatch.setattr(docker, "_host_account", lambda uid: True)
+    with pytest.raises(docker.SandboxError, match="host account"):
+        docker.sandbox_uid()
+    for bad in ("3000", "5-2", "abc-def", "0-9"):
+        monkeypatch.setenv(docker.UIDS_ENV, bad)
+        with pytest.raises(UsageError, match=docker.UIDS_ENV):
+            docker.DockerSandbox()
+    monkeypatch.delenv(docker.UIDS_ENV)
+    assert docker.uid_range()[0] == docker.UID_BASE
 
 
 @pytest.mark.parametrize("runtimes, expected", [
@@ -150,8 +162,9 @@ def test_docker_and_local_grade_the_example_batch_identically(engine, run_cli, t
 HOST = "import os, socket\nprint('CONTAINER=' + socket.gethostname(), 'UID=' + str(os.getuid()))\n"
 
 RUN_LIMITS = HOST + r"""
-import resource
+import getpass, resource
 print("NPROC", resource.getrlimit(resource.RLIMIT_NPROC)[0], "AS_MB", resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20)
+print("USER", getpass.getuser())
 """
 
 POLLUTE = HOST + r"""
@@ -282,6 +295,21 @@ def test_each_container_has_uids_of_its_own_and_each_run_its_rlimits(warm_sequen
     assert hosts["c_tamperer"] != hosts["d_after_tamper"] and uids["c_tamperer"] != uids["d_after_tamper"]
     # NPROC: a fork bomb's forks fail before TensorFlow's address space is copied.
     assert f"NPROC {512 - docker.NPROC_RESERVE} AS_MB 4096" in logs["l_limits"], logs["l_limits"][-2000:]
+    assert "USER sandbox" in logs["l_limits"]
+
+
+@pytest.mark.docker
+def test_a_cold_run_gets_a_uid_of_its_own_and_the_same_rlimits(engine, tmp_path, cache_dir):
+    nbfactory.make(tmp_path / "subs" / "cold.ipynb", A, extra=[("setup", RUN_LIMITS)])
+    env = {**os.environ, "AUTOGRADER_CACHE": str(cache_dir), "AUTOGRADER_WARM": "0"}
+    proc = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", A, str(tmp_path / "subs"), "--json",
+                           "--out", str(tmp_path / "out"), "--backend", "docker"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json_lines(proc.stdout)["cold"]["score"] == FULL
+    log = (tmp_path / "out" / "logs" / A / "cold.log").read_text()
+    assert int(log.split("UID=")[1].split()[0]) >= docker.UID_BASE
+    assert f"NPROC {512 - docker.NPROC_RESERVE} AS_MB 4096" in log and "USER sandbox" in log, log[-2000:]
 
 
 @pytest.mark.docker

@@ -28,6 +28,7 @@ import atexit
 import itertools
 import json
 import os
+import pwd
 import secrets
 import shutil
 import socket
@@ -36,6 +37,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.course import UsageError
 from autograder.sandbox.base import Job, SandboxError
 from autograder.sandbox.process import STARTUP_TIMEOUT_S, ProcessSandbox, Started
 from autograder.sandbox.supervisor import RUN_RLIMITS_ENV, die_with_parent
@@ -45,8 +47,10 @@ DEFAULT_IMAGE = os.environ.get("AUTOGRADER_IMAGE", "tf-autograder:cpu")
 GPU_IMAGE = os.environ.get("AUTOGRADER_GPU_IMAGE", "tf-autograder:gpu")
 # Each container gets uids of its own: the students' (even) and its client's (the next).
 # Per-user kernel limits (RLIMIT_NPROC, inotify, pipe buffers, mqueue bytes) then hold per
-# container, not across all the containers running at once. No host account is that high.
+# container, not across all the containers running at once. Host accounts are skipped;
+# AUTOGRADER_SANDBOX_UIDS=FIRST-LAST moves the range (e.g. into a userns-remap range).
 UID_BASE, UID_PAIRS = 2_000_000, 1 << 20
+UIDS_ENV = "AUTOGRADER_SANDBOX_UIDS"
 _uid_pairs = itertools.count(secrets.randbelow(UID_PAIRS))  # another grader on this host starts elsewhere
 NPROC_RESERVE = 16           # pids the client and `docker exec` need beyond the students' limit
 ABORT_S = 10.0               # for a warm container to stop a run and report
@@ -121,14 +125,36 @@ def nvidia_runtime_available(runtimes_json: str | None = None) -> bool:
         return False
 
 
+def uid_range() -> tuple[int, int]:
+    text = os.environ.get(UIDS_ENV, f"{UID_BASE}-{UID_BASE + 2 * UID_PAIRS - 1}")
+    first, _, last = text.partition("-")
+    if not (first.isdigit() and last.isdigit() and 0 < int(first) < int(last)):
+        raise UsageError(f"{UIDS_ENV} must be FIRST-LAST, two uids above 0 with room for a pair, not {text!r}")
+    return int(first), int(last)
+
+
+def _host_account(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+        return True
+    except KeyError:
+        return False
+
+
 def sandbox_uid() -> int:
     """A fresh uid pair's first uid (the students'); the client's is the next one."""
-    return UID_BASE + 2 * (next(_uid_pairs) % UID_PAIRS)
+    first, last = uid_range()
+    pairs = (last - first + 1) // 2
+    for _ in range(min(pairs, 256)):
+        uid = first + 2 * (next(_uid_pairs) % pairs)
+        if not (_host_account(uid) or _host_account(uid + 1)):
+            return uid
+    raise SandboxError(f"every sandbox uid tried in {first}-{last} belongs to a host account (see {UIDS_ENV})")
 
 
 def _run_rlimits(limits: ContainerLimits, gpu: bool) -> str:
     """Each run's rlimits (see supervisor.apply_run_rlimits_from_env)."""
-    rlimits = {"nproc": limits.pids - NPROC_RESERVE}
+    rlimits = {"nproc": max(limits.pids - NPROC_RESERVE, 1)}
     if not gpu:  # CUDA reserves far more address space than it uses: GPU runs rely on --memory
         rlimits["address_space_mb"] = limits.memory_mb
     return json.dumps(rlimits)
@@ -145,6 +171,7 @@ def _locked_down(name: str, limits: ContainerLimits, token: str, gpu: bool, uid:
         "--read-only",
         "--tmpfs", f"/scratch:rw,nosuid,nodev,size={limits.scratch_mb}m,mode=1777",
         "--user", f"{uid}:{uid}",
+        "-e", "USER=sandbox", "-e", "LOGNAME=sandbox",  # the uid has no account: getpass reads these
         "--cap-drop", "ALL",
         "--security-opt", "no-new-privileges",
         "--ulimit", "core=0",
@@ -252,6 +279,7 @@ class DockerSandbox(ProcessSandbox):
         self.gpu = gpu
         self.image = image or (GPU_IMAGE if gpu else DEFAULT_IMAGE)
         self.warm = os.environ.get("AUTOGRADER_WARM", "1") != "0" if warm is None else warm
+        uid_range()  # a misconfigured range fails the command, not every run
         self._cleaned = False
         self._idle: dict[ContainerLimits, list[WarmContainer]] = {}
         self._all: set[WarmContainer] = set()

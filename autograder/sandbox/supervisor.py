@@ -98,11 +98,20 @@ def kill_all(deadline_s: float = 10.0) -> int:
 RUN_RLIMITS_ENV = "AUTOGRADER_RUN_RLIMITS"
 
 
+def _limit(kind: int, value: int) -> None:
+    """Soft and hard limit ``value``, or the hard limit already there if lower."""
+    import resource
+
+    hard = resource.getrlimit(kind)[1]
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(kind, (value, value))
+
+
 def limit_address_space(memory_mb: int) -> None:
     import resource
 
-    memory = memory_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    _limit(resource.RLIMIT_AS, memory_mb * 2**20)
 
 
 def apply_run_rlimits_from_env() -> None:
@@ -125,7 +134,7 @@ def apply_run_rlimits_from_env() -> None:
     if "address_space_mb" in limits:
         limit_address_space(int(limits["address_space_mb"]))
     if "nproc" in limits:
-        resource.setrlimit(resource.RLIMIT_NPROC, (int(limits["nproc"]), int(limits["nproc"])))
+        _limit(resource.RLIMIT_NPROC, max(int(limits["nproc"]), 1))
 
 
 def apply_limits() -> None:
