@@ -154,7 +154,7 @@ def sandbox_uid() -> int:
 
 def _run_rlimits(limits: ContainerLimits, gpu: bool) -> str:
     """Each run's rlimits (see supervisor.apply_run_rlimits_from_env)."""
-    rlimits = {"nproc": max(limits.pids - NPROC_RESERVE, 1)}
+    rlimits = {"nproc": limits.pids - NPROC_RESERVE}  # applied as at least 1
     if not gpu:  # CUDA reserves far more address space than it uses: GPU runs rely on --memory
         rlimits["address_space_mb"] = limits.memory_mb
     return json.dumps(rlimits)
@@ -185,8 +185,8 @@ def _locked_down(name: str, limits: ContainerLimits, token: str, gpu: bool, uid:
         "--label", f"autograder.grader={GRADER_ID}",
         "--workdir", "/scratch",
         "-v", f"{PACKAGE_DIR}:/opt/grader/autograder:ro",
+        "-e", f"{RUN_RLIMITS_ENV}={_run_rlimits(limits, gpu)}",
     ]
-    cmd += ["-e", f"{RUN_RLIMITS_ENV}={_run_rlimits(limits, gpu)}"]
     if gpu:
         cmd += ["--gpus", "all", "-e", "NVIDIA_VISIBLE_DEVICES=all"]
     return cmd

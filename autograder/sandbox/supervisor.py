@@ -108,12 +108,6 @@ def _limit(kind: int, value: int) -> None:
     resource.setrlimit(kind, (value, value))
 
 
-def limit_address_space(memory_mb: int) -> None:
-    import resource
-
-    _limit(resource.RLIMIT_AS, memory_mb * 2**20)
-
-
 def apply_run_rlimits_from_env() -> None:
     """In a container: the rlimits of one run, which the grader puts in the environment.
 
@@ -132,7 +126,7 @@ def apply_run_rlimits_from_env() -> None:
 
     limits = json.loads(os.environ.pop(RUN_RLIMITS_ENV, "{}"))
     if "address_space_mb" in limits:
-        limit_address_space(int(limits["address_space_mb"]))
+        _limit(resource.RLIMIT_AS, int(limits["address_space_mb"]) * 2**20)
     if "nproc" in limits:
         _limit(resource.RLIMIT_NPROC, max(int(limits["nproc"]), 1))
 
@@ -143,7 +137,7 @@ def apply_limits() -> None:
     import resource
 
     limits = json.loads(os.environ.pop("AUTOGRADER_LIMITS", "{}"))
-    limit_address_space(int(limits.get("memory_mb", 4096)))
+    _limit(resource.RLIMIT_AS, int(limits.get("memory_mb", 4096)) * 2**20)
     cpu = int(limits.get("cpu_s", 600))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
