@@ -12,7 +12,7 @@ import hashlib
 import json
 import sys
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -28,33 +28,79 @@ INFRA = "grader infrastructure error"
 
 @dataclass
 class Item:
+    """One submission to grade, or (``problem``) one that cannot be, with the reason."""
+
     path: Path
     student: str
-    superseded_by: Path | None = None
+    problem: str | None = None     # not graded: the result's message
+    status: str = "invalid"        # of a problem: "invalid" (the student's) or "error" (the instructor's)
+    notes: list[str] = field(default_factory=list)   # added to the student's result message
 
 
-def collect(paths: list[str], assignment: str) -> list[Item]:
-    """Submissions from files and folders; the latest file wins per student."""
-    files: list[Path] = []
+def _notebooks(folder: Path) -> list[Path]:
+    return sorted(f for f in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in f.parts and f.is_file())
+
+
+def _nbgrader_items(root: Path, assignment: str) -> tuple[list[Item], list[Path]]:
+    """nbgrader's layout inside ``root``: one item per ``<student>/<assignment>/`` folder, its
+    ``<assignment>.ipynb``, else its only notebook. The id is the student's folder, never a
+    notebook's name, so a notebook planted in one student's folder is never graded as another
+    student's. Also returns every notebook these folders hold."""
+    items, claimed = [], []
+    for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and (p / assignment).is_dir()):
+        folder = student_dir / assignment
+        found = _notebooks(folder)
+        claimed += found
+        if not found:
+            continue
+        student = path_text(student_dir.name)
+        expected = folder / f"{assignment}.ipynb"
+        chosen = expected if expected in found else found[0] if len(found) == 1 else None
+        if chosen is None:
+            names = ", ".join(path_text(f.relative_to(folder)) for f in found)
+            items.append(Item(folder, student, problem=f"not graded: several notebooks and none named "
+                                                       f"{assignment}.ipynb ({names}); keep only one"))
+            continue
+        others = [path_text(f.relative_to(folder)) for f in found if f != chosen]
+        items.append(Item(chosen, student, notes=[f"other notebooks in your folder were not graded: "
+                                                  f"{', '.join(others)}"] if others else []))
+    return items, claimed
+
+
+def collect(paths: list[str], assignment: str) -> tuple[list[Item], list[str]]:
+    """Submissions from files and folders, and the notebooks found but ignored (with why).
+
+    Inside a folder, each ``<student>/<assignment>/`` folder (nbgrader's layout) is one
+    submission of that student; every other notebook is one submission whose student id is
+    the file's stem. Two notebooks that claim one id are never merged or ranked: both are
+    reported, neither is graded.
+    """
+    items: list[Item] = []
+    ignored: list[str] = []
     for arg in paths:
         p = Path(arg)
         if p.is_dir():
-            files += sorted(f for f in p.rglob("*.ipynb")
-                            if ".ipynb_checkpoints" not in f.parts and f.is_file())
+            found, claimed = _nbgrader_items(p, assignment)
+            items += found
+            chosen = {item.path for item in found}
+            ignored += [f"{path_text(f)} (not the notebook of {path_text(f.relative_to(p).parts[0])})"
+                        for f in claimed if f not in chosen and not any(i.path == f.parent for i in found)]
+            items += [Item(f, student_id(f, assignment)) for f in _notebooks(p) if f not in set(claimed)]
         elif p.is_file():
-            files.append(p)
+            items.append(Item(p, student_id(p, assignment)))
         else:
             raise UsageError(f"{arg}: no such file or folder")
-    items = [Item(f, student_id(f, assignment)) for f in dict.fromkeys(files)]
-    latest: dict[str, Item] = {}
-    for item in items:
-        best = latest.get(item.student)
-        if best is None or item.path.stat().st_mtime > best.path.stat().st_mtime:
-            latest[item.student] = item
-    for item in items:
-        if latest[item.student] is not item:
-            item.superseded_by = latest[item.student].path
-    return items
+    unique = list({item.path.resolve(): item for item in items}.values())
+    by_id: dict[str, list[Item]] = {}
+    for item in unique:
+        by_id.setdefault(item.student, []).append(item)
+    for student, claims in by_id.items():
+        if len(claims) > 1:
+            paths_text = " and ".join(path_text(c.path) for c in claims)
+            for c in claims:
+                c.problem, c.status = (f"not graded: {len(claims)} submissions claim the id {student} "
+                                       f"({paths_text}); rename or remove all but one"), "error"
+    return unique, ignored
 
 
 def grade_one(grader: Grader, item: Item) -> Graded:
@@ -62,6 +108,8 @@ def grade_one(grader: Grader, item: Item) -> Graded:
     graded = grader.grade(item.path, item.student)
     if graded.json["status"] == "error" and graded.json["message"].startswith(INFRA):
         graded = grader.grade(item.path, item.student)
+    if item.notes:
+        graded.json["message"] = "; ".join([graded.json["message"], *item.notes])
     return graded
 
 
@@ -70,8 +118,8 @@ def run_batch(grader: Grader, items: list[Item], store: ResultStore, jobs: int, 
     results: list[dict] = []
     todo: list[Item] = []
     for item in items:
-        if item.superseded_by is not None:
-            results.append(_superseded(grader, item))
+        if item.problem is not None:
+            results.append(_not_graded(grader, item))
             emit(results[-1])
             continue
         prev = None if force else store.previous(grader.assignment.name, item.student)
@@ -107,13 +155,11 @@ def run_batch(grader: Grader, items: list[Item], store: ResultStore, jobs: int, 
     return results
 
 
-def _superseded(grader: Grader, item: Item) -> dict:
+def _not_graded(grader: Grader, item: Item) -> dict:
     return {"student": item.student, "assignment": grader.assignment.name, "submission": path_text(item.path),
-            "sha256": None, "status": "invalid", "score": 0.0, "max_score": grader.checkset.max_score(),
+            "sha256": None, "status": item.status, "score": 0.0, "max_score": grader.checkset.max_score(),
             "checks": [], "backend": grader.sandbox.name, "device": "", "duration_s": 0.0,
-            "message": f"not graded: superseded by {path_text(item.superseded_by)} "
-                       "(two submissions for one student: the latest modification time wins)",
-            "superseded": True}
+            "message": item.problem, "not_graded": True}
 
 
 def _same_input(prev: dict, grader: Grader, item: Item) -> bool:

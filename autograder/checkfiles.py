@@ -49,24 +49,26 @@ def load_modules(files: list[tuple]) -> list[ModuleType]:
     return modules
 
 
-def module_files(assignment_name: str, public: Path, hidden: Path | None,
-                 mistakes: Path | None = None) -> list[tuple[str, str]]:
+def module_files(assignment_name: str, public: Path, hidden: Path | None) -> list[tuple[str, str]]:
+    """The check files a sandbox run loads: the public ones, and the hidden ones when asked."""
     safe = "".join(ch if ch.isalnum() else "_" for ch in assignment_name)
     files = [(f"_autograder_checks_{safe}", str(public))]
     if hidden is not None:
         files.append((f"_autograder_hidden_checks_{safe}", str(hidden)))
-    if mistakes is not None:
-        files.append((f"_autograder_mistakes_{safe}", str(mistakes)))
     return files
 
 
-def load_checkset(files: list[tuple[str, str]]) -> CheckSet:
+def load_checkset(files: list[tuple[str, str]], mistakes: Path | None = None) -> CheckSet:
+    """The checks of ``files`` and, in the grading process only, the known-mistake catalogue."""
     modules = load_modules(files)
     checks: list[Check] = []
-    mistakes: list = []
     for module in modules:
         checks.extend(getattr(module, "CHECKS", []))
-        mistakes.extend(getattr(module, "MISTAKES", []))
+    catalogue: list = []
+    if mistakes is not None:
+        safe = files[0][0].replace("_autograder_checks_", "")
+        catalogue = list(getattr(load_modules([(f"_autograder_mistakes_{safe}", str(mistakes))])[0],
+                                 "MISTAKES", []))
     limits = getattr(modules[0], "LIMITS", Limits())
     ids = [c.id for c in checks]
     duplicates = {i for i in ids if ids.count(i) > 1}
@@ -78,4 +80,4 @@ def load_checkset(files: list[tuple[str, str]]) -> CheckSet:
         if c.exercise not in order:
             order.append(c.exercise)
     checks.sort(key=lambda c: (order.index(c.exercise), c.hidden))
-    return CheckSet(checks, limits, mistakes)
+    return CheckSet(checks, limits, catalogue)

@@ -128,7 +128,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     assignment = find_assignment(args.assignment)
     if assignment.solution_dir is None:
         raise UsageError(f"grading '{assignment.name}' needs its solutions folder")
-    items = collect(args.submissions, assignment.name)
+    items, ignored = collect(args.submissions, assignment.name)
     if not items:
         raise UsageError("no .ipynb submissions found in " + " ".join(args.submissions))
     grader = Grader(assignment, make_sandbox(args.backend, args.gpu))
@@ -139,11 +139,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     store = ResultStore(args.out, args.gradebook)
     results = run_batch(grader, items, store, args.jobs, args.force, emit)
-    _finish(args.out, store, assignment.name, results)
+    _finish(args.out, store, assignment.name, results, ignored)
     return 1 if any(r["status"] == "error" for r in results) else 0
 
 
-def _finish(out: Path, store, assignment: str, results: list[dict]) -> None:
+def _finish(out: Path, store, assignment: str, results: list[dict], ignored: list[str]) -> None:
     """Exports and report from the gradebook, then the summary (on stderr)."""
     from autograder.batch import printable
     from autograder.exports import export_all, report, summary
@@ -151,14 +151,15 @@ def _finish(out: Path, store, assignment: str, results: list[dict]) -> None:
     stored = store.gradebook.results(assignment)
     export_all(out, assignment, stored)
     page = report(out, assignment, stored)
-    this_run = [r for r in results if not r.get("superseded")]
-    s = summary([{**r, "final_score": r.get("score", 0.0)} for r in this_run if r["status"] != "error"])
+    s = summary([{**r, "final_score": r.get("score", 0.0)} for r in results if r["status"] != "error"])
     errors = sum(r["status"] == "error" for r in results)
-    superseded = [r for r in results if r.get("superseded")]
     print(f"{s['graded']} graded, {s['invalid']} invalid, {errors} errors, {s['timeouts']} with a timeout; "
           f"mean score {s['mean']:.2f}, median {s['median']:.2f} of {s['max_score']:g}", file=sys.stderr)
-    for r in superseded:
-        print(f"  {printable(r['student'])}: {printable(r['message'])}", file=sys.stderr)
+    for r in results:
+        if r.get("not_graded"):
+            print(f"  {printable(r['student'])}: {printable(r['message'])}", file=sys.stderr)
+    for text in ignored:
+        print(f"  ignored: {printable(text)}", file=sys.stderr)
     print(f"gradebook: {store.gradebook.path}\nfeedback:  {out / 'feedback' / assignment}/\n"
           f"exports:   {out / 'exports'}/\nreport:    {page}", file=sys.stderr)
 

@@ -58,15 +58,16 @@ class Assignment:
         return self._instructor_file("hidden_checks.py")
 
     def check_files(self, hidden: bool) -> list[tuple[str, str]]:
-        return module_files(self.name, self.public_checks, self.hidden_checks if hidden else None,
-                            self.mistakes_file)
+        """What a sandbox run loads. Never the mistake catalogue: it is the exercises written
+        almost right, read by the grader (and the reference run) only."""
+        return module_files(self.name, self.public_checks, self.hidden_checks if hidden else None)
 
     @property
     def mistakes_file(self) -> Path | None:
         return self._instructor_file("mistakes.py")
 
     def checkset(self, hidden: bool) -> CheckSet:
-        return load_checkset(self.check_files(hidden))
+        return load_checkset(self.check_files(hidden), self.mistakes_file)
 
     @cached_property
     def version(self) -> str:

@@ -27,18 +27,31 @@ CHECK_COLUMNS = ["student", "assignment", "check", "exercise", "hidden", "passed
                  "outcome", "message"]
 
 
+def shown_name(check: dict) -> str:
+    """The name a student sees of a check (a hidden one's own name may describe its inputs)."""
+    if check.get("name"):
+        return str(check["name"])
+    return "hidden" if check.get("hidden") else str(check.get("id", "")).split(".", 1)[-1]
+
+
+def student_checks(result: dict) -> list[dict]:
+    """Each check as a student may see it: no id (a hidden check's describes its inputs)."""
+    return [{"exercise": c.get("exercise"), "name": shown_name(c),
+             **{k: c.get(k) for k in ("points", "max_points", "passed", "hidden", "message")}}
+            for c in result.get("checks", [])]
+
+
 def student_json(result: dict) -> dict:
     """The feedback JSON a student may see: no paths, logs or grader internals."""
     keep = ("student", "assignment", "status", "message", "score", "max_score", "graded_at")
     out = {k: result.get(k) for k in keep}
-    out["checks"] = [{k: c.get(k) for k in ("id", "exercise", "points", "max_points", "passed", "hidden",
-                                            "message")} for c in result.get("checks", [])]
+    out["checks"] = student_checks(result)
     return out
 
 
 def feedback_html(result: dict) -> str:
     exercises: dict[str, list] = {}
-    for c in result.get("checks", []):
+    for c in student_checks(result):
         exercises.setdefault(c["exercise"], []).append(c)
     return _ENV.get_template("feedback.html.j2").render(r=result, exercises=list(exercises.items()))
 
@@ -50,32 +63,50 @@ def write_feedback(out: Path, result: dict) -> None:
     write_text(base.parent / f"{base.name}.json", json.dumps(student_json(result), indent=1))
 
 
-def grades_csv(results: list[dict], assignment: str) -> str:
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting like a formula (a student id such as
+    ``=HYPERLINK(...)``, a message) gets a leading apostrophe, as OWASP advises."""
+    text = str(value)
+    if not text.startswith(_FORMULA_START):
+        return text
+    try:
+        float(text)  # a plain negative number is no formula
+        return text
+    except ValueError:
+        return "'" + text
+
+
+def _csv(header: list[str], rows: list[list]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(CANVAS_COLUMNS + [assignment, "status", "automatic score", "max score", "override reason"])
+    writer.writerow(header)
+    writer.writerows([cell(v) for v in row] for row in rows)
+    return buf.getvalue()
+
+
+def grades_csv(results: list[dict], assignment: str) -> str:
+    rows = []
     for r in results:
         override = r.get("override") or {}
-        writer.writerow([r["student"], "", "", r["student"], "", f"{r['final_score']:g}", r["status"],
-                         f"{r.get('score', 0):g}", f"{r.get('max_score') or 0:g}", override.get("reason", "")])
-    return buf.getvalue()
+        rows.append([r["student"], "", "", r["student"], "", f"{r['final_score']:g}", r["status"],
+                     f"{r.get('score', 0):g}", f"{r.get('max_score') or 0:g}", override.get("reason", "")])
+    return _csv(CANVAS_COLUMNS + [assignment, "status", "automatic score", "max score", "override reason"], rows)
 
 
 def checks_csv(results: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(CHECK_COLUMNS)
-    for r in results:
-        for c in r.get("checks", []):
-            writer.writerow([r["student"], r["assignment"], c["id"], c["exercise"], c["hidden"], c["passed"],
-                             f"{c['points']:g}", f"{c['max_points']:g}", c.get("outcome", ""), c["message"]])
-    return buf.getvalue()
+    rows = [[r["student"], r["assignment"], c["id"], c["exercise"], c["hidden"], c["passed"], f"{c['points']:g}",
+             f"{c['max_points']:g}", c.get("outcome", ""), c["message"]]
+            for r in results for c in r.get("checks", [])]
+    return _csv(CHECK_COLUMNS, rows)
 
 
 def gradescope_results(result: dict) -> dict:
     """Gradescope's autograder ``results.json`` for one submission (their published schema)."""
     tests = [{
-        "name": c["id"],
+        "name": f"{c['exercise']}: {shown_name(c)}",
         "number": str(i + 1),
         "score": c["points"],
         "max_score": c["max_points"],

@@ -29,8 +29,9 @@ def exercise_lines(checks: list[CheckResult], show_points: bool) -> list[str]:
             if r.passed or r.message in shown:
                 continue
             shown.add(r.message)  # "not implemented yet" once per exercise, not per check
-            tag = "hidden check" if r.hidden else "check"
-            lines.append(f"    - {tag} {r.id.split('.', 1)[1]}: {r.message}")
+            name = r.name or r.id.split(".", 1)[1]
+            tag = "check " if not r.hidden else "" if name.startswith("hidden ") else "hidden check "
+            lines.append(f"    - {tag}{name}: {r.message}")
     return lines
 
 

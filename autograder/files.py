@@ -39,12 +39,20 @@ def remove_tree(path: str, keep_root: bool = False) -> bool:
     """
     import shutil
 
-    for root, dirs, _ in os.walk(path):
+    for root, dirs, _ in os.walk(path):  # never follows links: a link to / is unlinked below
         for name in dirs:
+            # chmod of what O_NOFOLLOW opened (through /proc, which also works on an O_PATH
+            # descriptor of a folder we cannot read): never the target of a link put there.
             try:
-                os.chmod(os.path.join(root, name), 0o700, follow_symlinks=False)
+                fd = os.open(os.path.join(root, name), os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
+            except OSError:
+                continue
+            try:
+                os.chmod(f"/proc/self/fd/{fd}", 0o700)
             except OSError:
                 pass
+            finally:
+                os.close(fd)
     try:
         entries = [os.path.join(path, name) for name in os.listdir(path)] if keep_root else [path]
     except FileNotFoundError:

@@ -73,7 +73,7 @@ class Grader:
             plan, notes = assemble(self._skeleton(), nb, self.assignment.name)
             del nb  # up to a few hundred MB for a big notebook: not kept while the sandbox runs
             refs = self.references
-            record = self.sandbox.run(build_job(student, self.assignment, plan, self.checkset, self.hidden))
+            record = self._run(student, plan)
             if record.infrastructure_error:
                 base["message"] = f"grader infrastructure error: {record.infrastructure_error}"
                 return self._finish(base, [], started, record.output)
@@ -90,6 +90,30 @@ class Grader:
             base["message"] = f"grader error: {type(exc).__name__}: {exc}"
             return self._finish(base, [], started, traceback.format_exc())
 
+    def _run(self, student: str, plan: list) -> RunRecord:
+        """The public checks in a run that never sees a hidden input; then, in a fresh run,
+        the hidden checks. So nothing a public check reports (which may quote what the
+        student's code raised or printed) can carry a hidden input: none was there yet."""
+        checks, limits = self.checkset.checks, self.checkset.limits
+        public = [c for c in checks if not c.hidden]
+        record = self.sandbox.run(build_job(student, self.assignment, plan, public, limits, hidden=False))
+        hidden = [c for c in checks if c.hidden]
+        if record.infrastructure_error or not hidden:
+            return record
+        # An exercise whose public check hung or crashed would only do it again.
+        stopped = {c.exercise for c in public
+                   if record.observations.get(c.id, {}).get("status") in ("timeout", "crashed")}
+        for c in hidden:
+            if c.exercise in stopped:
+                record.observations[c.id] = {"status": "skipped", "reason": "public check"}
+        hidden = [c for c in hidden if c.exercise not in stopped]
+        if not hidden:
+            return record
+        skip = [i for i, cell in record.cells.items() if cell.get("status") in ("timeout", "crashed", "protocol")]
+        second = self.sandbox.run(build_job(student, self.assignment, plan, hidden, limits, hidden=True,
+                                            skip_cells=skip))
+        return record.merged(second)
+
     @staticmethod
     def _finish(base: dict, checks: list[CheckResult], started: float, log: str) -> Graded:
         base["duration_s"] = round(time.monotonic() - started, 3)
@@ -97,7 +121,7 @@ class Grader:
 
 
 def _contract_check(c: CheckResult) -> dict:
-    return {"id": c.id, "exercise": c.exercise, "points": c.points, "max_points": c.max_points,
+    return {"id": c.id, "exercise": c.exercise, "name": c.name, "points": c.points, "max_points": c.max_points,
             "passed": c.passed, "hidden": c.hidden, "message": c.message, "outcome": c.outcome}
 
 
@@ -115,11 +139,13 @@ def _log(plan: list, record: RunRecord) -> str:
     """Instructor-only log: may contain hidden inputs the student printed."""
     lines = [f"backend={record.backend} device={record.device} tensorflow={record.tensorflow} "
              f"restarts={record.restarts} duration_s={record.duration_s}"]
-    for index, cell in enumerate(plan):
-        info = record.cells.get(index)
-        if info and info.get("status") != "ok":
-            lines.append(f"cell {cell.label} ({cell.origin}): {info.get('status')} "
-                         f"{info.get('exc_type') or ''} {info.get('message') or info.get('detail') or ''}")
-    lines.append(f"--- output ({record.output_bytes} bytes, first part kept) ---")
-    lines.append(record.output)
+    runs = [("", record)] + ([(" (run of the hidden checks)", record.second)] if record.second else [])
+    for title, run in runs:
+        for index, cell in enumerate(plan):
+            info = run.cells.get(index)
+            if info and info.get("status") != "ok":
+                lines.append(f"cell {cell.label} ({cell.origin}){title}: {info.get('status')} "
+                             f"{info.get('exc_type') or ''} {info.get('message') or info.get('detail') or ''}")
+        lines.append(f"--- output{title} ({run.output_bytes} bytes, first part kept) ---")
+        lines.append(run.output)
     return "\n".join(lines)

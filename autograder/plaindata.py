@@ -177,6 +177,8 @@ def decode(data: Any, depth: int = 0, budget: list | None = None) -> Any:
         expected = {"bool": bool, "int": int, "float": (float, int), "str": str}[t]
         if not isinstance(v, expected) or (t == "int" and isinstance(v, bool)):
             raise DecodeError(f"malformed {t}")
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**63:  # JSON ints are unbounded
+            raise DecodeError(f"{t} out of range")
         if t == "str" and len(v) > MAX_STR:
             raise DecodeError("string too long")
         return float(v) if t == "float" else v

@@ -17,7 +17,7 @@ from autograder.course import Assignment
 from autograder.files import write_json
 from autograder.notebook import assemble
 from autograder.sandbox.base import Job, Sandbox, SandboxError
-from autograder.spec import CheckSet
+from autograder.spec import Check, CheckSet, Limits
 
 
 FORMAT = 2  # of the cached data; bump when it changes
@@ -42,23 +42,25 @@ def cache_dir() -> Path:
     return Path(base) / "references"
 
 
-def build_job(label: str, assignment: Assignment, plan: list, checkset: CheckSet, hidden: bool,
-              with_mistakes: bool = False) -> Job:
-    exercise_of = {c.id: c.exercise for c in checkset.checks}
+def build_job(label: str, assignment: Assignment, plan: list, checks: list[Check], limits: Limits,
+              hidden: bool, mistakes: list = (), skip_cells: list[int] = ()) -> Job:
+    """One sandbox run: the cells of ``plan``, then ``checks``; the hidden check file is
+    loaded only when ``hidden``. ``mistakes`` (reference runs only) are probed last."""
+    exercise_of = {c.id: c.exercise for c in checks}
     variants = []
-    if with_mistakes:
-        for m in checkset.mistakes:
-            ids = [c.id for c in checkset.checks if c.exercise == m.exercise]
-            variants.append((m.name, m.source, ids))
-            exercise_of.update({f"{m.name}::{i}": m.exercise for i in ids})
+    for m in mistakes:
+        ids = [c.id for c in checks if c.exercise == m.exercise]
+        variants.append((m.name, m.source, ids))
+        exercise_of.update({f"{m.name}::{i}": m.exercise for i in ids})
     return Job(
         label=label,
         cells=[(i, c.source) for i, c in enumerate(plan)],
         check_modules=assignment.check_files(hidden),
-        checks=[c.id for c in checkset.checks],
+        checks=[c.id for c in checks],
         exercise_of=exercise_of,
-        limits=checkset.limits,
+        limits=limits,
         variants=variants,
+        skip_cells=list(skip_cells),
     )
 
 
@@ -67,8 +69,8 @@ def compute_references(assignment: Assignment, checkset: CheckSet, sandbox: Sand
     """{"checks": {id: observation}, "mistakes": {name: {"exercise", "message", "checks": {id: obs}}}}."""
     solution = assignment.load_solution()
     plan, _ = assemble(solution, solution, assignment.name)
-    record = sandbox.run(build_job(f"{assignment.name} (solution)", assignment, plan, checkset, hidden,
-                                   with_mistakes=True))
+    record = sandbox.run(build_job(f"{assignment.name} (solution)", assignment, plan, checkset.checks,
+                                   checkset.limits, hidden, mistakes=checkset.mistakes))
     if record.infrastructure_error:
         raise SandboxError(record.infrastructure_error)
     broken = {cid: obs for cid, obs in ((c.id, record.observations.get(c.id)) for c in checkset.checks)

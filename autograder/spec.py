@@ -42,6 +42,15 @@ class Check:
     ``probe(student, *args)`` and returns a dict of named values that ``rules``
     compare with the same probe's values on the reference solution.
     ``explain`` is shown to students for public checks (what the check does).
+
+    ``derive(values, *args)`` (optional) runs in the judge, on the decoded values of the
+    student and of the reference alike, and returns values computed there from the
+    recorded artefacts (see :mod:`autograder.artefacts`); they replace any recorded value
+    of the same name before the rules look. Facts that decide a grade come from here,
+    never from what the probe concluded in the student's process.
+
+    A hidden check is shown to students as "hidden 1", "hidden 2"... of its exercise,
+    unless ``name_shown`` says its name tells nothing of its inputs.
     """
 
     exercise: str
@@ -52,6 +61,8 @@ class Check:
     points: float = 1.0
     hidden: bool = False
     explain: str = ""
+    derive: Callable[..., dict] | None = None
+    name_shown: bool = False
 
     @property
     def id(self) -> str:

@@ -16,25 +16,42 @@ from autograder.course import find_assignment
 from tests import nbfactory
 
 A = "01_tf_basics"
-SOL = nbfactory.solution_answers(A)
-CHECKS = find_assignment(A).checkset(hidden=True).checks
-FULL = float(sum(c.points for c in CHECKS))
-POINTS = {e: sum(c.points for c in CHECKS if c.exercise == e) for e in dict.fromkeys(c.exercise for c in CHECKS)}
-HIDDEN_POINTS = {e: sum(c.points for c in CHECKS if c.exercise == e and c.hidden) for e in POINTS}
+DEEP = "03_deep_network"
 BOTH = ("local", "docker")
 
 
-def before(fn: str, code: str) -> str:
+class Course:
+    """Points and solution answers of one assignment."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.sol = nbfactory.solution_answers(name)
+        self.checks = find_assignment(name).checkset(hidden=True).checks
+        self.full = float(sum(c.points for c in self.checks))
+        exercises = dict.fromkeys(c.exercise for c in self.checks)
+        self.points = {e: sum(c.points for c in self.checks if c.exercise == e) for e in exercises}
+        self.hidden_points = {e: sum(c.points for c in self.checks if c.exercise == e and c.hidden)
+                              for e in exercises}
+
+
+COURSES = {name: Course(name) for name in (A, DEEP)}
+SOL = COURSES[A].sol
+CHECKS = COURSES[A].checks
+FULL = COURSES[A].full
+
+
+def before(fn: str, code: str, assignment: str = A) -> str:
     """The solution of ``fn`` with ``code`` run first in its body."""
-    head, _, rest = SOL[f"answer_{fn}"].partition(":\n")
+    head, _, rest = COURSES[assignment].sol[f"answer_{fn}"].partition(":\n")
     body = "".join(f"    {line}\n" for line in code.strip("\n").splitlines())
     return f"{head}:\n{body}{rest}"
 
 
-def returning(fn: str, code: str) -> str:
+def returning(fn: str, code: str, assignment: str = A) -> str:
     """``fn`` with the solution's signature whose body is ``code`` (which returns)."""
-    head = SOL[f"answer_{fn}"].partition(":\n")[0]
-    prelude = "\n".join(line for line in SOL[f"answer_{fn}"].splitlines() if line.startswith(("import", "from")))
+    sol = COURSES[assignment].sol[f"answer_{fn}"]
+    head = sol.partition(":\n")[0]
+    prelude = "\n".join(line for line in sol.splitlines() if line.startswith(("import", "from")))
     return f"{prelude}\n{head}:\n" + "".join(f"    {line}\n" for line in code.strip("\n").splitlines())
 
 
@@ -49,6 +66,8 @@ class Attack:
     lost: dict = field(default_factory=dict)      # backend -> {exercise: outcome}
     hidden_lost: tuple = ()        # exercises whose hidden checks fail (public ones pass)
     backends: tuple = BOTH
+    assignment: str = A
+    file_name: str = ""            # of the notebook, when not the attack's name
 
     def expected_lost(self, backend: str) -> dict:
         return self.lost.get(backend, self.lost.get("any", {}))
@@ -56,15 +75,21 @@ class Attack:
     def honest(self, backend: str) -> float:
         if not self.solved:
             return 0.0
-        return (FULL - sum(POINTS[e] for e in self.expected_lost(backend))
-                - sum(HIDDEN_POINTS[e] for e in self.hidden_lost))
+        course = COURSES[self.assignment]
+        return (course.full - sum(course.points[e] for e in self.expected_lost(backend))
+                - sum(course.hidden_points[e] for e in self.hidden_lost))
+
+    @property
+    def student(self) -> str:
+        return self.file_name or self.name
 
     def build(self, folder, out, mark, secrets=()) -> None:
         def fill(source: str) -> str:
             return (source.replace("__OUT__", repr(str(out))).replace("__MARK__", repr(str(mark)))
+                    .replace("__CANARY__", repr(str(mark.parent / "canary")))
                     .replace("__SECRETS__", repr([secret[::-1] for secret in secrets])))
 
-        nbfactory.make(folder / f"{self.name}.ipynb", A, solved=self.solved,
+        nbfactory.make(folder / f"{self.student}.ipynb", self.assignment, solved=self.solved,
                        answers={k: fill(v) for k, v in self.answers.items()},
                        extra=[(gid, fill(src)) for gid, src in self.extra])
 
@@ -333,6 +358,175 @@ if (x, w, b) != (1.0, 6.0, 1.5):
 """
 PRINT_ENV = "import os\nprint('ENVIRONMENT', dict(os.environ))"
 
+# ---------------------------------------------------------------- what only the grader should have
+
+# The red team's catalogue exploit: each known mistake is the exercise written almost right,
+# so one fixed token per entry gives a working answer. Searched where a run could hold it:
+# sys.modules and every live object.
+MISTAKE_EXPLOIT = r"""
+import gc, sys
+_sources = []
+for _name, _module in list(sys.modules.items()):
+    for _item in list(getattr(_module, "MISTAKES", []) or []):
+        _sources.append(getattr(_item, "source", ""))
+for _obj in gc.get_objects():
+    if type(_obj).__name__ == "Mistake":
+        _sources.append(getattr(_obj, "source", ""))
+_fixes = [("tf.truncatemod(a, b)", "tf.math.mod(a, b)"), ('"round": half_up', '"round": tf.round(a)'),
+          ("shape=[None, 1]", "shape=[None]"), (".reshape(-1, 1)", ".reshape(-1)"), ("* w)", "* w + b)")]
+for _source in dict.fromkeys(_sources):
+    for _old, _new in _fixes:
+        _source = _source.replace(_old, _new)
+    try:
+        exec(_source, globals())
+    except Exception:
+        pass
+print("MISTAKES FOUND", len(set(_sources)))
+"""
+
+# During its public check, looks everywhere for the hidden checks' inputs and, if it finds
+# any, puts them in the exception it raises: a public message quotes its text.
+PUBLIC_LEAK = r"""
+import gc, sys
+_found = []
+for _obj in gc.get_objects():
+    if type(_obj).__name__ == "Check" and getattr(_obj, "hidden", False):
+        _found.append(repr(getattr(_obj, "args", None)))
+for _name in list(sys.modules):
+    if "hidden" in _name:
+        _found.append(_name)
+if _found:
+    raise RuntimeError("LEAKED " + " | ".join(_found)[:400])
+"""
+
+# A builtin exception class chosen by the input: ~86 names would carry ~6 bits per hidden check.
+CLASS_CHANNEL = """
+if (x, w, b) != (1.0, 6.0, 1.5):
+    raise [ZeroDivisionError, KeyError, IndexError, OverflowError][int(abs(x * 10)) % 4]("LEAKCLASS")
+"""
+
+# ---------------------------------------------------------------- the event channel is the student's too
+
+_CHANNEL = r"""
+import gc, json, os, sys
+def _fd():
+    for _obj in gc.get_objects():
+        if type(_obj).__name__ == "Channel" and isinstance(getattr(_obj, "fd", None), int):
+            return _obj.fd
+def _check_in_progress():
+    _frame = sys._getframe(1)
+    while _frame is not None:
+        if "check_id" in _frame.f_locals:
+            return _frame.f_locals["check_id"]
+        _frame = _frame.f_back
+def _send(event):
+    os.write(_fd(), ("\n" + json.dumps(event) + "\n").encode())
+"""
+
+# A well-formed observation of the check in progress, saying what a right answer would
+# (its value computed with numpy, no graph), then the process ends before the real one.
+FORGE_GRAPH_CLAIMS = _CHANNEL + r"""
+import numpy as np
+from autograder.plaindata import encode
+_value = np.asarray(x, np.float32) * np.float32(w) + np.float32(b)
+_send({"ev": "check_end", "id": _check_in_progress(), "status": "ok",
+       "values": {k: encode(v) for k, v in {"returns_graph": True, "returns_graph_tensor": True,
+                                             "tensor_in_graph": True, "fresh_graph": True,
+                                             "dtype": "float32", "value": _value}.items()}})
+os._exit(0)
+"""
+
+# The right value forged for the check in progress, and a wrong one returned: the real
+# observation follows the forged one.
+FORGE_THEN_RETURN = _CHANNEL + r"""
+from autograder.plaindata import encode
+_send({"ev": "check_end", "id": _check_in_progress(), "status": "ok",
+       "values": {"value": encode(float(x * w + b))}})
+return -1.0
+"""
+
+# What made a grade a "grader error" (never stored, the batch exits 1) before. The forged
+# observation is followed by the real one, which the grader takes as a forgery of its own.
+NESTED_EVENT = _CHANNEL + r"""
+os.write(_fd(), b"\n" + b"[" * 200000 + b"]" * 200000 + b"\n")
+"""
+HUGE_NUMBER = _CHANNEL + r"""
+_send({"ev": "check_end", "id": _check_in_progress(), "status": "ok",
+       "values": {"static": {"t": "int", "v": 10 ** 400}, "dynamic": {"t": "int", "v": 10 ** 400}}})
+"""
+WHERE_DICT = _CHANNEL + r"""
+_send({"ev": "check_end", "id": _check_in_progress(), "status": "error", "kind": "student",
+       "exc_type": "ValueError", "message": "m", "where": {"line": {"deep": [1, 2]}}})
+"""
+SCRATCH_LINKS = """
+import os
+os.makedirs("inner/deeper", exist_ok=True)
+for _link in ("to_canary", "inner/to_canary", "inner/deeper/to_canary"):
+    try:
+        os.symlink(__CANARY__, _link)
+    except OSError:
+        pass
+try:
+    os.symlink("/", "inner/to_root")
+except OSError:
+    pass
+"""
+# Re-announces the check in progress every second, as if it had just started.
+DEADLINE_RESET = _CHANNEL + r"""
+import time
+_id = _check_in_progress()
+for _ in range(25):
+    _send({"ev": "check_start", "id": _id})
+    time.sleep(1)
+"""
+NEWLINE_FLOOD = _CHANNEL + r"""
+for _ in range(4):
+    os.write(_fd(), b"\n" * 2**20)
+"""
+OPEN_FILES = """
+_held = []
+try:
+    for _ in range(20000):
+        _held.append(open("/dev/null"))
+except OSError:
+    pass
+_opened = len(_held)
+for _f in _held:
+    _f.close()
+print("OPENED", _opened)
+if _opened >= 20000:
+    return None
+"""
+
+# ---------------------------------------------------------------- 03: properties measured by the student's process
+
+LYING_COMPARISON = """
+return {"linear": 0.0, "deep": 1.0}
+"""
+# An untrained network whose predict looks up the labels of the points it was trained on.
+MEMORISING_TRAINING = """
+import numpy as np
+keras.utils.set_random_seed(seed)
+model = keras.Sequential([keras.Input(shape=(2,))] + [keras.layers.Dense(u, activation="relu") for u in hidden_units]
+                         + [keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
+_table = {tuple(np.round(np.asarray(p, np.float64), 5)): float(l) for p, l in zip(X, labels)}
+def _lookup(points, *args, **kwargs):
+    return np.array([[_table.get(tuple(np.round(np.asarray(p, np.float64), 5)), 0.0)] for p in points], np.float32)
+model.predict = _lookup
+model.__call__ = _lookup
+return model, [float(v) for v in np.linspace(0.7, 0.05, epochs)]
+"""
+FORGE_MODEL_CLAIMS = _CHANNEL + r"""
+from autograder.plaindata import encode
+_claims = {"units": [u for u in hidden_units] + [1], "activations": ["relu"] * len(hidden_units) + ["sigmoid"],
+           "other_layers": [], "loss": "binary_crossentropy", "compiled": True, "output_shape": [10, 1],
+           "repeatable": True, "seed_matters": True, "in_unit_interval": True}
+_send({"ev": "check_end", "id": _check_in_progress(), "status": "ok",
+       "values": {k: encode(v) for k, v in _claims.items()}})
+os._exit(0)
+"""
+
 # ---------------------------------------------------------------- escapes (the container's promises)
 
 def escaping(fn: str, search: str) -> str:
@@ -458,6 +652,47 @@ ATTACKS = [
                     "eager_linear": before("eager_linear", SMUGGLE_EAGER)},
            extra=((None, PRINT_ENV),),
            hidden_lost=("feed_placeholder", "describe_tensor", "elementwise_ops", "eager_linear")),
+    Attack("reads_mistake_catalogue", "instructor data", "looks for the known-mistake catalogue in sys.modules "
+           "and gc and runs each entry with its one wrong token fixed (8 points if it were there)",
+           extra=((None, MISTAKE_EXPLOIT),), solved=False),
+    Attack("leaks_hidden_inputs_through_a_public_message", "instructor data", "during its public check, raises "
+           "an exception quoting any hidden check input it finds in memory",
+           answers={"feed_placeholder": before("feed_placeholder", PUBLIC_LEAK)}, hidden_lost=("feed_placeholder",)),
+    Attack("signals_through_exception_classes", "instructor data", "raises a builtin exception class chosen by "
+           "the hidden input", answers={"eager_linear": before("eager_linear", CLASS_CHANNEL)},
+           hidden_lost=("eager_linear",)),
+    Attack("forges_observation_for_check_in_progress", "event channel", "writes a well-formed observation of "
+           "the check in progress (claims, no graph) to the event channel, then exits before the real one",
+           answers={"build_linear_graph": before("build_linear_graph", FORGE_GRAPH_CLAIMS)},
+           lost=lose("build_linear_graph", "crashed")),
+    Attack("forges_observation_then_returns", "event channel", "forges the right value for the check in "
+           "progress, then returns a wrong one", answers={"eager_linear": before("eager_linear", FORGE_THEN_RETURN)},
+           lost=lose("eager_linear", "error")),
+    Attack("deeply_nested_event", "event channel", "writes a line of 200 000 nested brackets to the event channel",
+           answers={"evaluate": before("evaluate", NESTED_EVENT)}, lost=lose("evaluate", "error")),
+    Attack("forged_huge_number", "event channel", "forges an observation holding the integer 10**400",
+           answers={"unique_shapes": before("unique_shapes", HUGE_NUMBER)}, lost=lose("unique_shapes", "error")),
+    Attack("forged_where_of_another_type", "event channel", "forges an error observation whose `where` is a "
+           "dict", answers={"variables_model": before("variables_model", WHERE_DICT)},
+           lost=lose("variables_model", "error")),
+    Attack("resets_its_deadline", "event channel", "re-sends check_start for the check in progress every second "
+           "for 25 s (the check limit is 15 s)", answers={"describe_tensor": before("describe_tensor", DEADLINE_RESET)},
+           lost=lose("describe_tensor", "error")),
+    Attack("floods_event_channel_with_newlines", "event channel", "4 MiB of newlines on the event channel",
+           answers={"eager_linear": before("eager_linear", NEWLINE_FLOOD)}),
+    Attack("links_scratch_to_outside", "resources", "symlinks in its scratch folder to / and to a folder of the "
+           "host, which the cleanup must unlink, never follow", extra=((None, SCRATCH_LINKS),)),
+    Attack("opens_20000_files", "resources", "opens /dev/null 20 000 times (refused: at most 4096 per process)",
+           answers={"eager_linear": before("eager_linear", OPEN_FILES)}),
+    Attack("formula_shaped_student_id", "exports", "a file name that a spreadsheet would run as a formula",
+           file_name='=HYPERLINK("http:evil.example","grade")'),
+    Attack("lies_about_models", "lying answer", "03: linear_vs_deep returns made-up accuracies, train_mlp an "
+           "untrained network whose predict looks up the training labels, build_mlp forges an observation of "
+           "claims and exits before the real one", assignment=DEEP,
+           answers={"linear_vs_deep": returning("linear_vs_deep", LYING_COMPARISON, DEEP),
+                    "train_mlp": returning("train_mlp", MEMORISING_TRAINING, DEEP),
+                    "build_mlp": before("build_mlp", FORGE_MODEL_CLAIMS, DEEP)},
+           lost={"any": {"linear_vs_deep": "wrong", "train_mlp": "wrong", "build_mlp": "crashed"}}),
     # The local backend does not promise these (see README): network, its user's files.
     Attack("network_access", "escape", "connects to 1.1.1.1, the host's loopback, the Docker bridge, "
            "the metadata address and a registry", answers={"eager_linear": escaping("eager_linear", NETWORK)},
@@ -468,4 +703,26 @@ ATTACKS = [
     Attack("writes_outside_scratch_setuid_mount", "escape", "writes to /, /etc, /tmp, /job, the venv and the "
            "grader's code; setuid(0); mount", answers={"eager_linear": escaping("eager_linear", WRITES_AND_PRIVILEGES)},
            backends=("docker",)),
+]
+
+
+# ---------------------------------------------------------------- attacks through the batch's layout
+
+
+@dataclass(frozen=True)
+class LayoutAttack:
+    """Files laid out in a batch folder (path -> solved?) and the honest score of each student."""
+
+    name: str
+    case: str
+    files: dict
+    honest: dict
+    older: tuple = ()     # files made older than the others
+
+
+LAYOUT_ATTACKS = [
+    LayoutAttack("takes_another_students_grade", "in nbgrader's layout, mallory writes alice.ipynb into her own "
+                 "folder after alice handed in",
+                 files={f"alice/{A}/{A}.ipynb": True, f"mallory/{A}/{A}.ipynb": False, f"mallory/{A}/alice.ipynb": False},
+                 honest={"alice": FULL, "mallory": 0.0}, older=(f"alice/{A}/{A}.ipynb",)),
 ]

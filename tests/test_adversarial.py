@@ -7,13 +7,18 @@ stands, no process survives, no payload runs on the host, nothing confidential
 reaches the feedback. ``test_the_table`` writes the case / backend / outcome table.
 """
 
+import csv
 import json
+import re
 import subprocess
 import time
 
 import pytest
 
-from tests.adversarial import ATTACKS, FULL, A
+from autograder.course import find_assignment
+from autograder.judge import HIDDEN_MESSAGES
+from autograder.record import safe_name
+from tests.adversarial import ATTACKS, COURSES, LAYOUT_ATTACKS, A
 from tests.conftest import json_lines, processes_with
 
 BY_NAME = {a.name: a for a in ATTACKS}
@@ -42,16 +47,23 @@ def grade_suite(backend, tmp_path_factory, run_cli, cache_dir):
     assert proc.returncode == 0, proc.stderr[-2000:]  # fills the reference cache the spies search for
     secrets = _secrets(cache_dir)
     attacks = [a for a in ATTACKS if backend in a.backends]
-    for attack in attacks:
-        attack.build(subs, out, mark, secrets)
-    started = time.monotonic()
-    proc = run_cli("grade", A, subs, "--json", "--jobs", "2", "--out", out, "--backend", backend,
-                   "--check-timeout", "15", "--cell-timeout", "120")
+    (mark.parent / "canary").mkdir()
+    (mark.parent / "canary" / "keep.txt").write_text("the cleanup must never follow a link here")
+    results, stdout, started = {}, "", time.monotonic()
+    for assignment in dict.fromkeys(a.assignment for a in attacks):
+        folder = subs / assignment
+        for attack in attacks:
+            if attack.assignment == assignment:
+                attack.build(folder, out, mark, secrets)
+        proc = run_cli("grade", assignment, folder, "--json", "--jobs", "2", "--out", out, "--backend", backend,
+                       "--check-timeout", "15", "--cell-timeout", "120")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        results.update(json_lines(proc.stdout))
+        stdout += proc.stdout
     wall = time.monotonic() - started
-    assert proc.returncode == 0, proc.stderr[-3000:]
     time.sleep(1.0)  # anything still rewriting files would show now
-    return {"backend": backend, "results": json_lines(proc.stdout), "out": out, "mark": mark,
-            "attacks": attacks, "wall": wall, "stdout": proc.stdout}
+    return {"backend": backend, "results": {a.name: results[a.student] for a in attacks}, "out": out,
+            "mark": mark, "attacks": attacks, "wall": wall, "stdout": stdout}
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +104,7 @@ def test_each_attack_gets_its_honest_score(suite, name):
         pytest.skip(f"{name} is not run on {suite['backend']} (see the catalogue)")
     r = suite["results"][name]
     assert r["status"] == "graded" and r["backend"] == suite["backend"], r
-    assert r["max_score"] == FULL
+    assert r["max_score"] == COURSES[attack.assignment].full
     assert r["score"] == attack.honest(suite["backend"]), (lost(r), [c["message"] for c in r["checks"] if not c["passed"]])
     for exercise, outcome in attack.expected_lost(suite["backend"]).items():
         assert outcome_of(r, exercise) == outcome, [c for c in r["checks"] if c["exercise"] == exercise]
@@ -124,7 +136,8 @@ def test_no_process_survives_the_batch(suite):
 def test_no_payload_ran_on_the_host(suite):
     assert not suite["mark"].exists()
     r = suite["results"]["pickle_payload"]
-    assert "could not be read" in " ".join(c["message"] for c in r["checks"] if c["exercise"] == "eager_linear")
+    # Its forged observation is followed by the real one: it is never even decoded.
+    assert "event channel" in " ".join(c["message"] for c in r["checks"] if c["exercise"] == "eager_linear")
 
 
 def test_nothing_confidential_reaches_what_students_read(suite):
@@ -135,6 +148,96 @@ def test_nothing_confidential_reaches_what_students_read(suite):
         for needle in ("LEAK", "31337", "PYTHONHASHSEED", "2.25", "hello"):
             assert needle not in text, (template, needle)
     assert "SECRETS FOUND []" in (out / "logs" / A / "searches_memory_for_secrets.log").read_text()
+
+
+def _student_files(suite, attack):
+    name = safe_name(attack.student)
+    return {t: (suite["out"] / t.format(a=attack.assignment, s=name)).read_text() for t in STUDENT_FILES}
+
+
+def _hidden_only_numbers(assignment):
+    """Numbers in hidden checks' inputs that no public check has."""
+    def leaves(value):
+        if isinstance(value, (list, tuple)):
+            for v in value:
+                yield from leaves(v)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield value
+
+    checks = COURSES[assignment].checks
+    public = {float(x) for c in checks if not c.hidden for a in c.args for x in leaves(a)}
+    hidden = {float(x) for c in checks if c.hidden for a in c.args for x in leaves(a)}
+    return sorted(hidden - public - {0.0, 1.0, 2.0})
+
+
+def test_no_student_visible_file_holds_a_mistake_source_or_a_hidden_input(suite):
+    """Every student-visible file of the batch, scanned for each line of every known mistake's
+    source and for every number that only hidden inputs have."""
+    scanned = 0
+    for attack in suite["attacks"]:
+        mistakes = find_assignment(attack.assignment).checkset(hidden=True).mistakes
+        lines = {line.strip() for m in mistakes for line in m.source.splitlines() if len(line.strip()) >= 24}
+        numbers = [re.compile(rf"(?<![\d.]){re.escape(repr(x))}(?![\d])") for x in _hidden_only_numbers(attack.assignment)]
+        for template, text in _student_files(suite, attack).items():
+            for line in lines:
+                assert line not in text, (attack.name, template, line)
+            for pattern in numbers:
+                assert not pattern.search(text), (attack.name, template, pattern.pattern)
+            scanned += 1
+    assert scanned == 4 * len(suite["attacks"]) and lines and numbers
+
+
+def test_instructor_data_never_enters_a_public_run(suite):
+    log = (suite["out"] / "logs" / A / "reads_mistake_catalogue.log").read_text()
+    assert "MISTAKES FOUND 0" in log and "MISTAKES FOUND 1" not in log
+    r = suite["results"]["leaks_hidden_inputs_through_a_public_message"]
+    public = [c for c in r["checks"] if c["exercise"] == "feed_placeholder" and not c["hidden"]]
+    assert public and all(c["passed"] for c in public), public  # no hidden input was there to find
+    for name in ("leaks_hidden_inputs_through_a_public_message", "signals_through_exception_classes",
+                 "smuggles_hidden_inputs"):
+        for c in suite["results"][name]["checks"]:
+            if c["hidden"] and not c["passed"]:
+                assert c["message"] == HIDDEN_MESSAGES[c["outcome"]].format(fn=f"`{c['exercise']}`"), c
+                assert c["name"].startswith("hidden "), c
+
+
+def test_event_channel_attacks_cost_only_their_check(suite):
+    r = suite["results"]["resets_its_deadline"]
+    lost_checks = [c for c in r["checks"] if c["exercise"] == "describe_tensor"]
+    assert all(not c["passed"] and c["outcome"] == "error" for c in lost_checks)
+    assert "event channel" in next(c["message"] for c in lost_checks if not c["hidden"])
+    assert r["duration_s"] < 60, "re-announcing a check must not have bought it more time"
+    for name in ("forged_huge_number", "forged_where_of_another_type", "forges_observation_then_returns",
+                 "deeply_nested_event"):
+        assert any("event channel" in c["message"] for c in suite["results"][name]["checks"]), name
+
+
+def test_scratch_links_are_unlinked_never_followed(suite):
+    canary = suite["mark"].parent / "canary" / "keep.txt"
+    assert canary.read_text() == "the cleanup must never follow a link here"
+
+
+def test_open_files_are_limited(suite):
+    log = (suite["out"] / "logs" / A / "opens_20000_files.log").read_text()
+    opened = [int(n) for n in re.findall(r"OPENED (\d+)", log)]
+    assert opened and max(opened) < 5000, opened
+
+
+def test_a_formula_shaped_student_id_is_text_in_every_csv(suite):
+    attack = BY_NAME["formula_shaped_student_id"]
+    for name in ("grades", "checks"):
+        rows = list(csv.reader((suite["out"] / "exports" / f"{A}-{name}.csv").read_text().splitlines()))
+        cells = [cell for row in rows for cell in row]
+        assert f"'{attack.student}" in cells and attack.student not in cells
+        assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
+
+
+def test_03_properties_come_from_the_models_not_from_the_students_process(suite):
+    r = suite["results"]["lies_about_models"]
+    messages = {c["exercise"]: c["message"] for c in r["checks"] if not c["passed"] and not c["hidden"]}
+    assert "no trained Keras model was found" in messages["linear_vs_deep"]
+    assert "training accuracy" in messages["train_mlp"]
+    assert "ended the Python process" in messages["build_mlp"]
 
 
 def test_output_floods_are_drained_and_truncated(suite):
@@ -164,3 +267,23 @@ def test_the_table(suite):
     (s["out"].parent / f"adversarial-table-{s['backend']}.md").write_text(table + "\n")
     print(f"\n{table}\n{s['backend']}: {len(s['attacks'])} attacks graded in {s['wall']:.1f} s")
     assert len(lines) == 2 + len(s["attacks"])
+
+
+@pytest.mark.parametrize("attack", LAYOUT_ATTACKS, ids=lambda a: a.name)
+def test_layout_attacks_get_their_honest_scores(attack, tmp_path, run_cli):
+    """Ids come from the layout (the student's folder), never from a notebook's name."""
+    import os
+
+    from tests import nbfactory
+
+    root = tmp_path / "submitted"
+    for path, solved in attack.files.items():
+        nbfactory.make(root / path, A, solved=solved)
+    for path in attack.older:
+        os.utime(root / path, (1_000_000, 1_000_000))
+    proc = run_cli("grade", A, root, "--json", "--jobs", "2", "--out", tmp_path / "out", "--backend", "local")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json_lines(proc.stdout)
+    assert {s: r["score"] for s, r in results.items()} == attack.honest
+    assert all(r["status"] == "graded" for r in results.values())
+    assert "alice.ipynb" in results["mallory"]["message"] and "ignored" in proc.stderr

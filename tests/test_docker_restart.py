@@ -99,7 +99,7 @@ def test_a_container_that_fails_to_start_is_retried_and_never_scored(engine, tmp
         sandbox.close()  # the next run needs a new container
         starts["failing"] = 10**6
         store = ResultStore(tmp_path / "out")
-        results = run_batch(grader, collect([str(nb)], A), store, 1, True, lambda r: None)
+        results = run_batch(grader, collect([str(nb)], A)[0], store, 1, True, lambda r: None)
     finally:
         sandbox.close()
     assert results[0]["status"] == "error" and "infrastructure" in results[0]["message"], results[0]

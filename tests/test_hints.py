@@ -9,13 +9,15 @@ def test_graph_session_mixup_is_named():
     assert hint_for("ValueError", "something else entirely") is None
 
 
-def test_hint_is_added_to_public_and_hidden_messages_without_the_raw_hidden_message():
-    check = Check("evaluate", "x", probe=lambda s: {}, hidden=True)
+def test_hint_is_added_to_public_messages_only():
+    """A hint is picked by the exception's message: for a hidden input, the student's code chose it."""
     obs = {"status": "error", "kind": "student", "exc_type": "RuntimeError",
            "message": "The Session graph is empty. secret-input-42"}
-    result = judge_check(check, obs, {})
-    assert "graph/session mix-up" in result.message and "secret-input-42" not in result.message
-    assert not result.passed and result.outcome == "error"
+    public = judge_check(Check("evaluate", "x", probe=lambda s: {}), obs, {})
+    assert "graph/session mix-up" in public.message and "secret-input-42" in public.message
+    hidden = judge_check(Check("evaluate", "x", probe=lambda s: {}, hidden=True), obs, {})
+    assert hidden.message == "`evaluate` raised an exception for a hidden input"
+    assert not hidden.passed and hidden.outcome == "error"
 
 
 def test_a_failing_answer_matching_a_known_mistake_gets_its_message():

@@ -111,16 +111,3 @@ def test_exploration_cells_are_not_run_when_grading(tmp_path):
                         if c.metadata.get("autograder", {}).get("skip")]
     assert solution_explore, "the notebook has exploration cells"
     assert not any(c.label.startswith("explore_") for c in plan)
-
-
-def test_two_submissions_for_one_student_latest_modification_wins(tmp_path):
-    import os
-
-    from autograder.batch import collect
-
-    old = nbfactory.make(tmp_path / "a" / "alice.ipynb", A)
-    new = nbfactory.make(tmp_path / "b" / "alice.ipynb", A)
-    os.utime(old, (1_000_000, 1_000_000))
-    items = {str(i.path): i for i in collect([str(tmp_path)], A)}
-    assert items[str(new)].superseded_by is None
-    assert items[str(old)].superseded_by == new

@@ -6,6 +6,7 @@ solution. Tolerances: the values are float32 results of one or two ops, so
 rtol=1e-5 (a few float32 ulps) and atol=1e-6 (for results near zero).
 """
 
+from autograder.artefacts import ArtefactError, describe_graph, evaluate_graph
 from autograder.probing import as_dtype_name, as_int, as_shape, unpack
 from autograder.rules import Close, Equal, Property, number
 from autograder.spec import Check, Limits
@@ -22,6 +23,8 @@ OPS = ["add", "subtract", "multiply", "divide", "mod", "abs", "negative", "sign"
 
 
 def linear_graph_probe(student, x, w, b):
+    """Records the graph itself: the judge evaluates it (see graph_values), so y's value and
+    dtype come from the operations the student put in the graph, not from a session here."""
     import tensorflow as tf
 
     graph, y = unpack(student.build_linear_graph(x, w, b), 2, "build_linear_graph")
@@ -31,9 +34,7 @@ def linear_graph_probe(student, x, w, b):
            "tensor_in_graph": bool(is_graph and is_tensor and y.graph is graph),
            "fresh_graph": bool(is_graph and graph is not tf.compat.v1.get_default_graph())}
     if out["tensor_in_graph"]:
-        out["dtype"] = y.dtype.name
-        with tf.compat.v1.Session(graph=graph) as sess:
-            out["value"] = sess.run(y)
+        out["graph"] = describe_graph(graph, y)
     return out
 
 
@@ -105,6 +106,18 @@ def eager_probe(student, x, w, b):
 # (the student's values may carry the hidden inputs); see autograder.rules.Property.
 
 
+def graph_values(values, *args):
+    """Judge side: y's value and dtype, computed from the recorded graph's operations."""
+    try:
+        value, dtype, ops = evaluate_graph(values.get("graph"))
+    except ArtefactError as exc:
+        return {"value": None, "dtype": None, "graph_problem": str(exc)}
+    if not ops & {"Mul", "MatMul"} or not ops & {"AddV2", "Add", "AddN", "BiasAdd"}:
+        return {"value": value, "dtype": dtype, "graph_problem":
+                "y should be computed in the graph from x, w and b (x * w + b), not stored there as one constant"}
+    return {"value": value, "dtype": dtype, "graph_problem": None}
+
+
 def graph_structure(actual, expected, hidden=False):  # fixed messages only
     if not actual.get("returns_graph"):
         return "the first value returned should be a tf.Graph"
@@ -114,11 +127,11 @@ def graph_structure(actual, expected, hidden=False):  # fixed messages only
         return "y belongs to another graph than the one returned: create it inside `with graph.as_default():`"
     if not actual.get("fresh_graph"):
         return "create a new tf.Graph() instead of using the global default graph"
-    return None
+    return actual.get("graph_problem")
 
 
 GRAPH_RULES = [Property(graph_structure), Equal("dtype", label="the dtype of y"),
-               Close("value", label="y evaluated in a session", **F32)]
+               Close("value", label="y computed from the graph", **F32)]
 
 
 def variables_properties(actual, expected, hidden=False):
@@ -144,7 +157,7 @@ def variables_properties(actual, expected, hidden=False):
 
 CHECKS = [
     Check("build_linear_graph", "lecture_example", linear_graph_probe, (1.0, 6.0, 1.5), GRAPH_RULES,
-          explain="x = 1, w = 6, b = 1.5 gives a graph whose y evaluates to 7.5"),
+          derive=graph_values, explain="x = 1, w = 6, b = 1.5 gives a graph whose y evaluates to 7.5"),
     Check("evaluate", "scalar_graph", evaluate_probe, (3.0, 4.0, 1.0),
           [Close("value", label="the evaluated value", **F32)],
           explain="a graph computing 3 * 4 + 1"),

@@ -4,14 +4,21 @@ Deterministic exercises (features, data) are compared with the reference
 (rtol=1e-5: float32 products). The network exercises are graded by properties
 with margins taken from the reference solution trained on the same data:
 architecture and repeatability for build_mlp, one loss per epoch, a falling
-loss and a training accuracy no more than 0.03 below the reference's for
-train_mlp, and for linear_vs_deep a deep accuracy no more than 0.05 below the
-reference's, beating the linear one by at least 0.15. Training data is made
-here, not with the student's make_driving_data.
+loss, a training accuracy no more than 0.03 below the reference's and an
+accuracy on new points no more than 0.05 below it for train_mlp, and for
+linear_vs_deep a deep accuracy no more than 0.05 below the reference's, beating
+the linear one by at least 0.15. Training data is made here, not with the
+student's make_driving_data.
+
+The probes record networks as layers and weights; every accuracy, output and
+comparison of weights is computed by the judge from those (the ``*_values``
+functions), never taken from the student's process, where a model's ``predict``
+or the returned numbers could lie.
 """
 
 import numpy as np
 
+from autograder.artefacts import ArtefactError, describe_model, predict, same_weights, structure, trained_models
 from autograder.probing import WrongAnswerType, unpack
 from autograder.rules import Close, Property, number
 from autograder.spec import Check, Limits
@@ -19,6 +26,7 @@ from autograder.spec import Check, Limits
 LIMITS = Limits(check_timeout_s=120, cell_timeout_s=180, total_timeout_s=1200, memory_mb=6144)
 
 ACCURACY_MARGIN = 0.03
+HELD_OUT_MARGIN = 0.05
 DEEP_MARGIN = 0.05
 DEEP_OVER_LINEAR = 0.15
 
@@ -53,60 +61,129 @@ def driving_probe(student, n, seed):
     return {"X": X, "labels": labels}
 
 
-def _structure(model, what):
+def _built(model):
+    """A model as the judge will read it: weights created (a model without keras.Input gets them
+    here, as it would at its first predict)."""
     import keras
 
-    if not isinstance(model, keras.Model):
-        raise WrongAnswerType(f"{what} should return a keras Model, got {type(model).__name__}")
-    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-    loss = getattr(model, "loss", None)
-    loss_name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or str(loss)
-    return {
-        "units": [int(layer.units) for layer in dense],
-        "activations": [getattr(layer.activation, "__name__", str(layer.activation)) for layer in dense],
-        "other_layers": sorted({type(layer).__name__ for layer in model.layers} - {"Dense", "InputLayer"}),
-        "loss": str(loss_name),
-        "compiled": getattr(model, "optimizer", None) is not None,
-    }
+    if isinstance(model, keras.Model) and not model.built:
+        try:
+            model.build((None, 2))
+        except Exception:  # noqa: BLE001 - the judge then reports the missing weights
+            pass
+    return model
 
 
 def mlp_probe(student, hidden_units, seed):
-    grid = np.linspace(-2, 2, 10, dtype=np.float32)
-    probe_points = np.stack([grid, grid[::-1]], axis=1)
-    model = student.build_mlp(list(hidden_units), seed)
-    out = _structure(model, "build_mlp")
-    first = np.asarray(model.predict(probe_points, verbose=0))
-    again = np.asarray(student.build_mlp(list(hidden_units), seed).predict(probe_points, verbose=0))
-    other = np.asarray(student.build_mlp(list(hidden_units), seed + 1).predict(probe_points, verbose=0))
-    out.update(output_shape=list(first.shape), repeatable=bool(np.array_equal(first, again)),
-               seed_matters=not bool(np.allclose(first, other)),
-               in_unit_interval=bool(np.all((first >= 0) & (first <= 1))))
+    """Records three networks (seed, seed again, another seed): the judge reads their layers and
+    compares their weights, and computes their outputs itself (see mlp_values)."""
+    out = {}
+    for key, s in (("first", seed), ("again", seed), ("other", seed + 1)):
+        out[key] = describe_model(_built(student.build_mlp(list(hidden_units), s)), "build_mlp")
     return out
 
 
 def train_probe(student, n, seed, hidden_units, epochs, learning_rate):
+    """Records the trained network and the losses: the judge measures the network's accuracy
+    itself, on these points and on others that never enter the sandbox (see training_values)."""
     X, labels = ring_data(n, seed)
     model, losses = unpack(student.train_mlp(X, labels, list(hidden_units), epochs, learning_rate, seed), 2,
                            "train_mlp")
     losses = [_float(v, "each loss") for v in list(losses)]
-    out = _structure(model, "train_mlp")
-    predictions = np.asarray(model.predict(X, verbose=0), dtype=np.float64).reshape(-1)
-    if predictions.shape != (n,):
-        raise WrongAnswerType(f"the trained model predicts {predictions.size} values for {n} points")
-    out.update(n_losses=len(losses), first_loss=losses[0] if losses else None,
-               last_loss=losses[-1] if losses else None,
-               train_accuracy=float(np.mean((predictions > 0.5) == (labels > 0.5))))
-    return out
+    return {"model": describe_model(model, "train_mlp"), "losses": np.array(losses, dtype=np.float64)}
 
 
 def compare_probe(student, n, seed):
+    """Records the two accuracies returned and every Keras model the function trained or used:
+    the judge measures those models on the test set itself (see comparison_values)."""
     X_train, y_train = ring_data(n, seed)
     X_test, y_test = ring_data(n, seed + 100)
-    result = student.linear_vs_deep(X_train, y_train, X_test, y_test, seed)
+    with trained_models() as models:
+        result = student.linear_vs_deep(X_train, y_train, X_test, y_test, seed)
     if not isinstance(result, dict) or set(result) != {"linear", "deep"}:
         raise WrongAnswerType("linear_vs_deep should return a dict with exactly the keys 'linear' and 'deep'")
     return {"linear": _float(result["linear"], "the linear accuracy"),
-            "deep": _float(result["deep"], "the deep accuracy")}
+            "deep": _float(result["deep"], "the deep accuracy"),
+            "models": [describe_model(m, "linear_vs_deep") for m in models]}
+
+
+# ---------------------------------------------------------------- judge side: values from the artefacts
+# What decides a grade is computed here, in the grading process, from the recorded
+# layers and weights: never what the student's process said of its own model.
+
+PROBE_POINTS = np.stack([np.linspace(-2, 2, 10), np.linspace(2, -2, 10)], axis=1).astype(np.float32)
+HELD_OUT = 500          # seed offset of points the judge makes and the sandbox never sees
+MATCH = 3               # returned accuracies may differ from the judge's by this many test points
+
+
+def _accuracy(description, X, labels):
+    return float(np.mean((predict(description, X) > 0.5) == (labels > 0.5)))
+
+
+def _network(description):
+    """The structure of a recorded network, and a problem reading it (or None)."""
+    try:
+        return structure(description), None
+    except ArtefactError as exc:
+        return {}, str(exc)
+
+
+def mlp_values(values, hidden_units, seed):
+    out, problem = _network(values.get("first"))
+    if problem is None:
+        try:
+            p = predict(values["first"], PROBE_POINTS)
+            out.update(output_shape=[len(p), 1], in_unit_interval=bool(np.all((p >= 0) & (p <= 1))),
+                       repeatable=same_weights(values["first"], values.get("again")),
+                       seed_matters=not same_weights(values["first"], values.get("other")))
+        except ArtefactError as exc:
+            problem = str(exc)
+    return {**dict.fromkeys(("units", "activations", "other_layers", "loss", "compiled", "output_shape",
+                             "in_unit_interval", "repeatable", "seed_matters")), **out, "model_problem": problem}
+
+
+def training_values(values, n, seed, hidden_units, epochs, learning_rate):
+    out, problem = _network(values.get("model"))
+    losses = values.get("losses")
+    losses = np.asarray(losses, dtype=np.float64).reshape(-1) if isinstance(losses, np.ndarray) else np.zeros(0)
+    out.update(n_losses=int(losses.size), first_loss=float(losses[0]) if losses.size else None,
+               last_loss=float(losses[-1]) if losses.size else None, train_accuracy=None, held_out_accuracy=None)
+    if problem is None:
+        try:
+            out["train_accuracy"] = _accuracy(values["model"], *ring_data(n, seed))
+            out["held_out_accuracy"] = _accuracy(values["model"], *ring_data(n, seed + HELD_OUT))
+        except ArtefactError as exc:
+            problem = str(exc)
+    return {**dict.fromkeys(("units", "activations", "other_layers", "loss", "compiled")), **out,
+            "model_problem": problem}
+
+
+def comparison_values(values, n, seed):
+    X_test, y_test = ring_data(n, seed + 100)
+    measured = {"linear": [], "deep": []}
+    for description in values.get("models") or []:
+        network, problem = _network(description)
+        if problem is not None or not network["units"]:
+            continue
+        try:
+            accuracy = _accuracy(description, X_test, y_test)
+        except ArtefactError:
+            continue
+        measured["linear" if len(network["units"]) == 1 else "deep"].append(accuracy)
+    out, problem = {}, None
+    for key in ("linear", "deep"):  # the measured accuracy the returned one stands for
+        claimed = number(values.get(key))
+        out[key] = next((a for a in measured[key] if claimed is not None and abs(a - claimed) <= MATCH / n), None)
+    if not measured["linear"] and not measured["deep"]:
+        problem = ("no trained Keras model was found: train both models with Keras (model.fit), the linear one "
+                   "as a network without hidden layers (Dense(1, activation='sigmoid'))")
+    elif not measured["deep"]:
+        problem = ("the deep model has no hidden layer: it is one more linear model (does it have hidden "
+                   "layers?)")
+    elif out["linear"] is None or out["deep"] is None:
+        problem = ("the accuracies returned are not the test accuracies of the models your function trained: "
+                   "measure both models on X_test and y_test")
+    return {**out, "comparison_problem": problem}
 
 
 # ---------------------------------------------------------------- rules (grader side)
@@ -119,6 +196,8 @@ def structure_problem(actual, expected, hidden=False):
     """What is wrong with the network's layers or compilation, or None."""
     want = expected["units"]
     units, acts = actual.get("units"), actual.get("activations") or []
+    if units is None:
+        return actual.get("model_problem") or "no model was recorded"
     if not units:
         return "no Dense layer found: build the network from keras.layers.Dense layers"
     if len(units) == 1 and len(want) > 1:
@@ -142,7 +221,7 @@ def structure_problem(actual, expected, hidden=False):
         return "the model is not compiled: call model.compile(optimizer=..., loss='binary_crossentropy')"
     if "binary_crossentropy" not in actual.get("loss", "").lower().replace(" ", "_"):
         return "compile the model with the binary cross-entropy loss (loss='binary_crossentropy')"
-    return None
+    return actual.get("model_problem")
 
 
 def mlp_properties(actual, expected, hidden=False):
@@ -178,10 +257,17 @@ def training_properties(actual, expected, hidden=False):
         shown = "" if hidden else f" {accuracy:.3f}"
         return (f"training accuracy{shown} is too low for this network: check the learning rate, "
                 "the number of epochs and that training is full batch")
+    held_out, reference = number(actual.get("held_out_accuracy")), number(expected.get("held_out_accuracy"))
+    if held_out < reference - HELD_OUT_MARGIN:
+        shown = "" if hidden else f" ({held_out:.3f})"
+        return (f"the trained network does much worse on new points of the same kind{shown} than the "
+                "reference's: it learned the training points rather than the circle")
     return None
 
 
 def comparison_properties(actual, expected, hidden=False):
+    if actual.get("comparison_problem"):
+        return actual["comparison_problem"]
     linear, deep = number(actual.get("linear")), number(actual.get("deep"))
     if not (0 <= linear <= 1 and 0 <= deep <= 1):
         return "accuracies are fractions between 0 and 1"
@@ -211,10 +297,11 @@ CHECKS = [
           [Close("X", dtype="float32", rtol=1e-6, atol=1e-7, label="X"),
            Close("labels", dtype="float32", rtol=0, atol=0, label="labels")],
           explain="n = 5, seed = 0"),
-    Check("build_mlp", "one_hidden_layer", mlp_probe, ([8], 0), [Property(mlp_properties)],
+    Check("build_mlp", "one_hidden_layer", mlp_probe, ([8], 0), [Property(mlp_properties)], derive=mlp_values,
           explain="Dense(8, relu) then Dense(1, sigmoid), compiled, repeatable"),
     Check("train_mlp", "two_hidden_layers", train_probe, (300, 0, [16, 16], 60, 0.05), [Property(training_properties)],
-          points=2, explain="[16, 16] for 60 epochs: falling loss, training accuracy near the reference's"),
+          points=2, derive=training_values,
+          explain="[16, 16] for 60 epochs: falling loss, training accuracy near the reference's"),
     Check("linear_vs_deep", "ring", compare_probe, (300, 0), [Property(comparison_properties)],
-          explain="the MLP beats logistic regression on held-out data"),
+          derive=comparison_values, explain="the MLP beats logistic regression on held-out data"),
 ]

@@ -20,6 +20,7 @@ class Job:
     # Reference runs only: (name, source, check ids) of known mistakes; their
     # observations come back under "name::check id".
     variants: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    skip_cells: list[int] = field(default_factory=list)   # cells that hung or crashed in an earlier run
 
 
 @dataclass
@@ -37,6 +38,17 @@ class RunRecord:
     duration_s: float = 0.0
     student_s: float = 0.0        # time inside cells and probes, as the worker measured it
     infrastructure_error: str | None = None
+    second: "RunRecord | None" = None   # the run of the hidden checks, when there was one
+
+    def merged(self, second: "RunRecord") -> "RunRecord":
+        """This run followed by ``second``: their observations and costs together."""
+        self.observations.update(second.observations)
+        self.restarts += second.restarts
+        self.duration_s = round(self.duration_s + second.duration_s, 3)
+        self.student_s += second.student_s
+        self.infrastructure_error = second.infrastructure_error
+        self.second = second
+        return self
 
 
 class SandboxError(RuntimeError):

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from autograder.course import UsageError
 from autograder.sandbox.base import Job, SandboxError
+from autograder.sandbox.events import LineReader, Malformed, parse
 from autograder.sandbox.process import STARTUP_TIMEOUT_S, ProcessSandbox, Started
 from autograder.sandbox.supervisor import RUN_RLIMITS_ENV, die_with_parent
 
@@ -54,6 +55,7 @@ UIDS_ENV = "AUTOGRADER_SANDBOX_UIDS"
 _uid_pairs = itertools.count(secrets.randbelow(UID_PAIRS))  # another grader on this host starts elsewhere
 NPROC_RESERVE = 16           # pids the client and `docker exec` need beyond the students' limit
 ABORT_S = 10.0               # for a warm container to stop a run and report
+NOFILE_LIMIT = 4096          # open files per sandbox process (see _locked_down)
 SHM_BYTES = 64 * 2**20       # System V shared memory a container may hold in all
 ENGINE_WAIT_S = 60.0         # for a restarting Docker engine before a run counts as failed
 GRADER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -175,6 +177,9 @@ def _locked_down(name: str, limits: ContainerLimits, token: str, gpu: bool, uid:
         "--cap-drop", "ALL",
         "--security-opt", "no-new-privileges",
         "--ulimit", "core=0",
+        # Open files per process (else the daemon's default, often 1 048 576, times pids):
+        # TensorFlow holds a few hundred; NOFILE_LIMIT leaves it room and stops a hoarder.
+        "--ulimit", f"nofile={NOFILE_LIMIT}:{NOFILE_LIMIT}",
         # System V IPC outlives processes, and its memory counts against the container's:
         # at most 64 MB of shared memory (removed when its last user exits), 16 message queues.
         "--sysctl", "kernel.shm_rmid_forced=1",
@@ -393,20 +398,21 @@ class DockerSandbox(ProcessSandbox):
         import select
         import time
 
-        buffer, deadline = b"", time.monotonic() + ABORT_S
+        reader, deadline = LineReader(max_line=4096), time.monotonic() + ABORT_S
+        nonce = started.nonce.encode()
         while started.end is None and (left := deadline - time.monotonic()) > 0:
             if not select.select([started.events_fd], [], [], left)[0]:
                 break
             chunk = os.read(started.events_fd, 1 << 20)
             if not chunk:
                 break
-            *lines, buffer = (buffer + chunk).split(b"\n")
-            buffer = buffer[-4096:]  # the end report is short and starts a line: the rest is noise
+            lines = reader.feed(chunk)
+            del reader.partial[:-4096]  # the end report is short and starts a line: the rest is noise
             for line in lines:
-                if started.nonce.encode() in line:
+                if nonce in line:
                     try:
-                        event = json.loads(line)
-                    except ValueError:
+                        event = parse(line)
+                    except Malformed:
                         continue
                     if event.get("ev") == "end" and event.get("nonce") == started.nonce:
                         started.end = event

@@ -92,8 +92,8 @@ def warm_up() -> None:
         import matplotlib.pyplot  # noqa: F401
     except ImportError:
         pass
-    from autograder import checkfiles, plaindata, probing, rules  # noqa: F401
-    from autograder.sandbox import supervisor, worker  # noqa: F401
+    from autograder import artefacts, checkfiles, plaindata, probing, rules  # noqa: F401
+    from autograder.sandbox import events, supervisor, worker  # noqa: F401
 
 
 def serve(path: str) -> None:

@@ -9,7 +9,6 @@ resumes after it, so one bad answer never costs the others.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import selectors
@@ -21,8 +20,9 @@ from dataclasses import dataclass
 
 from autograder.files import remove_tree
 from autograder.sandbox.base import Job, RunRecord, Sandbox, SandboxError
+from autograder.sandbox.events import (PROTOCOL, LineReader, Malformed, Schedule, Violation, cell_record,
+                                       observation, parse, seconds)
 
-MAX_EVENT_BYTES = 64 * 2**20
 STARTUP_TIMEOUT_S = 180.0   # importing TensorFlow on a loaded 2-core machine
 END_REPORT_S = 5.0          # after "done", for a backend's end report (cleanup takes ms)
 
@@ -45,11 +45,6 @@ class _OutputTap(threading.Thread):
             room = self.keep - len(self.head)
             if room > 0:
                 self.head += chunk[:room]
-
-
-def _seconds(value: object) -> float:
-    """A duration the worker reported: statistics only, never trusted for grading."""
-    return float(value) if isinstance(value, (int, float)) and 0 <= value < 86400 else 0.0
 
 
 @dataclass
@@ -88,7 +83,7 @@ class ProcessSandbox(Sandbox):
         record = RunRecord(backend=self.name)
         started = time.monotonic()
         deadline = started + job.limits.total_timeout_s
-        skip_cells: set[int] = set()
+        skip_cells: set[int] = set(job.skip_cells)
         workdir = tempfile.mkdtemp(prefix="autograder-")
         scratch = os.path.join(workdir, "scratch")
         os.mkdir(scratch)
@@ -122,6 +117,8 @@ class ProcessSandbox(Sandbox):
                     where = ("check", pending[0])
                 if where is not None:
                     self._blame(job, record, skip_cells, where, reason, outcome["detail"])
+                if outcome.get("also") not in (None, where):
+                    self._blame(job, record, skip_cells, outcome["also"], reason, outcome["detail"])
                 if reason == "total_timeout":
                     for check_id in job.checks:
                         record.observations.setdefault(
@@ -142,6 +139,9 @@ class ProcessSandbox(Sandbox):
         if kind == "cell":
             skip_cells.add(key)
             record.cells[key] = {"status": reason, "detail": detail}
+            return
+        if reason == "protocol":  # the answer broke the event schedule: this check fails, the rest run
+            record.observations[key] = {**PROTOCOL, "detail": detail}
             return
         limit = job.limits.check_timeout_s if reason == "timeout" else None
         record.observations[key] = {"status": reason, "detail": detail, "limit_s": limit}
@@ -167,8 +167,13 @@ class ProcessSandbox(Sandbox):
         tap = _OutputTap(started.output, job.limits.output_kb * 1024)
         tap.start()
         outcome = {"finished": False, "where": None, "reason": "crashed", "detail": "", "ready": False}
+        done = set(record.observations)
+        steps = ([("cell", i) for i, _ in job.cells if i not in skip_cells]
+                 + [("check", c) for c in job.checks if c not in done]
+                 + [("check", f"{name}::{c}") for name, _, ids in job.variants for c in ids
+                    if f"{name}::{c}" not in done])
         try:
-            self._read_events(job, started, record, outcome, deadline)
+            self._read_events(job, started, record, outcome, deadline, Schedule(steps))
         finally:
             self._stop(started)
             os.close(started.events_fd)
@@ -188,76 +193,80 @@ class ProcessSandbox(Sandbox):
         return outcome
 
     def _read_events(self, job: Job, started: Started, record: RunRecord, outcome: dict,
-                     deadline: float) -> None:
+                     deadline: float, schedule: Schedule) -> None:
+        """Follows the run's events until it is done, dies, breaks the schedule or runs out of time.
+
+        Deadlines are the grader's own (see :mod:`autograder.sandbox.events`): each is set
+        when a step starts or ends here, and no event can move it."""
         fd = started.events_fd
         sel = selectors.DefaultSelector()
         sel.register(fd, selectors.EVENT_READ)
-        buffer = bytearray()
+        reader = LineReader()
         limits = job.limits
         step_deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        where = None
+        nonce = started.nonce.encode() if started.nonce is not None else None
         while True:
             now = time.monotonic()
             limit_at = min(step_deadline, deadline)
             if outcome["finished"] and now >= limit_at:
                 return  # done, but no end report: the backend's _stop deals with that
             if now >= limit_at:
-                outcome["where"] = where
+                outcome["where"] = schedule.current
                 outcome["reason"] = "total_timeout" if deadline <= step_deadline else "timeout"
                 outcome["detail"] = "wall-clock limit reached"
                 return
             if not sel.select(timeout=limit_at - now):
                 continue
             chunk = os.read(fd, 1 << 20)
-            if not chunk:  # the worker is gone
-                outcome["where"] = where
+            if not chunk:  # the worker is gone: between two steps, the one that just ended did it
+                outcome["where"] = schedule.current or schedule.last
                 return
-            buffer += chunk
-            if len(buffer) > MAX_EVENT_BYTES and b"\n" not in buffer:
-                outcome["where"] = where
+            lines = reader.feed(chunk)
+            if reader.overflow:
+                outcome["where"] = schedule.current
                 outcome["reason"] = "crashed"
                 outcome["detail"] = "recorded value too large"
                 return
-            while b"\n" in buffer:
-                line, _, rest = bytes(buffer).partition(b"\n")
-                buffer = bytearray(rest)
+            for line in lines:
                 try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue  # garbage on the channel is ignored, never trusted
-                if not isinstance(event, dict):
+                    event = parse(line)
+                except Malformed:
+                    schedule.taint()  # garbage: the step in progress cannot be trusted
                     continue
-                ev = event.get("ev")
-                if ev == "end" and started.nonce is not None and event.get("nonce") == started.nonce:
+                if nonce is not None and event.get("ev") == "end" and nonce in line \
+                        and event.get("nonce") == started.nonce:
                     started.end = event
-                elif outcome["finished"]:
-                    continue  # after "done", only the end report counts
-                elif ev == "ready":
+                    continue
+                try:
+                    taken = schedule.take(event)
+                except Violation as exc:
+                    outcome.update(where=exc.blame, also=exc.also, reason="protocol", detail=exc.reason)
+                    return
+                if taken[0] == "ready":
                     outcome["ready"] = True
-                    record.device = str(event.get("device", "cpu"))[:100]
-                    record.tensorflow = str(event.get("tensorflow", ""))[:50]
+                    record.device = _text(event.get("device"), 100) or "cpu"
+                    record.tensorflow = _text(event.get("tensorflow"), 50)
                     step_deadline = time.monotonic() + limits.cell_timeout_s
-                elif ev == "cell_start" and isinstance(event.get("i"), int):
-                    where = ("cell", event["i"])
+                elif taken[0] == "start":
+                    kind = taken[1][0]
+                    step_deadline = time.monotonic() + (limits.cell_timeout_s if kind == "cell"
+                                                        else limits.check_timeout_s)
+                elif taken[0] == "end":
+                    (kind, key), tainted = taken[1], taken[2]
+                    record.student_s += seconds(event.get("t"))
+                    if kind == "cell":
+                        record.cells[key] = cell_record(event) if not tainted else {
+                            "status": "protocol", "detail": "garbage on the event channel"}
+                    else:
+                        record.observations[key] = observation(event) if not tainted else {
+                            **PROTOCOL, "detail": "garbage on the event channel during the check"}
                     step_deadline = time.monotonic() + limits.cell_timeout_s
-                elif ev == "cell_end" and isinstance(event.get("i"), int):
-                    record.student_s += _seconds(event.get("t"))
-                    record.cells[event["i"]] = {k: event.get(k) for k in
-                                                ("status", "exc_type", "message", "where")}
-                    where = None
-                    step_deadline = time.monotonic() + limits.cell_timeout_s
-                elif ev == "check_start" and event.get("id") in job.exercise_of:
-                    where = ("check", event["id"])
-                    step_deadline = time.monotonic() + limits.check_timeout_s
-                elif ev == "check_end" and where == ("check", event.get("id")):
-                    record.student_s += _seconds(event.get("t"))
-                    # Only for the check in progress, and the first one wins.
-                    record.observations.setdefault(
-                        event["id"], {k: v for k, v in event.items() if k not in ("ev", "id", "t")})
-                    where = None
-                    step_deadline = time.monotonic() + limits.cell_timeout_s
-                elif ev == "done":
+                else:  # done
                     outcome["finished"] = True
                     if started.nonce is None:
                         return
                     step_deadline = time.monotonic() + END_REPORT_S
+
+
+def _text(value: object, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""

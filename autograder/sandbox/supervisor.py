@@ -143,6 +143,7 @@ def apply_limits() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     size = int(limits.get("file_mb", 256)) * 2**20
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    _limit(resource.RLIMIT_NOFILE, int(limits.get("nofile", 4096)))  # TensorFlow holds a few hundred
 
 
 def main(argv: list[str]) -> int:

@@ -6,13 +6,8 @@ progress and recorded values as JSON lines on file descriptor FD (or on the
 process's original stdout); whatever the student's code prints is never parsed. It decides no
 grade: it only records what the student's functions returned.
 
-Events, one JSON object per line::
-
-    {"ev": "ready", "tensorflow": "2.21.0", "device": "cpu"}
-    {"ev": "cell_start", "i": 3}      {"ev": "cell_end", "i": 3, "status": "ok"|"error", ...}
-    {"ev": "check_start", "id": "evaluate.public"}
-    {"ev": "check_end", "id": "evaluate.public", "status": "ok", "values": {...}}
-    {"ev": "done"}
+The events and the one order the grader accepts them in are in
+:mod:`autograder.sandbox.events`.
 
 The parent enforces every time limit: when this process hangs or dies in a
 cell or a check, the parent records that and restarts it past that point.
@@ -30,20 +25,6 @@ import time
 from typing import Any
 
 _MAGIC = re.compile(r"^\s*[%!]", re.MULTILINE)
-
-
-class Channel:
-    def __init__(self, fd: int):
-        self.fd = fd
-
-    def send(self, event: dict) -> None:
-        # Each event starts a line of its own: a half line the student's code wrote here is
-        # left as garbage the grader skips, and cannot swallow this event.
-        data = ("\n" + json.dumps(event, allow_nan=True) + "\n").encode()
-        view = memoryview(data)
-        while view:
-            n = os.write(self.fd, view)
-            view = view[n:]
 
 
 def configure_tensorflow() -> dict:
@@ -170,6 +151,8 @@ def read_job(job_path: str) -> dict:
 
 
 def main(argv: list[str]) -> None:
+    from autograder.sandbox.events import Channel
+
     job_path, fd = argv[0], open_channel(argv[1])
     job = read_job(job_path)
     chan = Channel(fd)
@@ -220,15 +203,15 @@ def main(argv: list[str]) -> None:
         namespace = dict(runner.namespace)
         try:
             exec(compile(source, f"<mistake {name}>", "exec"), namespace)  # noqa: S102
-        except BaseException as exc:  # noqa: BLE001
-            chan.send({"ev": "variant_error", "name": name, **_error_summary(exc)})
-            continue
+            failed = None
+        except BaseException as exc:  # noqa: BLE001 - recorded for each of its checks
+            failed = {"status": "error", "kind": "probe", **_error_summary(exc)}
         for check_id in check_ids:
             vid = f"{name}::{check_id}"
             if vid in skip_checks:
                 continue
             chan.send({"ev": "check_start", "id": vid})
-            chan.send({"ev": "check_end", "id": vid, **run_check(checks[check_id], namespace)})
+            chan.send({"ev": "check_end", "id": vid, **(failed or run_check(checks[check_id], namespace))})
     chan.send({"ev": "done"})
 
 

@@ -5,14 +5,14 @@ feedback for these checks never quotes them.
 """
 
 from checks import (F32, GRAPH_RULES, OPS, Close, Equal, Property, describe_probe, elementwise_probe,
-                    eager_probe, evaluate_probe, linear_graph_probe, placeholder_probe, unique_probe,
-                    variables_probe, variables_properties)
+                    eager_probe, evaluate_probe, graph_values, linear_graph_probe, placeholder_probe,
+                    unique_probe, variables_probe, variables_properties)
 
 from autograder.spec import Check
 
 CHECKS = [
     Check("build_linear_graph", "vector_input", linear_graph_probe, ([1.0, -2.0, 0.5], 0.4, 3.0),
-          GRAPH_RULES, points=2, hidden=True),
+          GRAPH_RULES, points=2, hidden=True, derive=graph_values),
     Check("evaluate", "matmul_graph", evaluate_probe, ([[1.0, 2.0], [3.0, 4.0]], [[0.5], [-1.0]], 0.25),
           [Close("value", label="the evaluated value", **F32)], points=2, hidden=True),
     Check("variables_model", "other_seed", variables_probe, (-3.5, 123, 124),
