@@ -1,7 +1,8 @@
 # Two entry points for a fresh machine (see README.md):
 #   make example   grade the bundled example batch (local backend)
 #   make test      run the whole test suite (slow and Docker tests included; as root it
-#                  installs and starts a Docker engine and builds the sandbox image)
+#                  installs and starts a Docker engine and builds the sandbox image, and
+#                  runs the local sandbox's suite again as an unprivileged user)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -25,6 +26,7 @@ example: $(STAMP)
 test: $(STAMP)
 	bash docker/ensure-engine.sh
 	$(BIN)/python -m pytest -ra
+	bash tests/as-user.sh
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -ra -m "not slow and not docker"

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from autograder.course import UsageError, find_assignment
 from autograder.reference import SolutionFailsChecks
-from autograder.sandbox.base import SandboxError
+from autograder.sandbox.base import SandboxError, SandboxUnavailable
+from autograder.sandbox.linux import UidRangeError
+from autograder.sandbox.registry import BACKENDS, make_sandbox
 from autograder.spec import Limits
 
 
@@ -24,8 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade submissions (public and hidden checks)")
     g.add_argument("assignment", help="assignment name (e.g. 01_tf_basics) or its folder")
     g.add_argument("submissions", nargs="+", help=".ipynb files or folders searched for them")
-    g.add_argument("--backend", choices=["auto", "local", "docker"], default="auto",
+    g.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="auto: docker when an engine and the image are there, else local")
+    g.add_argument("--unconfined", action="store_true",
+                   help="local backend: run without the kernel's confinement (trusted notebooks only)")
     g.add_argument("--gpu", choices=["auto", "on", "off"], default="auto",
                    help="docker backend: grade on an NVIDIA GPU (auto: when Docker has one)")
     g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel submissions")
@@ -38,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="a student's self-check: public checks only")
     c.add_argument("assignment")
     c.add_argument("notebook", type=Path)
-    c.add_argument("--backend", choices=["auto", "local", "docker"], default="auto")
+    c.add_argument("--backend", choices=BACKENDS, default="auto")
+    c.add_argument("--unconfined", action="store_true", help="local backend: without the kernel's confinement")
     c.add_argument("--gpu", choices=["auto", "on", "off"], default="off")
     _limit_args(c)
 
@@ -86,38 +91,6 @@ def _with_limits(limits: Limits, args: argparse.Namespace) -> Limits:
     return replace(limits, **changes)
 
 
-def make_sandbox(backend: str, gpu: str = "off"):
-    """The sandbox for ``--backend`` and ``--gpu``; explains on stderr what ``auto`` chose."""
-    from autograder.sandbox import docker
-    from autograder.sandbox.local import LocalSandbox
-
-    if backend == "local":
-        if gpu == "on":
-            raise UsageError("--gpu on needs the docker backend")
-        return LocalSandbox()
-    if not docker.docker_available():
-        if backend == "docker":
-            raise UsageError("--backend docker: no Docker engine is reachable (start dockerd, or use --backend local)")
-        if gpu == "on":
-            raise UsageError("--gpu on: no Docker engine is reachable")
-        return LocalSandbox()
-    has_gpu = docker.nvidia_runtime_available()
-    if gpu == "on" and not has_gpu:
-        raise UsageError("--gpu on: Docker has no NVIDIA runtime, so no GPU can be given to the sandbox")
-    use_gpu = gpu == "on" or (gpu == "auto" and has_gpu)
-    sandbox = docker.DockerSandbox(gpu=use_gpu)
-    if not docker.image_exists(sandbox.image):
-        hint = f"the sandbox image {sandbox.image} is missing: run `autograder image build{' --gpu' if use_gpu else ''}`"
-        if backend == "docker" or gpu == "on":
-            raise UsageError(hint)
-        if use_gpu and docker.image_exists(docker.DEFAULT_IMAGE):
-            print(f"autograder: note: {hint}; grading on the CPU image", file=sys.stderr)
-            return docker.DockerSandbox(gpu=False)
-        print(f"autograder: note: {hint}; using the local backend", file=sys.stderr)
-        return LocalSandbox()
-    return sandbox
-
-
 def cmd_grade(args: argparse.Namespace) -> int:
     from autograder.batch import collect, human_line, json_line, run_batch
     from autograder.grading import Grader
@@ -131,8 +104,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
     items, ignored = collect(args.submissions, assignment.name)
     if not items:
         raise UsageError("no .ipynb submissions found in " + " ".join(args.submissions))
-    grader = Grader(assignment, make_sandbox(args.backend, args.gpu))
+    grader = Grader(assignment, make_sandbox(args.backend, args.gpu, args.unconfined))
     grader.checkset.limits = _with_limits(grader.checkset.limits, args)
+    if not grader.sandbox.describe().get("confined", True):
+        print("autograder: note: the local backend runs unconfined (--unconfined): every notebook has "
+              "your rights; grade untrusted notebooks without this option", file=sys.stderr)
 
     def emit(result: dict) -> None:
         print(json_line(result) if args.json else human_line(result), flush=True)
@@ -206,7 +182,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not args.notebook.is_file():
         raise UsageError(f"{args.notebook}: no such file")
     # The same public reference students get, never a recomputation from the solution.
-    grader = Grader(assignment, make_sandbox(args.backend, args.gpu), hidden=False,
+    grader = Grader(assignment, make_sandbox(args.backend, args.gpu, args.unconfined, trusted=True), hidden=False,
                     references=assignment.load_public_reference())
     grader.checkset.limits = _with_limits(grader.checkset.limits, args)
     result = grader.grade(args.notebook, "you")
@@ -221,7 +197,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     from autograder.release import release
 
     assignment = find_assignment(args.assignment)
-    for path in release(assignment, make_sandbox("local")):
+    for path in release(assignment, make_sandbox("local", trusted=True)):
         print(f"wrote {path}")
     return 0
 
@@ -251,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release, "image": cmd_image,
                 "report": cmd_report, "override": cmd_override}[args.command](args)
-    except UsageError as exc:
+    except (UsageError, SandboxUnavailable, UidRangeError) as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 2
     except (SolutionFailsChecks, SandboxError) as exc:  # the course or the machine, not a submission

@@ -7,6 +7,7 @@ batch orchestration (parallelism, reuse, output) lives in :mod:`autograder.batch
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -62,7 +63,7 @@ class Grader:
             "student": student, "assignment": self.assignment.name, "submission": path_text(path),
             "sha256": None, "status": "error", "message": "", "score": 0.0,
             "max_score": self.checkset.max_score(), "checks": [], "backend": self.sandbox.name,
-            "device": "", "duration_s": 0.0,
+            "device": "", "sandbox": self.sandbox.describe(), "duration_s": 0.0,
             "assignment_version": self.assignment.version if self.solution is not None else None,
             "grader_version": __version__,
             "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -138,7 +139,8 @@ def _summary(checks: list[CheckResult], notes: list[str], record: RunRecord) -> 
 def _log(plan: list, record: RunRecord) -> str:
     """Instructor-only log: may contain hidden inputs the student printed."""
     lines = [f"backend={record.backend} device={record.device} tensorflow={record.tensorflow} "
-             f"restarts={record.restarts} duration_s={record.duration_s}"]
+             f"restarts={record.restarts} duration_s={record.duration_s}",
+             "sandbox=" + json.dumps(record.sandbox, sort_keys=True)]
     runs = [("", record)] + ([(" (run of the hidden checks)", record.second)] if record.second else [])
     for title, run in runs:
         for index, cell in enumerate(plan):

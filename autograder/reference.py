@@ -55,7 +55,8 @@ def build_job(label: str, assignment: Assignment, plan: list, checks: list[Check
     return Job(
         label=label,
         cells=[(i, c.source) for i, c in enumerate(plan)],
-        check_modules=assignment.check_files(hidden),
+        check_modules=[(name, path, Path(path).read_text(encoding="utf-8"))
+                       for name, path in assignment.check_files(hidden)],
         checks=[c.id for c in checks],
         exercise_of=exercise_of,
         limits=limits,

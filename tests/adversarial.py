@@ -83,11 +83,15 @@ class Attack:
     def student(self) -> str:
         return self.file_name or self.name
 
-    def build(self, folder, out, mark, secrets=()) -> None:
+    def build(self, folder, out, mark, secrets=(), host: dict | None = None) -> None:
+        """``host``: what the test knows of the machine (placeholders __NAME__ -> value)."""
+        values = {"OUT": str(out), "MARK": str(mark), "CANARY": str(mark.parent / "canary"),
+                  "SECRETS": [secret[::-1] for secret in secrets], **(host or {})}
+
         def fill(source: str) -> str:
-            return (source.replace("__OUT__", repr(str(out))).replace("__MARK__", repr(str(mark)))
-                    .replace("__CANARY__", repr(str(mark.parent / "canary")))
-                    .replace("__SECRETS__", repr([secret[::-1] for secret in secrets])))
+            for key, value in values.items():
+                source = source.replace(f"__{key}__", repr(value))
+            return source
 
         nbfactory.make(folder / f"{self.student}.ipynb", self.assignment, solved=self.solved,
                        answers={k: fill(v) for k, v in self.answers.items()},
@@ -535,44 +539,162 @@ def escaping(fn: str, search: str) -> str:
 
 
 NETWORK = r"""import socket
-for host, port in (("1.1.1.1", 53), ("127.0.0.1", 2375), ("172.17.0.1", 22), ("169.254.169.254", 80),
-                   ("pypi.org", 443)):
+for host, port in (("1.1.1.1", 53), ("127.0.0.1", 2375), ("127.0.0.1", __PORT__), ("172.17.0.1", 22),
+                   ("169.254.169.254", 80), ("pypi.org", 443)):
     try:
         socket.create_connection((host, port), timeout=2).close()
-        escaped.append(host)
+        escaped.append(f"{host}:{port}")
+    except OSError:
+        pass
+for path in ("/var/run/docker.sock", "/run/docker.sock"):
+    try:
+        with socket.socket(socket.AF_UNIX) as unix:
+            unix.connect(path)
+            escaped.append(path)
     except OSError:
         pass
 """
 
 FILESYSTEM_SECRETS = r"""import os
+WANTED = ("mistakes.py", "hidden_checks.py", "public_reference.json", "gradebook.sqlite")
 for top in ("/",):
     for root, dirs, files in os.walk(top):
         dirs[:] = [d for d in dirs if not (root == "/" and d in ("proc", "sys", "dev"))]
         for f in files:
-            if f.endswith(".ipynb") or f == "public_reference.json" or (f.endswith(".json") and "references" in root):
+            if (f.endswith(".ipynb") and f[:2].isdigit()) or f in WANTED or (f.endswith(".json") and "references" in root):
                 escaped.append(os.path.join(root, f))
-if os.path.exists("/var/run/docker.sock") or os.path.exists("/run/docker.sock"):
-    escaped.append("docker.sock")
-"""
+"""  # the Docker socket's existence tells nothing; connecting to it is network_access's
 
-WRITES_AND_PRIVILEGES = r"""import os
-for path in ("/x", "/opt/grader/autograder/x", "/job/x", "/opt/venv/x", "/tmp/x", "/etc/x"):
+# Creates (never overwrites) one marker file in every place a run must not write to, the
+# grader's working folder found through /proc/<pid>/cwd included; the test removes any.
+WRITES_AND_PRIVILEGES = r"""import glob, os
+_name = __TOKEN__ + "-" + str(os.getpid())
+_places = ["/", "/etc", "/tmp", "/var/tmp", "/dev/shm", "/job", "/opt/venv", "/opt/grader/autograder",
+           __OUT__, __CACHE__, os.path.join(__CACHE__, "references"), __HOME__, __ROOT__,
+           os.path.join(__ROOT__, "solutions"), os.path.join(__ROOT__, "autograder")]
+_places += [f"/proc/{pid}/cwd" for pid in range(1, 4096) if pid != os.getpid()]
+if __BACKEND__ == "docker":
+    _places.remove("/dev/shm")  # the container's own, emptied after each run (see leaves_files_for_the_next_run)
+for place in _places:
     try:
-        with open(path, "w") as fh:
-            fh.write("x")
-        escaped.append(path)
+        if os.path.samefile(place, os.getcwd()):
+            continue  # its own scratch folder, by another name
+    except OSError:
+        pass
+    try:
+        os.close(os.open(os.path.join(place, _name), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        escaped.append(place)
     except OSError:
         pass
 try:
     os.setuid(0)
-    escaped.append("setuid")
 except OSError:
     pass
+if os.getuid() == 0 or os.geteuid() == 0:  # no sandbox runs student code as root
+    escaped.append("root")
 import subprocess
-if subprocess.run(["mount", "-t", "tmpfs", "none", "/scratch"], capture_output=True).returncode == 0:
-    escaped.append("mount")
+try:
+    if subprocess.run(["mount", "-t", "tmpfs", "none", os.getcwd()], capture_output=True).returncode == 0:
+        escaped.append("mount")
+except OSError:
+    pass
 """
 
+# Reads what only the grader may read: the solution (also through /proc/<pid>/cwd), the
+# mistake catalogue, the hidden checks, the reference cache, the gradebook, and a file the
+# test left in the host's /tmp as another run or user would.
+READS_GRADER_FILES = r"""import glob, os
+_targets = [os.path.join(__ROOT__, "solutions", "01_tf_basics", name)
+            for name in ("01_tf_basics.ipynb", "mistakes.py", "hidden_checks.py")]
+_targets += glob.glob(os.path.join(__CACHE__, "references", "*.json")) + [os.path.join(__CACHE__, "references")]
+_targets += [os.path.join(__OUT__, "gradebook.sqlite"), __LEFT_IN_TMP__, os.path.join(__HOME__, ".bash_history")]
+_targets += [f"/proc/{pid}/cwd/solutions/01_tf_basics/01_tf_basics.ipynb" for pid in range(1, 4096)]
+for target in _targets:
+    try:
+        if os.path.isdir(target):
+            os.listdir(target)
+        else:
+            with open(target, "rb") as fh:
+                fh.read(16)
+        escaped.append(target)
+    except OSError:
+        pass
+"""
+
+# Looks at and probes (signal 0: never harms) the host's processes, a victim the test started among them.
+SEES_HOST_PROCESSES = r"""import os
+try:  # a container's own /proc lists its own few processes only
+    _listed = [int(n) for n in os.listdir("/proc") if n.isdigit()]
+    if __VICTIM__ in _listed or len(_listed) > 16:
+        escaped.append(f"/proc lists {len(_listed)} processes")
+except OSError:
+    pass
+def _exists(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+if _exists(__VICTIM__):
+    escaped.append("victim")
+_seen = [pid for pid in range(1, 4096) if _exists(pid)]
+if len(_seen) > 16 and __PID_NAMESPACE__:
+    escaped.append(f"{len(_seen)} pids")
+"""
+
+# Tries the grader's own machinery: an override in the gradebook, a reference cache entry
+# opened for writing (never written), the warm server's socket, modules planted where a
+# server or a later run might import them.
+TAMPERS_WITH_THE_GRADER = r"""import glob, os, socket
+try:
+    import sqlite3
+    _db = sqlite3.connect(os.path.join(__OUT__, "gradebook.sqlite"), timeout=1)
+    _db.execute("INSERT OR REPLACE INTO overrides VALUES ('tampers_with_the_grader', '01_tf_basics', 22, 'x', 'x')")
+    _db.commit()
+    escaped.append("gradebook")
+except Exception:
+    pass
+for entry in glob.glob(os.path.join(__CACHE__, "references", "*.json")):
+    try:
+        os.close(os.open(entry, os.O_WRONLY))
+        escaped.append(entry)
+    except OSError:
+        pass
+for path in glob.glob("/tmp/autograder-warm-*/s") + ["\0autograder-sandbox"]:
+    try:  # a request served (any reply) would be a run outside this one's supervision
+        with socket.socket(socket.AF_UNIX) as unix:
+            unix.connect(path)
+            _r, _w = os.pipe()
+            socket.send_fds(unix, [b"run"], [_r, 1, 2])
+            unix.settimeout(5)
+            if unix.recv(64):
+                escaped.append("server socket")
+    except OSError:
+        pass
+_plant = "import os\nos.close(os.open(" + repr(__MARK__) + ", os.O_CREAT | os.O_WRONLY))\n"
+for folder in (os.getcwd(), os.path.expanduser("~"), "/", __ROOT__):
+    for module in ("secrets.py", "json.py", "autograder.py", "numpy.py"):
+        try:
+            with open(os.path.join(folder, module), "x") as fh:
+                fh.write(_plant)
+        except OSError:
+            pass
+"""
+
+# Leaves files in its scratch folder and /dev/shm; a later run (its own hidden run, or the
+# next submission) must never see them.
+LEAVES_FILES = r"""import glob, os, uuid
+_me = globals().setdefault("_LEFT_BY", uuid.uuid4().hex)  # this process's own
+for folder in (os.getcwd(), "/dev/shm", os.environ.get("TMPDIR", "/tmp")):
+    if [f for f in glob.glob(os.path.join(folder, "LEFT-BY-A-RUN-*")) if not f.endswith(_me)]:
+        escaped.append(folder)
+    try:
+        os.close(os.open(os.path.join(folder, "LEFT-BY-A-RUN-" + _me), os.O_CREAT | os.O_WRONLY, 0o644))
+    except OSError:
+        pass
+"""
 
 ATTACKS = [
     Attack("forges_result_files", "forgery", "fake result JSON in cwd, HOME, /tmp, TMPDIR and the grader's results folder",
@@ -633,8 +755,7 @@ ATTACKS = [
            answers={"build_linear_graph": before("build_linear_graph", MEMORY_BOMB)},
            lost=lose("build_linear_graph", "error")),
     Attack("fork_bomb", "resources", "forks without end",
-           answers={"describe_tensor": before("describe_tensor", FORK_BOMB)},
-           lost=lose("describe_tensor", "timeout"), backends=("docker",)),
+           answers={"describe_tensor": before("describe_tensor", FORK_BOMB)}, lost=lose("describe_tensor", "timeout")),
     Attack("ten_thousand_threads", "resources", "starts 10 000 threads",
            answers={"unique_shapes": before("unique_shapes", THREADS)}, lost=lose("unique_shapes", "error")),
     Attack("disk_filler", "resources", "writes 300 MB files until the disk is full",
@@ -693,16 +814,26 @@ ATTACKS = [
                     "train_mlp": returning("train_mlp", MEMORISING_TRAINING, DEEP),
                     "build_mlp": before("build_mlp", FORGE_MODEL_CLAIMS, DEEP)},
            lost={"any": {"linear_vs_deep": "wrong", "train_mlp": "wrong", "build_mlp": "crashed"}}),
-    # The local backend does not promise these (see README): network, its user's files.
-    Attack("network_access", "escape", "connects to 1.1.1.1, the host's loopback, the Docker bridge, "
-           "the metadata address and a registry", answers={"eager_linear": escaping("eager_linear", NETWORK)},
-           backends=("docker",)),
-    Attack("searches_filesystem_for_solutions", "escape", "walks the filesystem for notebooks, reference "
-           "values and the Docker socket", answers={"eager_linear": escaping("eager_linear", FILESYSTEM_SECRETS)},
-           backends=("docker",)),
-    Attack("writes_outside_scratch_setuid_mount", "escape", "writes to /, /etc, /tmp, /job, the venv and the "
-           "grader's code; setuid(0); mount", answers={"eager_linear": escaping("eager_linear", WRITES_AND_PRIVILEGES)},
-           backends=("docker",)),
+    Attack("network_access", "escape", "connects to 1.1.1.1, a server on the host's loopback, the Docker "
+           "bridge, the metadata address, a registry and the Docker socket",
+           answers={"eager_linear": escaping("eager_linear", NETWORK)}),
+    Attack("searches_filesystem_for_solutions", "escape", "walks the filesystem for the course's notebooks, "
+           "check files, reference values and gradebooks", answers={"eager_linear": escaping("eager_linear", FILESYSTEM_SECRETS)}),
+    Attack("writes_outside_scratch_setuid_mount", "escape", "creates a file in /, /etc, /tmp, /var/tmp, /dev/shm, "
+           "the output folder, the reference cache, the home folder, the grader's working folder (also through "
+           "/proc/<pid>/cwd), the venv and the grader's code; setuid(0); mount",
+           answers={"eager_linear": escaping("eager_linear", WRITES_AND_PRIVILEGES)}),
+    Attack("reads_grader_files", "escape", "reads the solution notebook (also through /proc/<pid>/cwd), the "
+           "mistake catalogue, the hidden checks, the reference cache, the gradebook and a file left in the "
+           "host's /tmp", answers={"evaluate": escaping("evaluate", READS_GRADER_FILES)}),
+    Attack("sees_host_processes", "escape", "lists /proc and probes the host's processes (a victim the test "
+           "started among them) with signal 0", answers={"describe_tensor": escaping("describe_tensor",
+                                                                                      SEES_HOST_PROCESSES)}),
+    Attack("tampers_with_the_grader", "escape", "inserts an override into the gradebook, opens a reference "
+           "cache entry for writing, connects to the warm server's socket, plants modules where a server or a "
+           "later run might import them", answers={"unique_shapes": escaping("unique_shapes", TAMPERS_WITH_THE_GRADER)}),
+    Attack("leaves_files_for_the_next_run", "escape", "leaves files in its scratch folder and /dev/shm and "
+           "looks for those of earlier runs", answers={"feed_placeholder": escaping("feed_placeholder", LEAVES_FILES)}),
 ]
 
 

@@ -17,11 +17,37 @@ def cache_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def run_cli(cache_dir):
-    def run(*args, timeout=900, cwd=ROOT):
-        env = {**os.environ, "AUTOGRADER_CACHE": str(cache_dir)}
-        return subprocess.run([sys.executable, "-m", "autograder.cli", *map(str, args)], cwd=cwd, env=env,
-                              capture_output=True, text=True, timeout=timeout)
+    """Runs the CLI; the result also has the grader's ``pid`` (to find what it left behind)."""
+    def run(*args, timeout=900, cwd=ROOT, env=None):
+        env = {**os.environ, "AUTOGRADER_CACHE": str(cache_dir), **(env or {})}
+        proc = subprocess.Popen([sys.executable, "-m", "autograder.cli", *map(str, args)], cwd=cwd, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            stdout, stderr = proc.communicate()
+            raise
+        done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+        done.pid = proc.pid
+        return done
     return run
+
+
+def processes_of_grader(pid: int) -> list[bytes]:
+    """Command lines of live processes a grader with this pid started (its warm server, run
+    supervisors and workers carry its pid in their environment), whoever else runs."""
+    needle, found = f"AUTOGRADER_PARENT_PID={pid}\0".encode(), []
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{name}/environ", "rb") as fh:
+                if needle not in fh.read() + b"\0":
+                    continue
+            with open(f"/proc/{name}/cmdline", "rb") as fh:
+                found.append(fh.read())
+        except OSError:
+            continue
+    return found
 
 
 def processes_with(*needles: bytes) -> list[bytes]:

@@ -8,9 +8,13 @@ reaches the feedback. ``test_the_table`` writes the case / backend / outcome tab
 """
 
 import csv
+import glob
 import json
+import os
 import re
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -19,7 +23,7 @@ from autograder.course import find_assignment
 from autograder.judge import HIDDEN_MESSAGES
 from autograder.record import safe_name
 from tests.adversarial import ATTACKS, COURSES, LAYOUT_ATTACKS, A
-from tests.conftest import json_lines, processes_with
+from tests.conftest import ROOT, json_lines, processes_of_grader
 
 BY_NAME = {a.name: a for a in ATTACKS}
 STUDENT_FILES = ("feedback/{a}/{s}.html", "feedback/{a}/{s}.json", "feedback/{a}/{s}.txt",
@@ -36,6 +40,48 @@ def _secrets(cache_dir) -> list[str]:
     return blobs + [str(cache_dir / "references")]
 
 
+class LoopbackServer(threading.Thread):
+    """A TCP server on the host's loopback that counts who connects (no run may)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+
+    def run(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+
+def host_facts(backend, out, mark, cache_dir) -> dict:
+    """What an attacker on this machine could know or guess, for the escape attacks."""
+    from autograder.sandbox import linux
+
+    left = mark.parent / "left_in_tmp.txt"  # as another run or user would leave it in /tmp
+    left.write_text("another run's file")
+    return {"BACKEND": backend, "ROOT": str(ROOT), "CACHE": str(cache_dir), "HOME": os.path.expanduser("~"), "LEFT_IN_TMP": str(left),
+            "TOKEN": f"AUTOGRADER-ESCAPE-MARKER-{os.getpid()}",
+            "PID_NAMESPACE": backend == "docker" or "pid" in linux.probe()["namespaces"]}
+
+
+def escape_markers(facts) -> list[str]:
+    """Marker files an escaped run created (removed here: they must not stay)."""
+    found = []
+    for folder in ("/", "/etc", "/tmp", "/var/tmp", "/dev/shm", facts["CACHE"], os.path.join(facts["CACHE"], "references"),
+                   facts["HOME"], facts["ROOT"], os.path.join(facts["ROOT"], "solutions"),
+                   os.path.join(facts["ROOT"], "autograder"), os.getcwd()):
+        for path in glob.glob(os.path.join(folder, facts["TOKEN"] + "-*")):
+            found.append(path)
+            os.unlink(path)
+    return found
+
+
 def grade_suite(backend, tmp_path_factory, run_cli, cache_dir):
     subs = tmp_path_factory.mktemp(f"adversarial_{backend}")
     out = tmp_path_factory.mktemp(f"adversarial_{backend}_out")
@@ -49,21 +95,33 @@ def grade_suite(backend, tmp_path_factory, run_cli, cache_dir):
     attacks = [a for a in ATTACKS if backend in a.backends]
     (mark.parent / "canary").mkdir()
     (mark.parent / "canary" / "keep.txt").write_text("the cleanup must never follow a link here")
-    results, stdout, started = {}, "", time.monotonic()
-    for assignment in dict.fromkeys(a.assignment for a in attacks):
-        folder = subs / assignment
-        for attack in attacks:
-            if attack.assignment == assignment:
-                attack.build(folder, out, mark, secrets)
-        proc = run_cli("grade", assignment, folder, "--json", "--jobs", "2", "--out", out, "--backend", backend,
-                       "--check-timeout", "15", "--cell-timeout", "120")
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        results.update(json_lines(proc.stdout))
-        stdout += proc.stdout
-    wall = time.monotonic() - started
-    time.sleep(1.0)  # anything still rewriting files would show now
+    facts = host_facts(backend, out, mark, cache_dir)
+    server = LoopbackServer()
+    server.start()
+    victim = subprocess.Popen(["sleep", "600"])
+    facts.update(PORT=server.port, VICTIM=victim.pid)
+    results, stdout, pids, started = {}, "", [], time.monotonic()
+    try:
+        for assignment in dict.fromkeys(a.assignment for a in attacks):
+            folder = subs / assignment
+            for attack in attacks:
+                if attack.assignment == assignment:
+                    attack.build(folder, out, mark, secrets, facts)
+            proc = run_cli("grade", assignment, folder, "--json", "--jobs", "2", "--out", out, "--backend", backend,
+                           "--check-timeout", "15", "--cell-timeout", "120")
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            results.update(json_lines(proc.stdout))
+            stdout += proc.stdout
+            pids.append(proc.pid)
+        wall = time.monotonic() - started
+        time.sleep(1.0)  # anything still rewriting files would show now
+        victim_alive = victim.poll() is None
+    finally:
+        victim.kill()
+        server.sock.close()
     return {"backend": backend, "results": {a.name: results[a.student] for a in attacks}, "out": out,
-            "mark": mark, "attacks": attacks, "wall": wall, "stdout": stdout}
+            "mark": mark, "attacks": attacks, "wall": wall, "stdout": stdout, "pids": pids, "facts": facts,
+            "markers": escape_markers(facts), "connections": server.connections, "victim_alive": victim_alive}
 
 
 @pytest.fixture(scope="module")
@@ -121,16 +179,37 @@ def test_forged_files_do_not_stand_and_stdout_stays_clean(suite):
 
 
 def test_no_process_survives_the_batch(suite):
+    """Counts only this suite's graders' processes and containers (others may run beside it)."""
     before = (suite["out"] / "results" / A / "detached_rewriter.json").read_text()
     time.sleep(0.5)
     assert (suite["out"] / "results" / A / "detached_rewriter.json").read_text() == before
-    assert not processes_with(b"autograder.sandbox"), "a sandbox process outlived the grader"
-    if suite["backend"] == "docker":
-        from autograder.sandbox import docker
+    for pid in suite["pids"]:
+        left = [cmd for cmd in processes_of_grader(pid) if b"autograder.sandbox" in cmd]
+        assert not left, f"a sandbox process of grader {pid} outlived it: {left}"
+        if suite["backend"] == "docker":
+            import socket as _socket
 
-        left = subprocess.run(["docker", "ps", "-aq", "--filter", f"ancestor={docker.DEFAULT_IMAGE}"],
-                              capture_output=True, text=True).stdout.split()
-        assert not left, "a container outlived the grader"
+            label = f"autograder.grader={_socket.gethostname()}:{pid}"
+            containers = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={label}"],
+                                        capture_output=True, text=True).stdout.split()
+            assert not containers, "a container outlived the grader"
+
+
+def test_escapes_leave_nothing_on_the_host(suite):
+    """The escape attacks' footprints: markers, connections, the victim, planted modules."""
+    assert not suite["markers"], suite["markers"]
+    assert suite["connections"] == 0, "a run reached a server on the host's loopback"
+    assert suite["victim_alive"]
+    assert not suite["mark"].exists(), "a planted module ran"
+    import sqlite3
+
+    db = sqlite3.connect(suite["out"] / "gradebook.sqlite")
+    assert not db.execute("SELECT * FROM overrides").fetchall(), "a run wrote into the gradebook"
+    for name in ("network_access", "searches_filesystem_for_solutions", "writes_outside_scratch_setuid_mount",
+                 "reads_grader_files", "sees_host_processes", "tampers_with_the_grader",
+                 "leaves_files_for_the_next_run"):
+        log = (suite["out"] / "logs" / A / f"{name}.log").read_text()
+        assert "ESCAPED" not in log, (name, log[-2000:])
 
 
 def test_no_payload_ran_on_the_host(suite):

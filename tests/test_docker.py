@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from autograder import cli
-from autograder.course import UsageError
-from autograder.sandbox import docker
+from autograder.sandbox import docker, linux
+from autograder.sandbox.base import SandboxUnavailable
+from autograder.sandbox.registry import make_sandbox
 from tests import nbfactory
 from tests.conftest import ROOT, json_lines
 
@@ -60,18 +60,18 @@ def test_gpu_option_requests_all_gpus():
 
 
 def test_uid_pairs_come_from_the_configured_range_and_skip_host_accounts(monkeypatch):
-    monkeypatch.setenv(docker.UIDS_ENV, "3000-3007")  # four pairs
-    monkeypatch.setattr(docker, "_host_account", lambda uid: uid in (3002, 3005))  # 3004's pair has 3005
-    assert {docker.sandbox_uid() for _ in range(50)} == {3000, 3006}
-    monkeypatch.setattr(docker, "_host_account", lambda uid: True)
+    monkeypatch.setenv(linux.UIDS_ENV, "3000-3007")  # four pairs
+    monkeypatch.setattr(linux, "_host_account", lambda uid: uid in (3002, 3005))  # 3004's pair has 3005
+    assert {linux.sandbox_uid() for _ in range(50)} == {3000, 3006}
+    monkeypatch.setattr(linux, "_host_account", lambda uid: True)
     with pytest.raises(docker.SandboxError, match="host account"):
-        docker.sandbox_uid()
+        linux.sandbox_uid()
     for bad in ("3000", "5-2", "abc-def", "0-9"):
-        monkeypatch.setenv(docker.UIDS_ENV, bad)
-        with pytest.raises(UsageError, match=docker.UIDS_ENV):
+        monkeypatch.setenv(linux.UIDS_ENV, bad)
+        with pytest.raises(linux.UidRangeError, match=linux.UIDS_ENV):
             docker.DockerSandbox()
-    monkeypatch.delenv(docker.UIDS_ENV)
-    assert docker.uid_range()[0] == docker.UID_BASE
+    monkeypatch.delenv(linux.UIDS_ENV)
+    assert linux.uid_range()[0] == linux.UID_BASE
 
 
 @pytest.mark.parametrize("runtimes, expected", [
@@ -93,25 +93,27 @@ def fake_engine(monkeypatch):
 
 
 def test_backend_and_gpu_selection(fake_engine):
-    assert cli.make_sandbox("auto", "auto").name == "docker"
-    assert cli.make_sandbox("local", "auto").name == "local"
-    with pytest.raises(UsageError, match="--gpu on: Docker has no NVIDIA runtime"):
-        cli.make_sandbox("auto", "on")
+    assert make_sandbox("auto", "auto").name == "docker"
+    assert make_sandbox("local", "auto").name == "local"
+    with pytest.raises(SandboxUnavailable, match="--gpu on: Docker has no NVIDIA runtime"):
+        make_sandbox("auto", "on")
     fake_engine["gpu"] = True
     fake_engine["images"].add(docker.GPU_IMAGE)
-    sandbox = cli.make_sandbox("auto", "auto")
+    sandbox = make_sandbox("auto", "auto")
     assert sandbox.gpu and sandbox.image == docker.GPU_IMAGE
-    assert not cli.make_sandbox("auto", "off").gpu
+    assert not make_sandbox("auto", "off").gpu
     fake_engine["images"].discard(docker.GPU_IMAGE)
-    assert not cli.make_sandbox("auto", "auto").gpu  # falls back to the CPU image, with a note
-    with pytest.raises(UsageError, match="image build --gpu"):
-        cli.make_sandbox("docker", "on")
+    assert not make_sandbox("auto", "auto").gpu  # falls back to the CPU image, with a note
+    with pytest.raises(SandboxUnavailable, match="image build --gpu"):
+        make_sandbox("docker", "on")
     fake_engine["engine"] = False
-    assert cli.make_sandbox("auto", "auto").name == "local"
-    with pytest.raises(UsageError, match="no Docker engine is reachable"):
-        cli.make_sandbox("docker", "auto")
-    with pytest.raises(UsageError, match="needs the docker backend"):
-        cli.make_sandbox("local", "on")
+    assert make_sandbox("auto", "auto").name == "local"
+    with pytest.raises(SandboxUnavailable, match="no Docker engine is reachable"):
+        make_sandbox("docker", "auto")
+    with pytest.raises(SandboxUnavailable, match="needs the docker backend"):
+        make_sandbox("local", "on")
+    with pytest.raises(SandboxUnavailable, match="--unconfined applies to the local backend only"):
+        make_sandbox("docker", "off", unconfined=True)
 
 
 # ---------------------------------------------------------------- real engine

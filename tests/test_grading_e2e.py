@@ -67,9 +67,8 @@ if os.fork() == 0:
 
 ENV_PROBE = r"""
 import json, os
-with open(REPORT, "w") as fh:
-    json.dump({"pid": os.getpid(), "env": sorted(os.environ), "cwd": os.getcwd(),
-               "home": os.environ.get("HOME")}, fh)
+print("ENV_REPORT " + json.dumps({"pid": os.getpid(), "env": sorted(os.environ), "cwd": os.getcwd(),
+                                  "home": os.environ.get("HOME")}))
 """
 
 
@@ -101,7 +100,7 @@ def batch(tmp_path_factory, run_cli):
     make("hangs_at_top", extra=[(None, "while True:\n    pass")])
     make("exits_at_top", extra=[("answer_evaluate", "import os\nos._exit(0)")])
     make("daemon", extra=[("setup", DAEMON)])
-    make("probe_env", extra=[("setup", ENV_PROBE.replace("REPORT", repr(str(subs.parent / "env_report.json"))))])
+    make("probe_env", extra=[("setup", ENV_PROBE)])
     make("cheater", solved=False,
          extra=[(None, CHEAT_TOP.replace("OUT_RESULTS", repr(str(out / "results" / A)))),
                 ("answer_eager_linear", "import sys\nsys.exit(0)")])
@@ -251,7 +250,8 @@ def test_rerun_reuses_unchanged_results_unless_forced(batch, run_cli):
 
 
 def test_student_code_runs_in_its_own_process_with_a_scrubbed_env_and_scratch_dir(batch):
-    report = json.loads((batch["subs"].parent / "env_report.json").read_text())
+    log = (batch["out"] / "logs" / A / "probe_env.log").read_text()
+    report = json.loads(log.split("ENV_REPORT ", 1)[1].splitlines()[0])
     assert report["pid"] != os.getpid()
     assert report["cwd"] == report["home"] and "autograder-" in report["cwd"]
     assert not os.path.exists(report["cwd"]), "scratch space must be wiped after the run"
@@ -259,6 +259,7 @@ def test_student_code_runs_in_its_own_process_with_a_scrubbed_env_and_scratch_di
     # AUTOGRADER_CACHE set, which tells where reference values live).
     leaked = (set(report["env"]) & (set(os.environ) | {"AUTOGRADER_CACHE"})) - {
         "PATH", "HOME", "TMPDIR", "LANG", "PYTHONPATH", "PYTHONHASHSEED", "PYTHONNOUSERSITE",
-        "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND"}  # set by the sandbox
+        "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND", "USER",
+        "LOGNAME"}  # set by the sandbox
     assert not leaked, leaked
     assert batch["results"]["probe_env"]["score"] == FULL

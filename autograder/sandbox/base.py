@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from autograder.sandbox.linux import SandboxError  # noqa: F401 - the backends' error, defined with the plumbing
 from autograder.spec import Limits
 
 
@@ -13,7 +14,7 @@ class Job:
 
     label: str
     cells: list[tuple[int, str]]                 # (index, source) of the code cells to run
-    check_modules: list[tuple[str, str]]         # (module name, file path) of check files
+    check_modules: list[tuple[str, str, str]]    # (module name, file path, source) of check files
     checks: list[str]                            # check ids, in order
     exercise_of: dict[str, str]                  # check id -> exercise
     limits: Limits = field(default_factory=Limits)
@@ -38,6 +39,7 @@ class RunRecord:
     duration_s: float = 0.0
     student_s: float = 0.0        # time inside cells and probes, as the worker measured it
     infrastructure_error: str | None = None
+    sandbox: dict = field(default_factory=dict)   # the isolation the run had (Sandbox.describe)
     second: "RunRecord | None" = None   # the run of the hidden checks, when there was one
 
     def merged(self, second: "RunRecord") -> "RunRecord":
@@ -51,15 +53,24 @@ class RunRecord:
         return self
 
 
-class SandboxError(RuntimeError):
-    """The sandbox itself could not run (not the student's fault)."""
+class SandboxUnavailable(RuntimeError):
+    """A backend cannot be used here as asked; the message says why and what to do instead."""
 
 
 class Sandbox:
+    """A backend: ``run`` executes one job and returns its record; the rest is optional."""
+
     name = "abstract"
 
     def prepare(self) -> None:
-        """Start what the first run will need, without waiting for it (optional)."""
+        """Start what the first run will need, without waiting for it."""
 
     def run(self, job: Job) -> RunRecord:
         raise NotImplementedError
+
+    def describe(self) -> dict:
+        """The isolation a run gets, as results record it (``"sandbox"``)."""
+        return {"backend": self.name}
+
+    def close(self) -> None:
+        """Stop whatever the backend keeps running between runs."""

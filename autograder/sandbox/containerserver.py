@@ -57,13 +57,12 @@ import sys
 import time
 
 from autograder.files import remove_tree
-from autograder.sandbox.supervisor import apply_run_rlimits_from_env, reap
+from autograder.sandbox.linux import apply_run_rlimits_from_env, reap, set_dumpable, subreaper
 
 SOCKET_NAME = b"\0autograder-sandbox"
 UNRESPONSIVE_S = 5.0   # for the server to stop a run once asked
 EVENTS_FD = 3
 WRITABLE = ("/scratch", "/dev/shm", "/dev/mqueue")
-PR_SET_DUMPABLE = 4
 IPC_RMID = 0
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -189,7 +188,7 @@ def _start_worker(job_fd: int, events_fd: int, output_fd: int, signals: dict) ->
         return pid
     try:  # the child: a fresh run of the worker on the client's descriptors
         os.setsid()
-        _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # students' own /proc entries work as usual
+        set_dumpable(True)  # students' own /proc entries work as usual
         try:  # under memory pressure the kernel kills the run, never the server
             with open("/proc/self/oom_score_adj", "w") as fh:
                 fh.write("1000")
@@ -270,11 +269,11 @@ def serve() -> None:
     lifeline = os.dup(0)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    from autograder.sandbox.forkserver import _subreaper, warm_up
+    from autograder.sandbox.forkserver import warm_up
 
     warm_up()
-    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    _subreaper()  # orphans of a run come back to us, also when we are not PID 1
+    set_dumpable(False)
+    subreaper()  # orphans of a run come back to us, also when we are not PID 1
     # Only SIGCHLD has a handler: any other signal a student sends PID 1 is dropped.
     signals = _ignore_signals()
     wake_r, wake_w = os.pipe()
@@ -320,7 +319,7 @@ def _read_exactly(fd: int, n: int) -> bytes:
 
 
 def client() -> int:
-    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    set_dumpable(False)
     header = b""
     while not header.endswith(b"\n"):
         byte = os.read(0, 1)

@@ -25,10 +25,8 @@ Time limits and restarts come from :mod:`autograder.sandbox.process`.
 from __future__ import annotations
 
 import atexit
-import itertools
 import json
 import os
-import pwd
 import secrets
 import shutil
 import socket
@@ -37,22 +35,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.course import UsageError
 from autograder.sandbox.base import Job, SandboxError
 from autograder.sandbox.events import LineReader, Malformed, parse
+from autograder.sandbox.linux import RUN_RLIMITS_ENV, die_with_parent, sandbox_uid, uid_range
 from autograder.sandbox.process import STARTUP_TIMEOUT_S, ProcessSandbox, Started
-from autograder.sandbox.supervisor import RUN_RLIMITS_ENV, die_with_parent
 
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 DEFAULT_IMAGE = os.environ.get("AUTOGRADER_IMAGE", "tf-autograder:cpu")
 GPU_IMAGE = os.environ.get("AUTOGRADER_GPU_IMAGE", "tf-autograder:gpu")
-# Each container gets uids of its own: the students' (even) and its client's (the next).
-# Per-user kernel limits (RLIMIT_NPROC, inotify, pipe buffers, mqueue bytes) then hold per
-# container, not across all the containers running at once. Host accounts are skipped;
-# AUTOGRADER_SANDBOX_UIDS=FIRST-LAST moves the range (e.g. into a userns-remap range).
-UID_BASE, UID_PAIRS = 2_000_000, 1 << 20
-UIDS_ENV = "AUTOGRADER_SANDBOX_UIDS"
-_uid_pairs = itertools.count(secrets.randbelow(UID_PAIRS))  # another grader on this host starts elsewhere
 NPROC_RESERVE = 16           # pids the client and `docker exec` need beyond the students' limit
 ABORT_S = 10.0               # for a warm container to stop a run and report
 NOFILE_LIMIT = 4096          # open files per sandbox process (see _locked_down)
@@ -125,33 +115,6 @@ def nvidia_runtime_available(runtimes_json: str | None = None) -> bool:
         return "nvidia" in json.loads(runtimes_json or "{}")
     except ValueError:
         return False
-
-
-def uid_range() -> tuple[int, int]:
-    text = os.environ.get(UIDS_ENV, f"{UID_BASE}-{UID_BASE + 2 * UID_PAIRS - 1}")
-    first, _, last = text.partition("-")
-    if not (first.isdigit() and last.isdigit() and 0 < int(first) < int(last)):
-        raise UsageError(f"{UIDS_ENV} must be FIRST-LAST, two uids above 0 with room for a pair, not {text!r}")
-    return int(first), int(last)
-
-
-def _host_account(uid: int) -> bool:
-    try:
-        pwd.getpwuid(uid)
-        return True
-    except KeyError:
-        return False
-
-
-def sandbox_uid() -> int:
-    """A fresh uid pair's first uid (the students'); the client's is the next one."""
-    first, last = uid_range()
-    pairs = (last - first + 1) // 2
-    for _ in range(min(pairs, 256)):
-        uid = first + 2 * (next(_uid_pairs) % pairs)
-        if not (_host_account(uid) or _host_account(uid + 1)):
-            return uid
-    raise SandboxError(f"every sandbox uid tried in {first}-{last} belongs to a host account (see {UIDS_ENV})")
 
 
 def _run_rlimits(limits: ContainerLimits, gpu: bool) -> str:
@@ -291,6 +254,9 @@ class DockerSandbox(ProcessSandbox):
         self._lock = threading.Lock()
         atexit.register(self.close)
 
+    def describe(self) -> dict:
+        return {"backend": "docker", "image": self.image, "warm": self.warm, "gpu": self.gpu}
+
     def _start(self, job: Job, workdir: str, scratch: str, job_data: dict, token: str) -> Started:
         with self._lock:
             if not self._cleaned:
@@ -303,9 +269,10 @@ class DockerSandbox(ProcessSandbox):
         jobdir = os.path.join(workdir, "job")
         os.makedirs(os.path.join(jobdir, "checks"), exist_ok=True)
         modules = []
-        for module_name, path in job_data["check_modules"]:
+        for module_name, _, source in job_data["check_modules"]:
             target = os.path.join(jobdir, "checks", f"{module_name}.py")
-            shutil.copyfile(path, target)
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(source)
             modules.append([module_name, f"/job/checks/{module_name}.py"])
         with open(os.path.join(jobdir, "job.json"), "w") as fh:
             json.dump({**job_data, "check_modules": modules}, fh)
@@ -351,10 +318,8 @@ class DockerSandbox(ProcessSandbox):
 
     def _start_warm(self, limits: ContainerLimits, job_data: dict, token: str) -> Started:
         container = self._acquire(limits)
-        modules = []
-        for module_name, path in job_data["check_modules"]:  # sent inline: nothing is mounted per run
-            with open(path) as fh:
-                modules.append([module_name, f"/job/checks/{module_name}.py", fh.read()])
+        modules = [[name, f"/job/checks/{name}.py", source]  # sent inline: nothing is mounted per run
+                   for name, _, source in job_data["check_modules"]]
         job = json.dumps({**job_data, "check_modules": modules}).encode()
         nonce = secrets.token_hex(16)
         proc = subprocess.Popen(exec_command(container.name, container.uid), stdin=subprocess.PIPE, stdout=subprocess.PIPE,

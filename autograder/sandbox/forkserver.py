@@ -1,26 +1,29 @@
 """A warm worker for the local backend: import TensorFlow once, fork per run.
 
-``python -m autograder.sandbox.forkserver SOCKET`` imports TensorFlow, Keras,
-NumPy and the in-sandbox harness (running no TensorFlow op), then serves
-requests on a Unix socket. Each request carries a job and two file
-descriptors (events, output); the server forks a *run supervisor*, which
+``python -P -m autograder.sandbox.forkserver FD`` imports TensorFlow, Keras, NumPy and
+the in-sandbox harness (running no TensorFlow op), then serves the grader on FD: one
+end of a socket pair the grader made, the only way in (runs never hold it, so no run
+can ask for a run of its own). Each request carries a run's plan and four descriptors:
+a socket for that run's replies, its event pipe, its output pipe and the pipe its job
+arrives on. The server forks a *run supervisor*, which
 
-* starts a new session, points stdout/stderr at the output pipe, moves to the
-  run's scratch directory, sets the run's environment and rlimits,
-* makes itself a child subreaper and forks the worker that runs the student's
-  cells and probes,
-* when the worker exits (or on SIGTERM) kills every process left below it,
-  and exits with the worker's status.
+* starts a new session, points stdin at the job pipe, stdout/stderr at the output pipe
+  and fd 3 at the event pipe, moves to the run's scratch directory, sets its environment,
+* isolates and confines the run (:func:`autograder.sandbox.linux.supervise`: its own
+  namespaces, uid, rlimits, Landlock and seccomp, as the plan says) and forks the worker
+  that runs the student's cells and probes,
+* when the worker exits (or on SIGTERM) kills every process left of the run, and exits
+  with the worker's status, which the server sends back on the run's socket.
 
-So each run still gets a fresh process, its own scratch space, its limits,
-and no survivor: only the seconds of ``import tensorflow`` are shared. The
-server is itself a subreaper: a process orphaned because a student killed its
-run supervisor lands here and is killed at once.
+So each run still gets a fresh process, its own scratch space, its limits and its
+confinement, and no survivor: only the seconds of ``import tensorflow`` are shared. The
+server runs with ``python -P`` from a folder runs cannot write, so nothing a run leaves
+can stand in for a module it imports later. It is itself a subreaper: a process
+orphaned because its run supervisor died lands here and is killed at once.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import selectors
@@ -28,22 +31,16 @@ import signal
 import socket
 import sys
 
-PR_SET_CHILD_SUBREAPER = 36
 EVENTS_FD = 3
 
 
-def _subreaper() -> None:
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-def _run_supervisor(request: dict, events_fd: int, output_fd: int) -> None:
+def _run_supervisor(request: dict, job_fd: int, events_fd: int, output_fd: int) -> None:
     """In the forked child: become the run's supervisor, start the worker, clean up."""
-    from autograder.sandbox import supervisor, worker
+    from autograder.sandbox import linux, worker
 
     os.setsid()
-    supervisor.die_with_parent()
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
+    linux.die_with_parent()
+    os.dup2(job_fd, 0)
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
     os.dup2(events_fd, EVENTS_FD)
@@ -53,32 +50,9 @@ def _run_supervisor(request: dict, events_fd: int, output_fd: int) -> None:
     signal.set_wakeup_fd(-1)
     os.chdir(request["scratch"])
     os.environ.update(request["env"])
-    os.environ["AUTOGRADER_LIMITS"] = json.dumps(request["limits"])
-    supervisor.apply_limits()
-    _subreaper()
-    pid = os.fork()
-    if pid == 0:
-        supervisor.die_with_parent()
-        worker.run_and_exit([request["job"], str(EVENTS_FD)])
-    os.close(EVENTS_FD)  # only the worker writes events: EOF once it is gone
-
-    def on_term(signum: int, frame: object) -> None:
-        supervisor.kill_all()
-        os._exit(137)
-
-    signal.signal(signal.SIGTERM, on_term)
-    while True:
-        try:
-            _, wait_status = os.waitpid(pid, 0)
-            break
-        except ChildProcessError:
-            wait_status = 0
-            break
-        except InterruptedError:
-            continue
-    supervisor.kill_all()
-    code = os.waitstatus_to_exitcode(wait_status)
-    os._exit(128 - code if code < 0 else code)
+    code = linux.supervise(request["confinement"], request["limits"],
+                           lambda: worker.run_and_exit(["-", str(EVENTS_FD)]))
+    os._exit(code)
 
 
 def warm_up() -> None:
@@ -93,58 +67,70 @@ def warm_up() -> None:
     except ImportError:
         pass
     from autograder import artefacts, checkfiles, plaindata, probing, rules  # noqa: F401
-    from autograder.sandbox import events, supervisor, worker  # noqa: F401
+    from autograder.sandbox import events, linux, worker  # noqa: F401
 
 
-def serve(path: str) -> None:
+def serve(control_fd: int) -> None:
+    from autograder.sandbox import linux
+
     warm_up()
-    _subreaper()
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(64)
+    linux.subreaper()
+    control = socket.socket(fileno=control_fd)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     sel = selectors.DefaultSelector()
-    sel.register(listener, selectors.EVENT_READ, "accept")
+    sel.register(control, selectors.EVENT_READ, "request")
     sel.register(wake_r, selectors.EVENT_READ, "child")
     runs: dict[int, socket.socket] = {}
     print("ready", flush=True)
     while True:
         for key, _ in sel.select(timeout=1.0):
-            if key.data == "accept":
-                conn, _ = listener.accept()
-                _start_run(conn, runs)
-            else:
+            if key.data == "request" and not _start_run(control, runs):
+                for run in runs:  # the grader is gone: so are its runs
+                    os.kill(run, signal.SIGKILL)
+                os._exit(0)
+            elif key.data == "child":
                 os.read(wake_r, 4096)
         _reap(runs)
 
 
-def _start_run(conn: socket.socket, runs: dict) -> None:
+def _start_run(control: socket.socket, runs: dict) -> bool:
+    """One request from the grader; False when the grader closed its end."""
     try:
-        msg, fds, _, _ = socket.recv_fds(conn, 1 << 16, 2)
+        msg, fds, _, _ = socket.recv_fds(control, 1 << 20, 4)
+    except OSError:
+        return False
+    if not msg:
+        return False
+    try:
         request = json.loads(msg)
-        events_fd, output_fd = fds
-    except (OSError, ValueError):
-        conn.close()
-        return
+        reply_fd, job_fd, events_fd, output_fd = fds
+    except ValueError:
+        for fd in fds:
+            os.close(fd)
+        return True
+    reply = socket.socket(fileno=reply_fd)
     pid = os.fork()
     if pid == 0:
         try:
-            _run_supervisor(request, events_fd, output_fd)
+            _run_supervisor(request, job_fd, events_fd, output_fd)
         finally:
             os._exit(99)
-    os.close(events_fd)
-    os.close(output_fd)
-    runs[pid] = conn
+    for fd in (job_fd, events_fd, output_fd):
+        os.close(fd)
+    runs[pid] = reply
     try:
-        conn.sendall((json.dumps({"pid": pid}) + "\n").encode())
+        reply.sendall((json.dumps({"pid": pid}) + "\n").encode())
     except OSError:
         pass
+    return True
 
 
 def _reap(runs: dict) -> None:
+    from autograder.sandbox import linux
+
     while True:
         try:
             pid, wait_status = os.waitpid(-1, os.WNOHANG)
@@ -152,18 +138,16 @@ def _reap(runs: dict) -> None:
             return
         if pid == 0:
             break
-        conn = runs.pop(pid, None)
-        if conn is not None:
+        reply = runs.pop(pid, None)
+        if reply is not None:
             try:
-                conn.sendall((json.dumps({"status": os.waitstatus_to_exitcode(wait_status)}) + "\n").encode())
+                reply.sendall((json.dumps({"status": linux.exit_code(wait_status)}) + "\n").encode())
             except OSError:
                 pass
-            conn.close()
+            reply.close()
     # Anything else below us is an orphan of a killed run supervisor: it must not live.
-    from autograder.sandbox.supervisor import parents
-
     me = os.getpid()
-    for pid, parent in parents().items():
+    for pid, parent in linux.parents().items():
         if parent == me and pid not in runs:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -173,7 +157,7 @@ def _reap(runs: dict) -> None:
 
 if __name__ == "__main__":
     # First of all (before seconds of imports): a grader killed with SIGKILL takes us along.
-    from autograder.sandbox.supervisor import die_with_parent, expected_parent
+    from autograder.sandbox.linux import die_with_parent, expected_parent
 
     die_with_parent(expected_parent())
-    serve(sys.argv[1])
+    serve(int(sys.argv[1]))

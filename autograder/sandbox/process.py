@@ -80,7 +80,7 @@ class ProcessSandbox(Sandbox):
         return None
 
     def run(self, job: Job) -> RunRecord:
-        record = RunRecord(backend=self.name)
+        record = RunRecord(backend=self.name, sandbox=self.describe())
         started = time.monotonic()
         deadline = started + job.limits.total_timeout_s
         skip_cells: set[int] = set(job.skip_cells)

@@ -233,7 +233,7 @@ def run_and_exit(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    from autograder.sandbox.supervisor import apply_run_rlimits_from_env
+    from autograder.sandbox.linux import apply_run_rlimits_from_env
 
     apply_run_rlimits_from_env()  # a cold Docker run, where the worker is the container's process
     run_and_exit(sys.argv[1:])
