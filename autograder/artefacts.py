@@ -38,6 +38,18 @@ import numpy as np
 MAX_NODES = 100
 MAX_LAYERS = 32
 MAX_MODELS = 16
+# What the judge computes from an artefact is bounded before it is computed: a small record
+# can describe a huge result (an [n,1] times [1,n] product, a Dense layer of a million units).
+MAX_VALUE = 1_000_000       # elements of one value the judge computes
+MAX_FLOPS = 200_000_000     # multiply-adds of one matrix product
+
+
+def _bounded(shape: tuple, flops: int = 0) -> None:
+    size = 1
+    for dim in shape:
+        size *= int(dim)
+    if size > MAX_VALUE or flops > MAX_FLOPS:
+        raise ArtefactError("the graph or network computes values far larger than the exercise needs")
 
 
 class ArtefactError(ValueError):
@@ -188,12 +200,11 @@ def evaluate_graph(description: Any) -> tuple[np.ndarray, str, set]:
                     raise ArtefactError("the recorded graph is malformed")
             elif op in ("Identity", "Cast"):
                 out = args[0] if len(args) == 1 else None
-            elif op in ("Mul", "AddV2", "Add", "BiasAdd"):
-                if len(args) != 2:
+            elif op in ("Mul", "AddV2", "Add", "BiasAdd", "AddN"):
+                if (op == "AddN" and not args) or (op != "AddN" and len(args) != 2):
                     raise ArtefactError("the recorded graph is malformed")
-                out = args[0] * args[1] if op == "Mul" else args[0] + args[1]
-            elif op == "AddN":
-                out = sum(args[1:], args[0]) if args else None
+                _bounded(np.broadcast_shapes(*(a.shape for a in args)))
+                out = args[0] * args[1] if op == "Mul" else sum(args[1:], args[0])
             else:  # MatMul
                 if len(args) != 2 or any(a.ndim != 2 for a in args):
                     raise ArtefactError("tf.matmul needs two matrices")
@@ -201,6 +212,7 @@ def evaluate_graph(description: Any) -> tuple[np.ndarray, str, set]:
                 b = args[1].T if node.get("transpose_b") else args[1]
                 if a.shape[1] != b.shape[0]:
                     raise ArtefactError("the matrices of tf.matmul do not fit together")
+                _bounded((a.shape[0], b.shape[1]), a.shape[0] * a.shape[1] * b.shape[1])
                 out = a @ b
         if out is None:
             raise ArtefactError("the recorded graph is malformed")
@@ -264,9 +276,11 @@ def predict(description: Any, X: np.ndarray) -> np.ndarray:
         weights = layer.get("weights")
         if not isinstance(weights, list) or not weights or not all(isinstance(w, np.ndarray) for w in weights):
             raise ArtefactError("a Dense layer has no weights: give the model its input shape (keras.Input)")
-        kernel = weights[0].astype(np.float64)
+        kernel = weights[0]
         if kernel.ndim != 2 or kernel.shape[0] != x.shape[1]:
             raise ArtefactError("the Dense layers' weights do not fit together")
+        _bounded((x.shape[0], kernel.shape[1]), x.shape[0] * kernel.shape[0] * kernel.shape[1])
+        kernel = kernel.astype(np.float64)
         with np.errstate(all="ignore"):
             x = x @ kernel
             if layer.get("use_bias") and len(weights) > 1:

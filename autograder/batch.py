@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -38,7 +39,16 @@ class Item:
 
 
 def _notebooks(folder: Path) -> list[Path]:
-    return sorted(f for f in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in f.parts and f.is_file())
+    """The .ipynb entries below ``folder``, links included (they are reported, never followed)."""
+    found = []
+    for root, dirs, files in os.walk(folder):  # never into a linked folder
+        dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints")
+        found += [Path(root) / f for f in files if f.endswith(".ipynb")]
+    return sorted(found)
+
+
+def _real_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
 
 
 def _nbgrader_items(root: Path, assignment: str) -> tuple[list[Item], list[Path]]:
@@ -47,7 +57,7 @@ def _nbgrader_items(root: Path, assignment: str) -> tuple[list[Item], list[Path]
     notebook's name, so a notebook planted in one student's folder is never graded as another
     student's. Also returns every notebook these folders hold."""
     items, claimed = [], []
-    for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and (p / assignment).is_dir()):
+    for student_dir in sorted(p for p in root.iterdir() if _real_folder(p) and _real_folder(p / assignment)):
         folder = student_dir / assignment
         found = _notebooks(folder)
         claimed += found
@@ -86,11 +96,14 @@ def collect(paths: list[str], assignment: str) -> tuple[list[Item], list[str]]:
             ignored += [f"{path_text(f)} (not the notebook of {path_text(f.relative_to(p).parts[0])})"
                         for f in claimed if f not in chosen and not any(i.path == f.parent for i in found)]
             items += [Item(f, student_id(f, assignment)) for f in _notebooks(p) if f not in set(claimed)]
-        elif p.is_file():
+        elif p.is_file() or p.is_symlink():
             items.append(Item(p, student_id(p, assignment)))
         else:
             raise UsageError(f"{arg}: no such file or folder")
-    unique = list({item.path.resolve(): item for item in items}.values())
+    for item in items:  # a link could hand in the solution, or another student's notebook
+        if item.problem is None and item.path.is_symlink():
+            item.problem = "not graded: a symbolic link, not a notebook file; hand in the notebook itself"
+    unique = list({Path(os.path.abspath(item.path)): item for item in items}.values())
     by_id: dict[str, list[Item]] = {}
     for item in unique:
         by_id.setdefault(item.student, []).append(item)

@@ -8,6 +8,7 @@ batch orchestration (parallelism, reuse, output) lives in :mod:`autograder.batch
 from __future__ import annotations
 
 import json
+import re
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -149,5 +150,9 @@ def _log(plan: list, record: RunRecord) -> str:
                 lines.append(f"cell {cell.label} ({cell.origin}){title}: {info.get('status')} "
                              f"{info.get('exc_type') or ''} {info.get('message') or info.get('detail') or ''}")
         lines.append(f"--- output{title} ({run.output_bytes} bytes, first part kept) ---")
-        lines.append(run.output)
+        lines.append(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", run.output))
     return "\n".join(lines)
+
+
+# Control characters of the student's output, shown escaped: none reaches a TA's terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

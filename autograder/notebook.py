@@ -8,9 +8,11 @@ grader's probes do the checking.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,15 +96,28 @@ def read_notebook(path: Path) -> tuple[dict, str]:
     counted with plain byte counts before anything is parsed, so the parse costs at most a
     few hundred bytes per item on top of the text (see ``MAX_JSON_ITEMS``).
     """
+    try:  # the file itself, never a link's target (a link to the solution, or to another student's)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InvalidSubmission("a symbolic link, not a notebook file: hand in the notebook itself") from None
+        raise InvalidSubmission(f"cannot read the file: {exc.strerror}") from None
     try:
-        size = path.stat().st_size
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidSubmission("not a regular file")
+        size = info.st_size
         if size > MAX_NOTEBOOK_BYTES:
             raise InvalidSubmission(f"the file is {size / 2**20:.0f} MB, over the {MAX_NOTEBOOK_BYTES // 2**20} MB "
                                     "limit (clear the outputs and save again)")
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_NOTEBOOK_BYTES + 1)  # the file may have grown since stat()
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            raw = fh.read(MAX_NOTEBOOK_BYTES + 1)  # the file may have grown since fstat()
     except OSError as exc:
         raise InvalidSubmission(f"cannot read the file: {exc.strerror}") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if not raw:
         raise InvalidSubmission("the file is empty")
     if len(raw) > MAX_NOTEBOOK_BYTES:

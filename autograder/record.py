@@ -59,7 +59,8 @@ class ResultStore:
         assignment, student = result["assignment"], result["student"]
         write_text(self._path("feedback", assignment, student, ".txt"), feedback)
         write_feedback(self.out_dir, result)
-        write_text(self._path("logs", assignment, student, ".log"), log)
+        # The log may hold hidden inputs a student printed: the instructor's only.
+        write_text(self._path("logs", assignment, student, ".log"), log, mode=0o600)
         path = self._path("results", assignment, student, ".json")
         write_json(path, result)
         self.gradebook.record(result)  # last: a committed row means every file above exists

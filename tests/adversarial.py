@@ -629,12 +629,12 @@ try:  # a container's own /proc lists its own few processes only
         escaped.append(f"/proc lists {len(_listed)} processes")
 except OSError:
     pass
-def _exists(pid):
+def _exists(pid):  # without a PID namespace, a refused signal (EPERM) still tells a process is there
     try:
         os.kill(pid, 0)
         return True
     except PermissionError:
-        return True
+        return __PID_NAMESPACE__
     except OSError:
         return False
 if _exists(__VICTIM__):
@@ -681,6 +681,32 @@ for folder in (os.getcwd(), os.path.expanduser("~"), "/", __ROOT__):
                 fh.write(_plant)
         except OSError:
             pass
+"""
+
+# The kernel keyrings outlive a run and cross namespaces: one run (the hidden one) could store
+# what it found for a later one (a public run, whose messages quote it) to read.
+USES_KEYRINGS = r"""import ctypes, os
+_libc = ctypes.CDLL(None, use_errno=True)
+_add_key, _keyctl = {"x86_64": (248, 250), "aarch64": (217, 219)}[os.uname().machine]
+for ring in (-3, -4, -5):  # the session, user and user-session keyrings
+    if _libc.syscall(_add_key, b"user", b"autograder-left", b"hidden inputs", 13, ring) >= 0:
+        escaped.append(f"keyring {ring}")
+    if _libc.syscall(_keyctl, 11, ring, None, 0) >= 0:  # KEYCTL_READ: the ring's key ids
+        escaped.append(f"read keyring {ring}")
+"""
+
+# Changes what Landlock does not cover, on a file the test left for it: permissions, times,
+# extended attributes (a TA's own files, in the grader's user's own run).
+CHANGES_METADATA = r"""import os
+for name, call in (("chmod", lambda: os.chmod(__LEFT_IN_TMP__, 0o777)),
+                   ("utime", lambda: os.utime(__LEFT_IN_TMP__, (0, 0))),
+                   ("xattr", lambda: os.setxattr(__LEFT_IN_TMP__, "user.left", b"x")),
+                   ("truncate", lambda: os.truncate(__LEFT_IN_TMP__, 0))):
+    try:
+        call()
+        escaped.append(name)
+    except OSError:
+        pass
 """
 
 # Leaves files in its scratch folder and /dev/shm; a later run (its own hidden run, or the
@@ -832,6 +858,12 @@ ATTACKS = [
     Attack("tampers_with_the_grader", "escape", "inserts an override into the gradebook, opens a reference "
            "cache entry for writing, connects to the warm server's socket, plants modules where a server or a "
            "later run might import them", answers={"unique_shapes": escaping("unique_shapes", TAMPERS_WITH_THE_GRADER)}),
+    Attack("uses_the_kernel_keyrings", "escape", "stores and reads keys in the session and user keyrings, "
+           "a channel between runs (and to a TA's secrets)", answers={"eager_linear": escaping("eager_linear",
+                                                                                                USES_KEYRINGS)}),
+    Attack("changes_file_metadata", "escape", "changes the permissions, times, extended attributes and size "
+           "of a file it can name outside its scratch folder",
+           answers={"evaluate": escaping("evaluate", CHANGES_METADATA)}),
     Attack("leaves_files_for_the_next_run", "escape", "leaves files in its scratch folder and /dev/shm and "
            "looks for those of earlier runs", answers={"feed_placeholder": escaping("feed_placeholder", LEAVES_FILES)}),
 ]
@@ -842,13 +874,15 @@ ATTACKS = [
 
 @dataclass(frozen=True)
 class LayoutAttack:
-    """Files laid out in a batch folder (path -> solved?) and the honest score of each student."""
+    """Files laid out in a batch folder (path -> solved?), links (path -> target: another path
+    of the batch, or "SOLUTION"), and each student's honest score (None: not graded)."""
 
     name: str
     case: str
     files: dict
     honest: dict
     older: tuple = ()     # files made older than the others
+    links: dict = field(default_factory=dict)
 
 
 LAYOUT_ATTACKS = [
@@ -856,4 +890,9 @@ LAYOUT_ATTACKS = [
                  "folder after alice handed in",
                  files={f"alice/{A}/{A}.ipynb": True, f"mallory/{A}/{A}.ipynb": False, f"mallory/{A}/alice.ipynb": False},
                  honest={"alice": FULL, "mallory": 0.0}, older=(f"alice/{A}/{A}.ipynb",)),
+    LayoutAttack("hands_in_links", "mallory hands in a link to the solution notebook, eve a link to alice's "
+                 "notebook (as an unzipped archive or a shared folder can hold them)",
+                 files={f"alice/{A}/{A}.ipynb": True},
+                 links={f"mallory/{A}/{A}.ipynb": "SOLUTION", f"eve/{A}/{A}.ipynb": f"alice/{A}/{A}.ipynb"},
+                 honest={"alice": FULL, "mallory": None, "eve": None}),
 ]

@@ -200,6 +200,8 @@ def test_escapes_leave_nothing_on_the_host(suite):
     assert not suite["markers"], suite["markers"]
     assert suite["connections"] == 0, "a run reached a server on the host's loopback"
     assert suite["victim_alive"]
+    left = os.stat(suite["facts"]["LEFT_IN_TMP"])
+    assert oct(left.st_mode & 0o777) != "0o777" and left.st_size and left.st_mtime > 10**9
     assert not suite["mark"].exists(), "a planted module ran"
     import sqlite3
 
@@ -207,7 +209,7 @@ def test_escapes_leave_nothing_on_the_host(suite):
     assert not db.execute("SELECT * FROM overrides").fetchall(), "a run wrote into the gradebook"
     for name in ("network_access", "searches_filesystem_for_solutions", "writes_outside_scratch_setuid_mount",
                  "reads_grader_files", "sees_host_processes", "tampers_with_the_grader",
-                 "leaves_files_for_the_next_run"):
+                 "leaves_files_for_the_next_run", "uses_the_kernel_keyrings", "changes_file_metadata"):
         log = (suite["out"] / "logs" / A / f"{name}.log").read_text()
         assert "ESCAPED" not in log, (name, log[-2000:])
 
@@ -358,11 +360,16 @@ def test_layout_attacks_get_their_honest_scores(attack, tmp_path, run_cli):
     root = tmp_path / "submitted"
     for path, solved in attack.files.items():
         nbfactory.make(root / path, A, solved=solved)
+    for path, target in attack.links.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).symlink_to(ROOT / "solutions" / A / f"{A}.ipynb" if target == "SOLUTION" else root / target)
     for path in attack.older:
         os.utime(root / path, (1_000_000, 1_000_000))
     proc = run_cli("grade", A, root, "--json", "--jobs", "2", "--out", tmp_path / "out", "--backend", "local")
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json_lines(proc.stdout)
-    assert {s: r["score"] for s, r in results.items()} == attack.honest
-    assert all(r["status"] == "graded" for r in results.values())
-    assert "alice.ipynb" in results["mallory"]["message"] and "ignored" in proc.stderr
+    assert {s: (r["score"] if r["status"] == "graded" else None) for s, r in results.items()} == attack.honest
+    if attack.name == "takes_another_students_grade":
+        assert "alice.ipynb" in results["mallory"]["message"] and "ignored" in proc.stderr
+    else:
+        assert all("symbolic link" in results[s]["message"] for s, h in attack.honest.items() if h is None)

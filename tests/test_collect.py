@@ -72,3 +72,36 @@ def test_a_flat_folder_named_like_the_assignment_is_not_nbgrader_layout(tmp_path
     nbfactory.make(folder / "ben.ipynb", A)
     items, ignored = collect([str(folder)], A)
     assert sorted(i.student for i in items) == ["ada", "ben"] and not ignored
+
+
+def test_links_are_reported_never_followed(tmp_path):
+    """A link could hand in the solution, or another student's notebook under one's own name."""
+    root = tmp_path / "submitted"
+    alice = nbfactory.make(root / "alice" / A / f"{A}.ipynb", A)
+    (root / "mallory" / A).mkdir(parents=True)
+    (root / "mallory" / A / f"{A}.ipynb").symlink_to(nbfactory.ROOT / "solutions" / A / f"{A}.ipynb")
+    (root / "eve" / A).mkdir(parents=True)
+    (root / "eve" / A / f"{A}.ipynb").symlink_to(alice)
+    (root / "trudy").symlink_to(root / "alice")       # a linked student folder
+    items, _ = collect([str(root)], A)
+    students = by_student(items)
+    assert set(students) == {"alice", "mallory", "eve"}
+    assert students["alice"].problem is None and students["alice"].path == alice
+    for name in ("mallory", "eve"):
+        assert students[name].problem.startswith("not graded: a symbolic link") and students[name].status == "invalid"
+
+
+def test_a_link_given_directly_is_invalid_too(tmp_path):
+    from autograder.notebook import InvalidSubmission, read_notebook
+    import pytest
+
+    link = tmp_path / "bob.ipynb"
+    link.symlink_to(nbfactory.ROOT / "solutions" / A / f"{A}.ipynb")
+    items, _ = collect([str(link)], A)
+    assert items[0].problem.startswith("not graded: a symbolic link")
+    with pytest.raises(InvalidSubmission, match="symbolic link"):
+        read_notebook(link)  # and the reader itself never follows one
+    fifo = tmp_path / "fifo.ipynb"
+    os.mkfifo(fifo)
+    with pytest.raises(InvalidSubmission, match="not a regular file"):
+        read_notebook(fifo)  # nor blocks on a pipe

@@ -292,7 +292,7 @@ def test_a_tampered_warm_server_is_replaced(warm_sequence):
 def test_each_container_has_uids_of_its_own_and_each_run_its_rlimits(warm_sequence):
     logs, hosts = warm_sequence["logs"], warm_sequence["hosts"]
     uids = {s: int(log.split("UID=")[1].split()[0]) for s, log in logs.items() if "UID=" in log}
-    assert all(uid >= docker.UID_BASE and uid % 2 == 0 for uid in uids.values()), uids
+    assert all(uid >= linux.UID_BASE and uid % 2 == 0 for uid in uids.values()), uids
     assert uids["a_polluter"] == uids["b_victim"]  # the same container
     assert hosts["c_tamperer"] != hosts["d_after_tamper"] and uids["c_tamperer"] != uids["d_after_tamper"]
     # NPROC: a fork bomb's forks fail before TensorFlow's address space is copied.
@@ -310,7 +310,7 @@ def test_a_cold_run_gets_a_uid_of_its_own_and_the_same_rlimits(engine, tmp_path,
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json_lines(proc.stdout)["cold"]["score"] == FULL
     log = (tmp_path / "out" / "logs" / A / "cold.log").read_text()
-    assert int(log.split("UID=")[1].split()[0]) >= docker.UID_BASE
+    assert int(log.split("UID=")[1].split()[0]) >= linux.UID_BASE
     assert f"NPROC {512 - docker.NPROC_RESERVE} AS_MB 4096" in log and "USER sandbox" in log, log[-2000:]
 
 

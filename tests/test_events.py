@@ -33,7 +33,8 @@ def test_line_reader_is_linear_and_bounded():
     assert reader.feed(b"ok\n" + b"y" * 50 + b"\nok2\n") == [b"ok", b"<oversized line>", b"ok2"]
 
 
-@pytest.mark.parametrize("raw", [b"[" * 200000 + b"]" * 200000, b"not json", b"[1, 2]", b'"text"', b"{"])
+@pytest.mark.parametrize("raw", [b"[" * 200000 + b"]" * 200000, b"not json", b"[1, 2]", b'"text"', b"{",
+                                 b'{"ev": "check_end", "values": [' + b"[]," * 1_000_001 + b"[]]}"])
 def test_parse_rejects_what_is_not_an_event_object(raw):
     with pytest.raises(Malformed):
         parse(raw)
@@ -179,3 +180,23 @@ def test_a_process_dying_between_two_steps_is_charged_to_the_step_that_ended():
     forged_end = {"ev": "check_end", "id": "f.a", "status": "ok", "values": {}}
     record, outcome, _ = _read(b"".join(map(line, RUN + [forged_end])), checks=("f.a", "f.b"))
     assert outcome["where"] == ("check", "f.a") and not outcome["finished"]
+
+
+def test_the_judge_never_computes_a_value_far_larger_than_its_artefact():
+    """A 3-node graph of an [n,1] and a [1,n] constant describes an n*n result; a Dense layer of a
+    million units a [300, 1e6] one: both are refused before anything is computed."""
+    import numpy as np
+
+    from autograder.artefacts import ArtefactError, evaluate_graph, predict
+
+    n = 45_000
+    graph = {"target": "mul:0", "nodes": [
+        {"name": "x", "op": "Const", "inputs": [], "dtype": "float32", "value": np.ones((n, 1), np.float32)},
+        {"name": "w", "op": "Const", "inputs": [], "dtype": "float32", "value": np.ones((1, n), np.float32)},
+        {"name": "mul", "op": "Mul", "inputs": ["x", "w"], "dtype": "float32"}]}
+    with pytest.raises(ArtefactError, match="far larger"):
+        evaluate_graph(graph)
+    model = {"layers": [{"kind": "Dense", "units": 10**6, "use_bias": False, "activation": "relu",
+                         "weights": [np.zeros((2, 10**6), np.float32)]}]}
+    with pytest.raises(ArtefactError, match="far larger"):
+        predict(model, np.zeros((300, 2)))

@@ -76,6 +76,20 @@ def _attempts():
         out["signal"] = "sent"
     except OSError as exc:
         out["signal"] = exc.errno
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    nr = {"x86_64": (248, 29), "aarch64": (217, 194)}[os.uname().machine]
+    key = libc.syscall(nr[0], b"user", b"agtest", b"secret", 6, -3)  # add_key to the session keyring
+    out["keyring"] = "added" if key >= 0 else ctypes.get_errno()
+    out["shmget"] = "made" if libc.syscall(nr[1], 0, 4096, 0o1600) >= 0 else ctypes.get_errno()
+    for name, call in (("chmod", lambda: os.chmod("written", 0o777)), ("utime", lambda: os.utime("written", (0, 0))),
+                       ("truncate", lambda: os.truncate("written", 0))):
+        try:
+            call()
+            out[name] = "done"
+        except OSError as exc:
+            out[name] = exc.errno
     out["uid"], out["pid"] = os.getuid(), os.getpid()
     return out
 
@@ -92,6 +106,12 @@ def test_a_confined_process_reads_writes_and_reaches_only_what_it_may(tmp_path):
     assert not os.path.exists("/tmp/agconfine-marker")
     assert got["AF_INET"] == got["AF_UNIX"] == 13, got         # seccomp: no sockets at all
     assert got["signal"] == 1, got                             # EPERM: signals scoped to the run
+    assert got["keyring"] == 1, got                            # seccomp: keyrings cross every namespace
+    assert got["chmod"] == got["utime"] == got["truncate"] == 1, got  # metadata Landlock does not cover
+    if "ipc" in KERNEL["namespaces"]:
+        assert got["shmget"] == "made", got                    # its own IPC namespace: allowed, and private
+    else:
+        assert got["shmget"] == 1, got
     assert got["uid"] != 0
     if "pid" in KERNEL["namespaces"]:
         assert got["pid"] <= 3, got                            # its own PID namespace
@@ -101,6 +121,42 @@ def test_the_probe_says_what_the_kernel_offers(monkeypatch):
     assert set(KERNEL) == {"landlock", "namespaces", "root", "seccomp"}
     monkeypatch.setenv(linux.NO_LANDLOCK_ENV, "1")
     assert linux.landlock_abi() == 0
+
+
+@pytest.mark.parametrize("kernel, lacking", [
+    ({"landlock": 0, "seccomp": True, "namespaces": ("pid",)}, "Landlock"),
+    ({"landlock": 7, "seccomp": False, "namespaces": ("pid",)}, "seccomp"),
+    ({"landlock": 5, "seccomp": True, "namespaces": ()}, "signal scoping"),   # Ubuntu 24.04 as a TA
+    ({"landlock": 6, "seccomp": True, "namespaces": ()}, None),
+    ({"landlock": 1, "seccomp": True, "namespaces": ("net", "ipc", "pid", "user")}, None),
+])
+def test_what_a_run_needs_and_the_refusal_without_it(kernel, lacking):
+    found = linux.missing(kernel)
+    assert (found is None) if lacking is None else (lacking in found)
+
+
+@pytest.mark.parametrize("ipc", [True, False])
+def test_the_seccomp_program_refuses_what_it_lists_and_nothing_else(ipc):
+    """The BPF program, run by a tiny interpreter of its four kinds of steps."""
+    def run(program, arch, nr):
+        acc, i = 0, 0
+        while True:
+            code, jt, jf, k = program[i]
+            if code == 0x20:
+                acc, i = (arch if k == 4 else nr), i + 1
+            elif code in (0x15, 0x35):
+                i += 1 + (jt if (acc == k if code == 0x15 else acc >= k) else jf)
+            else:
+                return k
+
+    program = linux.seccomp_program("x86_64", ipc)
+    x86 = 0xC000003E
+    assert run(program, x86, 0) == run(program, x86, 59) == 0x7FFF0000               # read, execve
+    assert run(program, x86, 41) == 0x50000 | 13                                     # socket: EACCES
+    assert run(program, x86, 425) == 0x50000 | 38                                    # io_uring_setup: ENOSYS
+    assert all(run(program, x86, nr) == 0x50001 for nr in (248, 249, 250, 90, 91, 268, 76, 280, 188))
+    assert run(program, x86, 29) == (0x7FFF0000 if ipc else 0x50001)                 # shmget
+    assert run(program, 0x40000003, 0) == run(program, x86, 0x40000000 | 1) == 0x50001  # i386, x32
 
 
 @pytest.mark.slow

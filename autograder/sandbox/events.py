@@ -20,8 +20,10 @@ after the worker is gone; the nonce never enters the worker's process.
 The channel is written by an adversary: the student's code runs in the worker's
 process and can write anything to it, at any time. So, on the grader's side:
 
-* lines are split in linear time, each at most ``MAX_LINE`` bytes; blank lines (the
-  worker starts every event on a line of its own) are skipped without parsing;
+* lines are split in linear time, each at most ``MAX_LINE`` bytes and ``MAX_ITEMS`` JSON
+  values (counted before parsing); blank lines (the worker starts every event on a line
+  of its own) are skipped without parsing; at most ``MAX_KEPT`` bytes of observations
+  are kept per run, beyond which they count as malformed;
 * an event that is not the next one expected (a second ``ready``, a ``check_start``
   sent again to reset a deadline, a ``check_end`` for a check already ended, events
   of a check that is not in progress) is a :class:`Violation`, charged to the step in
@@ -42,6 +44,8 @@ import json
 import os
 
 MAX_LINE = 64 * 2**20            # one event (an observation holds at most a few arrays)
+MAX_ITEMS = 1_000_000            # JSON values in one event (arrays travel as one string each)
+MAX_KEPT = 256 * 2**20           # bytes of observations one run may leave in the grader's memory
 OVERSIZED = b"<oversized line>"
 OBSERVATION_STATUSES = ("ok", "error")
 ERROR_KINDS = ("student", "missing", "answer_type", "probe")
@@ -94,6 +98,10 @@ class Malformed(ValueError):
 
 
 def parse(line: bytes) -> dict:
+    # Every JSON value but the outermost follows one of these bytes: a cheap bound of what
+    # json.loads would build (a line of "[],[],..." grows twenty-fold when parsed).
+    if len(line) > 4096 and sum(line.count(b) for b in (b",", b":", b"[", b"{")) > MAX_ITEMS:
+        raise Malformed("too many items")
     try:
         event = json.loads(line)
     except (ValueError, RecursionError) as exc:  # deep nesting exhausts the parser's stack

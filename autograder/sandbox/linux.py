@@ -22,8 +22,10 @@ nothing imported at module level that a forked worker would pay for.
   - seccomp: ``socket()`` refused for every family (the run reports on pipes it is
     given; a Unix socket could reach a host service, Docker's included, which neither
     Landlock nor a network namespace separates), ``io_uring`` refused (it could open
-    sockets past the filter);
-  - ``no_new_privs``.
+    sockets past the filter), the kernel keyrings (shared across namespaces), changes
+    of permissions, owners, times and extended attributes (which Landlock does not
+    cover) and, without an IPC namespace, System V IPC and POSIX queues;
+  - ``no_new_privs``, umask 077, and the OOM killer's first choice.
 """
 
 from __future__ import annotations
@@ -271,7 +273,8 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 _NAMESPACE_FLAGS = {"user": CLONE_NEWUSER, "net": CLONE_NEWNET, "ipc": CLONE_NEWIPC, "pid": CLONE_NEWPID,
                     "mount": CLONE_NEWNS}
-NO_LANDLOCK_ENV = "AUTOGRADER_NO_LANDLOCK"   # tests: behave as on a kernel without Landlock
+NO_LANDLOCK_ENV = "AUTOGRADER_NO_LANDLOCK"       # tests: behave as on a kernel without Landlock
+NO_NAMESPACES_ENV = "AUTOGRADER_NO_NAMESPACES"   # tests: as where namespaces are not allowed (Ubuntu)
 
 _SYS_LANDLOCK_CREATE, _SYS_LANDLOCK_ADD, _SYS_LANDLOCK_RESTRICT = 444, 445, 446  # the same on every arch
 
@@ -317,12 +320,23 @@ def probe() -> dict:
     if _PROBED is None:
         root = os.geteuid() == 0
         wanted = ("net", "ipc", "pid") + (("mount",) if root else ("user",))
-        namespaces = wanted if _in_child(lambda: _enter(wanted)) else ()
-        if not namespaces and not root:  # e.g. Ubuntu's AppArmor: no capabilities in a new user namespace
-            namespaces = ()
-        _PROBED = {"landlock": landlock_abi(), "namespaces": namespaces, "root": root,
+        # Not allowed e.g. under Ubuntu's AppArmor, which gives a new user namespace no capabilities.
+        allowed = os.environ.get(NO_NAMESPACES_ENV) != "1" and _in_child(lambda: _enter(wanted))
+        _PROBED = {"landlock": landlock_abi(), "namespaces": wanted if allowed else (), "root": root,
                    "seccomp": _in_child(lambda: _install_seccomp(allow_all=True))}
     return dict(_PROBED)
+
+
+def missing(kernel: dict) -> str | None:
+    """What the kernel lacks to contain a run (None: nothing), in words for a one-line refusal."""
+    if not kernel["landlock"]:
+        return "Landlock (Linux 5.13+, enabled in the kernel's LSMs)"
+    if not kernel["seccomp"]:
+        return "seccomp filters"
+    if "pid" not in kernel["namespaces"] and kernel["landlock"] < 6:
+        return ("a PID namespace or Landlock's signal scoping (ABI 6, Linux 6.12+), without which a run "
+                "could signal your other processes")
+    return None
 
 
 def plan(scratch: str, read: list[str], uid: int | None) -> dict:
@@ -383,7 +397,7 @@ def isolate(conf: dict) -> None:
     its namespaces (the PID namespace holds the supervisor's next child, its init)."""
     if conf["uid"] is not None:
         os.chown(conf["scratch"], conf["uid"], conf["uid"])
-        os.chmod(conf["scratch"], 0o700)
+    os.chmod(conf["scratch"], 0o700)  # nobody else's, and the run cannot chmod it open (seccomp)
     if conf["namespaces"]:
         _enter(tuple(conf["namespaces"]))
     if "mount" in conf["namespaces"] and conf["uid"] is not None:
@@ -515,9 +529,29 @@ def _landlock_ruleset(abi: int, read: list[str], scratch: str) -> int:
     return ruleset
 
 
-# seccomp: refuse socket() and io_uring_setup(), and any other syscall ABI (x32, a foreign arch).
-_SECCOMP_ARCH = {"x86_64": (0xC000003E, 41), "aarch64": (0xC00000B7, 198)}
-_NR_IO_URING_SETUP = 425
+# seccomp: what Landlock and the namespaces leave open, refused per syscall (errno), and any
+# other syscall ABI (x32, i386, a foreign arch). Numbers per architecture.
+_DENIED = {  # name: (x86_64, aarch64, errno)
+    # sockets: the run reports on pipes; a Unix socket could reach a host service (Docker's)
+    "socket": (41, 198, errno.EACCES), "io_uring_setup": (425, 425, errno.ENOSYS),
+    # the kernel keyrings: shared by runs (and the TA's session) across every namespace
+    "add_key": (248, 217, errno.EPERM), "request_key": (249, 218, errno.EPERM), "keyctl": (250, 219, errno.EPERM),
+    # metadata Landlock does not cover: permissions, owners, times, extended attributes
+    "chmod": (90, None, errno.EPERM), "fchmod": (91, 52, errno.EPERM), "fchmodat": (268, 53, errno.EPERM),
+    "fchmodat2": (452, 452, errno.EPERM), "chown": (92, None, errno.EPERM), "fchown": (93, 55, errno.EPERM),
+    "lchown": (94, None, errno.EPERM), "fchownat": (260, 54, errno.EPERM), "utime": (132, None, errno.EPERM),
+    "utimes": (235, None, errno.EPERM), "futimesat": (261, None, errno.EPERM),
+    "utimensat": (280, 88, errno.EPERM), "setxattr": (188, 5, errno.EPERM), "lsetxattr": (189, 6, errno.EPERM),
+    "fsetxattr": (190, 7, errno.EPERM), "removexattr": (197, 14, errno.EPERM),
+    "lremovexattr": (198, 15, errno.EPERM), "fremovexattr": (199, 16, errno.EPERM),
+    # truncate(path): Landlock mediates it from ABI 3 only (an open for writing always)
+    "truncate": (76, 45, errno.EPERM),
+}
+_DENIED_WITHOUT_IPC_NAMESPACE = {  # System V IPC and POSIX queues outlive a run and are shared
+    "shmget": (29, 194, errno.EPERM), "semget": (64, 190, errno.EPERM), "msgget": (68, 186, errno.EPERM),
+    "mq_open": (240, 180, errno.EPERM),
+}
+_AUDIT_ARCH = {"x86_64": (0xC000003E, 0), "aarch64": (0xC00000B7, 1)}
 _RET_ALLOW, _RET_ERRNO = 0x7FFF0000, 0x00050000
 
 
@@ -529,25 +563,28 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def _install_seccomp(allow_all: bool = False) -> None:
-    arch, nr_socket = _SECCOMP_ARCH.get(os.uname().machine, (None, None))
-    if arch is None:
-        raise SandboxError(f"no seccomp filter for {os.uname().machine}")
+def seccomp_program(machine: str, ipc_namespace: bool) -> list[tuple]:
+    """The BPF program: (code, jt, jf, k) steps."""
+    arch, column = _AUDIT_ARCH[machine]
+    table = {**_DENIED, **({} if ipc_namespace else _DENIED_WITHOUT_IPC_NAMESPACE)}
+    denied = [(numbers[column], numbers[2]) for numbers in table.values() if numbers[column] is not None]
     ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
-    program = [
-        (ld, 0, 0, 4),                                  # 0: arch
-        (jeq, 0, 7, arch),                              # 1: another arch -> 9
-        (ld, 0, 0, 0),                                  # 2: syscall number
-        (jge, 5, 0, 0x40000000),                        # 3: x32 -> 9
-        (jeq, 2, 0, nr_socket),                         # 4: socket -> 7
-        (jeq, 2, 0, _NR_IO_URING_SETUP),                # 5: io_uring_setup -> 8
-        (ret, 0, 0, _RET_ALLOW),                        # 6
-        (ret, 0, 0, _RET_ERRNO | errno.EACCES),         # 7
-        (ret, 0, 0, _RET_ERRNO | errno.ENOSYS),         # 8
-        (ret, 0, 0, _RET_ERRNO | errno.EPERM),          # 9
-    ]
-    if allow_all:
-        program = [(ret, 0, 0, _RET_ALLOW)]
+    rules = []
+    for nr, code in denied:  # each: jump over the return unless it is this syscall
+        rules += [(jeq, 0, 1, nr), (ret, 0, 0, _RET_ERRNO | code)]
+    tail = [(ret, 0, 0, _RET_ALLOW), (ret, 0, 0, _RET_ERRNO | errno.EPERM)]  # the last: a foreign ABI
+    head = [(ld, 0, 0, 4), None, (ld, 0, 0, 0), None]
+    foreign = len(head) + len(rules) + len(tail) - 1        # index of the foreign-ABI return
+    head[1] = (jeq, 0, foreign - 2, arch)                   # another arch (i386 on x86_64 included)
+    head[3] = (jge, foreign - 4, 0, 0x40000000)             # x32 syscalls
+    return head + rules + tail
+
+
+def _install_seccomp(allow_all: bool = False, ipc_namespace: bool = True) -> None:
+    machine = os.uname().machine
+    if machine not in _AUDIT_ARCH:
+        raise SandboxError(f"no seccomp filter for {machine}")
+    program = [(0x06, 0, 0, _RET_ALLOW)] if allow_all else seccomp_program(machine, ipc_namespace)
     filters = (_SockFilter * len(program))(*[_SockFilter(*step) for step in program])
     fprog = _SockFprog(len(program), filters)
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
@@ -577,6 +614,12 @@ def confine(conf: dict, limits: dict) -> None:
             limits["nproc"] = processes_of(os.getuid()) + int(limits["nproc"])
         ruleset = _landlock_ruleset(conf["landlock"], conf["read"], conf["scratch"]) if conf["landlock"] else None
         apply_rlimits(limits)
+        os.umask(0o077)
+        try:  # under memory pressure the kernel kills a run first, never the grader or a TA's session
+            with open("/proc/self/oom_score_adj", "w") as fh:
+                fh.write("1000")
+        except OSError:
+            pass
         if conf["uid"] is not None:
             uid = conf["uid"]
             os.setgroups([])
@@ -590,7 +633,7 @@ def confine(conf: dict, limits: dict) -> None:
             _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT, ruleset, ctypes.c_uint32(0)), "landlock_restrict_self")
             os.close(ruleset)
         if conf["seccomp"]:
-            _install_seccomp()
+            _install_seccomp(ipc_namespace="ipc" in conf["namespaces"])
     except (OSError, SandboxError) as exc:
         os.write(2, f"autograder: the run could not be confined: {exc}\n".encode())
         os._exit(70)

@@ -198,11 +198,11 @@ class LocalSandbox(ProcessSandbox):
             warm = os.environ.get("AUTOGRADER_WARM", "1") != "0"
         self.confined = confined
         self.kernel = linux.probe()
-        if confined and not self.kernel["landlock"]:
+        lacking = linux.missing(self.kernel) if confined else None
+        if lacking:
             raise SandboxUnavailable(
-                "the local sandbox needs Landlock (Linux 5.13+, enabled in the kernel's LSMs), which this "
-                "kernel does not offer: grade with --backend docker, or with --unconfined for trusted "
-                "notebooks only")
+                f"the local sandbox needs {lacking}, which this machine does not offer: grade with "
+                "--backend docker, or with --unconfined for trusted notebooks only")
         if confined and self.kernel["root"]:
             linux.uid_range()  # a misconfigured range fails the command, not every run
         self.read = read_paths()

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from autograder.files import remove_tree
 from autograder.sandbox.base import Job, RunRecord, Sandbox, SandboxError
-from autograder.sandbox.events import (PROTOCOL, LineReader, Malformed, Schedule, Violation, cell_record,
-                                       observation, parse, seconds)
+from autograder.sandbox.events import (MALFORMED, MAX_KEPT, PROTOCOL, LineReader, Malformed, Schedule, Violation,
+                                       cell_record, observation, parse, seconds)
 
 STARTUP_TIMEOUT_S = 180.0   # importing TensorFlow on a loaded 2-core machine
 END_REPORT_S = 5.0          # after "done", for a backend's end report (cleanup takes ms)
@@ -205,6 +205,7 @@ class ProcessSandbox(Sandbox):
         limits = job.limits
         step_deadline = time.monotonic() + STARTUP_TIMEOUT_S
         nonce = started.nonce.encode() if started.nonce is not None else None
+        kept = 0  # bytes of observations held for this run
         while True:
             now = time.monotonic()
             limit_at = min(step_deadline, deadline)
@@ -258,8 +259,10 @@ class ProcessSandbox(Sandbox):
                         record.cells[key] = cell_record(event) if not tainted else {
                             "status": "protocol", "detail": "garbage on the event channel"}
                     else:
-                        record.observations[key] = observation(event) if not tainted else {
-                            **PROTOCOL, "detail": "garbage on the event channel during the check"}
+                        kept += len(line)
+                        record.observations[key] = (
+                            {**PROTOCOL, "detail": "garbage on the event channel during the check"} if tainted
+                            else dict(MALFORMED) if kept > MAX_KEPT else observation(event))
                     step_deadline = time.monotonic() + limits.cell_timeout_s
                 else:  # done
                     outcome["finished"] = True
