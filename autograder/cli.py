@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from autograder.course import UsageError, find_assignment
+from autograder.intake import LAYOUTS
 from autograder.reference import SolutionFailsChecks
 from autograder.sandbox.base import SandboxError, SandboxUnavailable
 from autograder.sandbox.linux import UidRangeError
@@ -25,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("grade", help="grade submissions (public and hidden checks)")
     g.add_argument("assignment", help="assignment name (e.g. 01_tf_basics) or its folder")
-    g.add_argument("submissions", nargs="+", help=".ipynb files or folders searched for them")
+    g.add_argument("submissions", nargs="+", help=".ipynb files, folders searched for them, or an LMS's .zip")
     g.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="auto: docker when an engine and the image are there, else local")
     g.add_argument("--unconfined", action="store_true",
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", type=Path, default=Path("autograder-out"), help="output folder")
     g.add_argument("--json", action="store_true", help="one JSON object per submission per line on stdout")
     g.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    g.add_argument("--layout", choices=LAYOUTS, default="auto",
+                   help="how the submissions are named (auto: detected from the names, and said)")
+    _lms_args(g)
     g.add_argument("--gradebook", type=Path, help="SQLite gradebook (default: OUT/gradebook.sqlite)")
     _limit_args(g)
 
@@ -54,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("assignment")
     rep.add_argument("--out", type=Path, default=Path("autograder-out"))
     rep.add_argument("--gradebook", type=Path)
+    _lms_args(rep)
 
     o = sub.add_parser("override", help="set (or --clear) a manual score; regrading never erases it")
     o.add_argument("assignment")
@@ -61,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("score", type=float, nargs="?")
     o.add_argument("--reason", default="")
     o.add_argument("--clear", action="store_true")
+    o.add_argument("--allow-out-of-range", action="store_true", help="accept a score below 0 or above the maximum")
     o.add_argument("--out", type=Path, default=Path("autograder-out"))
     o.add_argument("--gradebook", type=Path)
 
@@ -70,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--offline", action="store_true",
                    help="no registry: debootstrap base + wheels downloaded on this host (CPU image)")
     return p
+
+
+def _lms_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--roster", type=Path, help="the LMS's student list: a Canvas gradebook export or a Moodle "
+                                                "grading worksheet (CSV)")
+    p.add_argument("--lms-column", help="the Canvas assignment's column header, e.g. \"Lab 1 (123456)\"")
+    p.add_argument("--missing-as-zero", action="store_true", help="export students who handed in nothing as 0")
 
 
 def _limit_args(p: argparse.ArgumentParser) -> None:
@@ -92,7 +105,9 @@ def _with_limits(limits: Limits, args: argparse.Namespace) -> Limits:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.batch import collect, human_line, json_line, run_batch
+    from autograder import outputs
+    from autograder.batch import human_line, json_line, run_batch
+    from autograder.intake import collect
     from autograder.grading import Grader
     from autograder.record import ResultStore
 
@@ -101,7 +116,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
     assignment = find_assignment(args.assignment)
     if assignment.solution_dir is None:
         raise UsageError(f"grading '{assignment.name}' needs its solutions folder")
-    items, ignored = collect(args.submissions, assignment.name)
+    items, ignored, layouts = collect(args.submissions, assignment.name, args.layout)
+    roster = outputs.read_roster(args.roster) if args.roster else None
+    outputs.name_from_roster(items, roster)
+    for arg, layout in zip(args.submissions, layouts):
+        if args.layout == "auto" and not Path(arg).is_file() or arg.lower().endswith(".zip"):
+            print(f"autograder: {arg}: layout {layout}{' (detected)' if args.layout == 'auto' else ''}",
+                  file=sys.stderr)
     if not items:
         raise UsageError("no .ipynb submissions found in " + " ".join(args.submissions))
     grader = Grader(assignment, make_sandbox(args.backend, args.gpu, args.unconfined))
@@ -115,62 +136,62 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     store = ResultStore(args.out, args.gradebook)
     results = run_batch(grader, items, store, args.jobs, args.force, emit)
-    _finish(args.out, store, assignment.name, results, ignored)
+    outputs.remember(args.out, assignment.name, roster, args.lms_column, args.missing_as_zero, results)
+    written = outputs.refresh(args.out, assignment.name, store.gradebook)
+    for line in outputs.summary_lines(results, ignored, outputs.missing(args.out, assignment.name, store.gradebook)):
+        print(line, file=sys.stderr)
+    print(f"gradebook: {store.gradebook.path}\nfeedback:  {args.out / 'feedback' / assignment.name}/\n"
+          f"exports:   {args.out / 'exports'}/\nreport:    {written[-1]}", file=sys.stderr)
     return 1 if any(r["status"] == "error" for r in results) else 0
 
 
-def _finish(out: Path, store, assignment: str, results: list[dict], ignored: list[str]) -> None:
-    """Exports and report from the gradebook, then the summary (on stderr)."""
-    from autograder.batch import printable
-    from autograder.exports import export_all, report, summary
-
-    stored = store.gradebook.results(assignment)
-    export_all(out, assignment, stored)
-    page = report(out, assignment, stored)
-    s = summary([{**r, "final_score": r.get("score", 0.0)} for r in results if r["status"] != "error"])
-    errors = sum(r["status"] == "error" for r in results)
-    print(f"{s['graded']} graded, {s['invalid']} invalid, {errors} errors, {s['timeouts']} with a timeout; "
-          f"mean score {s['mean']:.2f}, median {s['median']:.2f} of {s['max_score']:g}", file=sys.stderr)
-    for r in results:
-        if r.get("not_graded"):
-            print(f"  {printable(r['student'])}: {printable(r['message'])}", file=sys.stderr)
-    for text in ignored:
-        print(f"  ignored: {printable(text)}", file=sys.stderr)
-    print(f"gradebook: {store.gradebook.path}\nfeedback:  {out / 'feedback' / assignment}/\n"
-          f"exports:   {out / 'exports'}/\nreport:    {page}", file=sys.stderr)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from autograder.exports import export_all, report
+def _gradebook(args: argparse.Namespace):
     from autograder.gradebook import Gradebook
 
     path = args.gradebook or args.out / "gradebook.sqlite"
     if not path.exists():
         raise UsageError(f"{path}: no gradebook (grade a batch first)")
+    return Gradebook(path)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from autograder import outputs
+
+    book = _gradebook(args)
     assignment = find_assignment(args.assignment).name
-    results = Gradebook(path).results(assignment)
-    if not results:
-        raise UsageError(f"no results for {assignment} in {path}")
-    for written in export_all(args.out, assignment, results)[:2] + [report(args.out, assignment, results)]:
+    if not book.results(assignment):
+        raise UsageError(f"no results for {assignment} in {book.path}")
+    roster = outputs.read_roster(args.roster) if args.roster else None
+    outputs.remember(args.out, assignment, roster, args.lms_column, args.missing_as_zero)
+    for written in outputs.refresh(args.out, assignment, book):
         print(f"wrote {written}")
     return 0
 
 
 def cmd_override(args: argparse.Namespace) -> int:
-    from autograder.gradebook import Gradebook
+    from autograder import outputs
 
-    path = args.gradebook or args.out / "gradebook.sqlite"
-    if not path.exists():
-        raise UsageError(f"{path}: no gradebook")
-    book = Gradebook(path)
-    if book.get(args.student, args.assignment) is None:
+    book = _gradebook(args)
+    stored = book.get(args.student, args.assignment)
+    if stored is None:
         raise UsageError(f"no result for {args.student} in {args.assignment}")
+    before = next(r for r in book.results(args.assignment) if r["student"] == args.student)
     if args.clear:
         book.clear_override(args.student, args.assignment)
     elif args.score is None or not args.reason:
         raise UsageError("give a score and --reason (or --clear)")
     else:
+        top = stored.get("max_score") or 0
+        if not (0 <= args.score <= top) and not args.allow_out_of_range:
+            raise UsageError(f"{args.score:g} is outside 0..{top:g} (the assignment's points); "
+                             "--allow-out-of-range accepts it")
         book.set_override(args.student, args.assignment, args.score, args.reason)
+    after = next(r for r in book.results(args.assignment) if r["student"] == args.student)
+    outputs.refresh_student(args.out, args.assignment, after)
+    written = outputs.refresh(args.out, args.assignment, book)
+    print(f"{args.student}: {before['final_score']:g} -> {after['final_score']:g}"
+          + (f" (set by hand: {args.reason})" if not args.clear else " (automatic score again)"))
+    print(f"refreshed the feedback of {args.student} and {len(written)} exports")
     return 0
 
 

@@ -43,7 +43,7 @@ def student_checks(result: dict) -> list[dict]:
 
 def student_json(result: dict) -> dict:
     """The feedback JSON a student may see: no paths, logs or grader internals."""
-    keep = ("student", "assignment", "status", "message", "score", "max_score", "graded_at")
+    keep = ("student", "name", "assignment", "status", "message", "score", "max_score", "override", "graded_at")
     out = {k: result.get(k) for k in keep}
     out["checks"] = student_checks(result)
     return out
@@ -79,7 +79,8 @@ def cell(value: object) -> str:
         return "'" + text
 
 
-def _csv(header: list[str], rows: list[list]) -> str:
+def csv_text(header: list[str], rows: list[list]) -> str:
+    """A CSV file's text, every cell through :func:`cell`."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(header)
@@ -93,14 +94,14 @@ def grades_csv(results: list[dict], assignment: str) -> str:
         override = r.get("override") or {}
         rows.append([r["student"], "", "", r["student"], "", f"{r['final_score']:g}", r["status"],
                      f"{r.get('score', 0):g}", f"{r.get('max_score') or 0:g}", override.get("reason", "")])
-    return _csv(CANVAS_COLUMNS + [assignment, "status", "automatic score", "max score", "override reason"], rows)
+    return csv_text(CANVAS_COLUMNS + [assignment, "status", "automatic score", "max score", "override reason"], rows)
 
 
 def checks_csv(results: list[dict]) -> str:
     rows = [[r["student"], r["assignment"], c["id"], c["exercise"], c["hidden"], c["passed"], f"{c['points']:g}",
              f"{c['max_points']:g}", c.get("outcome", ""), c["message"]]
             for r in results for c in r.get("checks", [])]
-    return _csv(CHECK_COLUMNS, rows)
+    return csv_text(CHECK_COLUMNS, rows)
 
 
 def gradescope_results(result: dict) -> dict:
@@ -150,8 +151,10 @@ def summary(results: list[dict]) -> dict:
     }
 
 
-def report(out: Path, assignment: str, results: list[dict]) -> Path:
-    """An HTML page with plots (matplotlib PNGs beside it) about one assignment's batch."""
+def report(out: Path, assignment: str, results: list[dict], not_graded: list[dict] = (),
+           missing: list[dict] = ()) -> Path:
+    """An HTML page with plots (matplotlib PNGs beside it) about one assignment's batch: every
+    student (name, id, score, status, their feedback), and who was not graded or missing."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -189,7 +192,11 @@ def report(out: Path, assignment: str, results: list[dict]) -> Path:
 
     check_rates = [{**c, "rate": c["passed"] / c["n"]} for c in per_check.values()]
     slowest = sorted(graded, key=lambda r: r.get("duration_s") or 0, reverse=True)[:10]
+    students = [{**r, "feedback": f"../../feedback/{assignment}/{safe_name(r['student'])}.html",
+                 "timed_out": any(c.get("outcome") == "timeout" for c in r.get("checks", []))}
+                for r in sorted(results, key=lambda r: ((r.get("name") or r["student"]).casefold(), r["student"]))]
     html = _ENV.get_template("report.html.j2").render(
         assignment=assignment, s=s, exercise_rates=exercise_rates, check_rates=check_rates,
-        failures=failures.most_common(10), slowest=slowest)
+        failures=failures.most_common(10), slowest=slowest, students=students, not_graded=list(not_graded),
+        missing=list(missing))
     return write_text(folder / "index.html", html)

@@ -54,7 +54,12 @@ def graded_report(result: dict, checks: list[CheckResult]) -> str:
     if result["status"] != "graded":
         lines += [f"Your submission could not be graded: {result['message']}", ""]
         return "\n".join(lines)
-    lines.append(f"Score: {_points(result['score'])} / {_points(result['max_score'])}")
+    override = result.get("override")
+    if override:
+        lines.append(f"Score: {_points(override['score'])} / {_points(result['max_score'])} (set by hand: "
+                     f"{override.get('reason', '')}; the checks below gave {_points(result['score'])})")
+    else:
+        lines.append(f"Score: {_points(result['score'])} / {_points(result['max_score'])}")
     lines.append("")
     lines += exercise_lines(checks, show_points=True)
     return "\n".join(lines) + "\n"

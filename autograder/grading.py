@@ -58,10 +58,11 @@ class Grader:
         nb, _ = read_notebook(self.assignment.student_notebook)
         return nb
 
-    def grade(self, path: Path, student: str) -> Graded:
+    def grade(self, path: Path, student: str, shown: str | None = None) -> Graded:
+        """``shown``: how results name the submission (an archive's member), else its path."""
         started = time.monotonic()
         base = {
-            "student": student, "assignment": self.assignment.name, "submission": path_text(path),
+            "student": student, "assignment": self.assignment.name, "submission": shown or path_text(path),
             "sha256": None, "status": "error", "message": "", "score": 0.0,
             "max_score": self.checkset.max_score(), "checks": [], "backend": self.sandbox.name,
             "device": "", "sandbox": self.sandbox.describe(), "duration_s": 0.0,
@@ -86,7 +87,7 @@ class Grader:
                         message=_summary(checks, notes, record))
             return self._finish(base, checks, started, _log(plan, record))
         except InvalidSubmission as exc:
-            base.update(status="invalid", message=f"{path_text(path.name)}: {exc}")
+            base.update(status="invalid", message=f"{path_text(Path(shown).name if shown else path.name)}: {exc}")
             return self._finish(base, [], started, "")
         except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
             base["message"] = f"grader error: {type(exc).__name__}: {exc}"
