@@ -25,6 +25,7 @@ example: $(STAMP)
 
 test: $(STAMP)
 	bash docker/ensure-engine.sh
+	bash tests/ensure-chromium.sh
 	$(BIN)/python -m pytest -ra
 	bash tests/as-user.sh
 

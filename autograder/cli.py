@@ -14,6 +14,7 @@ from pathlib import Path
 from autograder.course import UsageError, find_assignment
 from autograder.intake import LAYOUTS
 from autograder.reference import SolutionFailsChecks
+from autograder.release import ReleaseError
 from autograder.sandbox.base import SandboxError, SandboxUnavailable
 from autograder.sandbox.linux import UidRangeError
 from autograder.sandbox.registry import BACKENDS, make_sandbox
@@ -45,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="a student's self-check: public checks only")
     c.add_argument("assignment")
-    c.add_argument("notebook", type=Path)
+    c.add_argument("notebook", type=Path, nargs="+", help="one or more notebooks, each checked and reported apart")
     c.add_argument("--backend", choices=BACKENDS, default="auto")
     c.add_argument("--unconfined", action="store_true", help="local backend: without the kernel's confinement")
     c.add_argument("--gpu", choices=["auto", "on", "off"], default="off")
@@ -53,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("release", help="instructors: regenerate the student notebook and public reference")
     r.add_argument("assignment")
+    r.add_argument("--check", action="store_true",
+                   help="change nothing: exit 1 when the student notebook is stale (e.g. in an instructor's CI)")
 
     rep = sub.add_parser("report", help="HTML report with plots, and the exports (CSV, Gradescope JSON)")
     rep.add_argument("assignment")
@@ -200,24 +203,40 @@ def cmd_check(args: argparse.Namespace) -> int:
     from autograder.grading import Grader
 
     assignment = find_assignment(args.assignment)
-    if not args.notebook.is_file():
-        raise UsageError(f"{args.notebook}: no such file")
+    for notebook in args.notebook:
+        if not notebook.is_file():
+            raise UsageError(f"{notebook}: no such file")
     # The same public reference students get, never a recomputation from the solution.
+    refs = assignment.load_public_reference()
     grader = Grader(assignment, make_sandbox(args.backend, args.gpu, args.unconfined, trusted=True), hidden=False,
-                    references=assignment.load_public_reference())
+                    references=refs)
     grader.checkset.limits = _with_limits(grader.checkset.limits, args)
-    result = grader.grade(args.notebook, "you")
-    if result.json["status"] != "graded":
-        print(f"Cannot check {args.notebook}: {result.json['message']}", file=sys.stderr)
-        return 1 if result.json["status"] == "invalid" else 2
-    print(check_report(assignment.name, str(args.notebook), result.checks), end="")
-    return 0 if all(c.passed for c in result.checks) else 1
+    status = 0
+    for n, notebook in enumerate(args.notebook):
+        result = grader.grade(notebook, "you")
+        if n:
+            print()
+        if result.json["status"] != "graded":
+            print(f"Cannot check {notebook}: {result.json['message']}", file=sys.stderr)
+            status = max(status, 1 if result.json["status"] == "invalid" else 2)
+            continue
+        print(check_report(assignment.name, str(notebook), result.checks, refs.get("points")), end="")
+        if not all(c.passed for c in result.checks):
+            status = max(status, 1)
+    return status
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from autograder.release import release
+    from autograder.release import release, stale
 
     assignment = find_assignment(args.assignment)
+    if args.check:
+        old = stale(assignment)
+        for path in old:
+            print(f"{path} is stale: run `autograder release {assignment.name}`", file=sys.stderr)
+        if not old:
+            print(f"{assignment.name}: the student notebook is up to date")
+        return 1 if old else 0
     for path in release(assignment, make_sandbox("local", trusted=True)):
         print(f"wrote {path}")
     return 0
@@ -251,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, SandboxUnavailable, UidRangeError) as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 2
-    except (SolutionFailsChecks, SandboxError) as exc:  # the course or the machine, not a submission
+    except (SolutionFailsChecks, SandboxError, ReleaseError) as exc:  # the course or the machine, not a submission
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -10,16 +10,31 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import re
 import statistics
 from collections import Counter
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from autograder.files import write_text
 from autograder.record import safe_name
 
 _ENV = Environment(loader=PackageLoader("autograder", "templates"), autoescape=select_autoescape(["j2", "html"]))
+_CODE_SPAN = re.compile(r"`([^`]*)`")
+
+
+def code_spans(text: object) -> Markup:
+    """``text`` as HTML with each pair of backticks a ``<code>`` element. Escaped first: messages
+    quote what the student's code returned, so only the tags added here may be markup. An
+    unpaired backtick, or an empty pair, stays literal."""
+    escaped = str(escape("" if text is None else text))
+    return Markup(_CODE_SPAN.sub(lambda m: f"<code>{m[1]}</code>" if m[1] else m[0], escaped))
+
+
+_ENV.filters["code_spans"] = code_spans
 
 # Canvas' gradebook import: these five identity columns, then one column per assignment.
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -49,11 +64,38 @@ def student_json(result: dict) -> dict:
     return out
 
 
-def feedback_html(result: dict) -> str:
-    exercises: dict[str, list] = {}
+def exercise_points(result: dict) -> list[dict]:
+    """Per exercise, in the assignment's order: its checks as the student sees them, its points,
+    and whether it got full marks."""
+    grouped: dict[str, list] = {}
     for c in student_checks(result):
-        exercises.setdefault(c["exercise"], []).append(c)
-    return _ENV.get_template("feedback.html.j2").render(r=result, exercises=list(exercises.items()))
+        grouped.setdefault(c["exercise"], []).append(c)
+    exercises = []
+    for name, checks in grouped.items():
+        got, top = sum(c["points"] or 0 for c in checks), sum(c["max_points"] or 0 for c in checks)
+        # isclose: points are float sums (0.1 + 0.2 points out of 0.3 is full marks).
+        exercises.append({"exercise": name, "checks": checks, "points": got, "max_points": top,
+                          "full": got >= top or math.isclose(got, top)})
+    return exercises
+
+
+def headline(exercises: list[dict]) -> str:
+    """The page's first line: how far the student got, and where to start."""
+    full, total = sum(e["full"] for e in exercises), len(exercises)
+    if not total:
+        return ""
+    if full == total:
+        return "Everything passes: well done."
+    if not full:
+        return "No exercise gets full marks yet; start with the first one below."
+    return f"{full} of {total} exercises {'gets' if full == 1 else 'get'} full marks; start with the first one below."
+
+
+def feedback_html(result: dict) -> str:
+    exercises = exercise_points(result)
+    # What to fix first on top; sorted() is stable, so each group keeps the assignment's order.
+    ordered = sorted(exercises, key=lambda e: e["full"])
+    return _ENV.get_template("feedback.html.j2").render(r=result, exercises=ordered, headline=headline(exercises))
 
 
 def write_feedback(out: Path, result: dict) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from autograder import __version__
 from autograder.course import Assignment
-from autograder.judge import CheckResult, judge_all
+from autograder.judge import SYNTAX_ERRORS, CheckResult, defines, judge_all, syntax_problem
 from autograder.notebook import InvalidSubmission, assemble, path_text, read_notebook
 from autograder.reference import build_job, references
 from autograder.sandbox.base import RunRecord, Sandbox
@@ -80,7 +80,8 @@ class Grader:
             if record.infrastructure_error:
                 base["message"] = f"grader infrastructure error: {record.infrastructure_error}"
                 return self._finish(base, [], started, record.output)
-            checks = judge_all(self.checkset.checks, record.observations, refs)
+            checks = judge_all(self.checkset.checks, record.observations, refs,
+                               syntax_errors(plan, record, self.checkset.exercises()))
             base.update(status="graded", device=record.device, student_code_s=round(record.student_s, 3),
                         score=float(sum(c.points for c in checks)),
                         checks=[_contract_check(c) for c in checks],
@@ -121,6 +122,21 @@ class Grader:
     def _finish(base: dict, checks: list[CheckResult], started: float, log: str) -> Graded:
         base["duration_s"] = round(time.monotonic() - started, 3)
         return Graded(base, checks, log)
+
+
+def syntax_errors(plan: list, record: RunRecord, exercises: list[str]) -> dict[str, str]:
+    """exercise -> how its answer cell fails to compile, for answer cells the run reported as
+    syntax errors. Compiled here (never run), so the words match a notebook's own check cells."""
+    out: dict[str, str] = {}
+    for index, cell in enumerate(plan):
+        info = record.cells.get(index) or {}
+        if cell.origin != "answer" or info.get("status") != "error" or info.get("exc_type") not in SYNTAX_ERRORS:
+            continue
+        problem = syntax_problem(cell.source)
+        for exercise in exercises:
+            if problem and (cell.label == f"answer_{exercise}" or defines(cell.source, exercise)):
+                out.setdefault(exercise, problem)
+    return out
 
 
 def _contract_check(c: CheckResult) -> dict:

@@ -24,6 +24,9 @@ HINTS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.IGNORECASE), h) for p, 
     (r"placeholder\(\) is not compatible with eager execution|tf.placeholder|has no attribute 'placeholder'",
      "placeholders exist only in graph mode: create them inside `with graph.as_default():` "
      "with tf.compat.v1.placeholder"),
+    (r"Cannot convert a symbolic (tf\.)?Tensor",
+     "numpy was called on a tensor of a graph, which has no value yet: inside graph code use TensorFlow "
+     "ops (tf.reduce_sum, tf.math.log, ...), or run the tensor in a session first and use numpy on the result"),
     (r"has no attribute 'Session'|has no attribute 'global_variables_initializer'",
      "TensorFlow 2 moved the TF1 API to tf.compat.v1 (tf.compat.v1.Session, ...)"),
 ]]

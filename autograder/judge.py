@@ -38,7 +38,10 @@ HIDDEN_MESSAGES = {
     "crashed": "calling {fn} with a hidden input ended the Python process (e.g. sys.exit, os._exit, running "
                "out of memory, or a crash inside a library)",
     "skipped": "{fn} was not checked with hidden inputs because an earlier check of it hung or crashed",
+    "syntax": "{fn} could not be checked: its answer cell has a syntax error (its public checks say where)",
 }
+
+SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 
 
 @dataclass
@@ -51,6 +54,7 @@ class CheckResult:
     hidden: bool
     message: str
     outcome: str = "passed"   # passed | wrong | error | not_implemented | missing | timeout | crashed | skipped
+    #                           | syntax
     name: str = ""            # as students see it (see judge_all)
 
 
@@ -98,7 +102,7 @@ def _failure(check: Check, obs: dict | None) -> tuple[str, str]:
     if kind == "missing":
         return "missing", (f"{message}: the assignment asks for a function named {fn}; keep its name "
                            "and its answer cell")
-    if kind == "student" and exc_type == "NotImplementedError":
+    if kind == "student" and exc_type == "NotImplementedError" and obs.get("origin") != "library":
         return "not_implemented", (f"{fn} is not implemented yet: replace `raise NotImplementedError()` "
                                    "in its answer cell with your code")
     if kind == "answer_type":
@@ -159,7 +163,8 @@ def _verdict(check: Check, obs: dict | None, reference: dict, mistakes: list) ->
         return False, "error", f"{fn}: the recorded answer could not be read ({exc})"
     except Exception as exc:  # noqa: BLE001 - artefacts of odd shapes or types
         return False, "error", f"{fn}: the recorded answer could not be judged ({type(exc).__name__})"
-    for rule in check.rules:
+    problems = []
+    for rule in check.rules:  # every failing rule: a dict answer learns of each wrong key at once
         try:
             problem = rule.judge(actual, expected, check.hidden)
         except Exception as exc:  # noqa: BLE001 - e.g. a property meeting a forged value of another type
@@ -168,21 +173,63 @@ def _verdict(check: Check, obs: dict | None, reference: dict, mistakes: list) ->
             return False, "error", (f"{fn}: the recorded answer has values of the wrong type or structure "
                                     f"and could not be judged ({type(exc).__name__}: {str(exc)[:200]})")
         if problem:
-            known = None if check.hidden else _matching_mistake(check, actual, mistakes)
-            return False, "wrong", f"{fn}: {problem}" + (f". Likely mistake: {known}" if known else "")
+            problems.append(problem)
+    if problems:
+        known = None if check.hidden else _matching_mistake(check, actual, mistakes)
+        # Diagnosis first, numbers second.
+        return False, "wrong", f"{fn}: " + (f"Likely mistake: {known}. " if known else "") + "; ".join(problems)
     return True, "passed", "passed" + (f": {check.explain}" if check.explain and not check.hidden else "")
 
 
-def judge_check(check: Check, obs: dict | None, reference: dict, mistakes: list = ()) -> CheckResult:
-    passed, outcome, message = _verdict(check, obs, reference, mistakes)
+def syntax_problem(source: str) -> str | None:
+    """How an answer cell's source fails to compile ("a SyntaxError on line 3: ..."), or None.
+
+    The same words in the grader (from the submission's cell) and in a student's kernel
+    (from its input history): compiled, never run, with IPython's transformations of magics."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        source = TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - no IPython, or a cell it cannot transform: compile as it is
+        pass
+    try:
+        compile(source, "<answer cell>", "exec")
+    except (SyntaxError, ValueError) as exc:
+        if not isinstance(exc, SyntaxError):
+            return f"a {type(exc).__name__}: {str(exc)[:200]}"
+        text = (exc.text or "").strip()
+        return (f"a {type(exc).__name__} on line {exc.lineno}: {exc.msg}"
+                + (f" (`{text[:120]}`)" if text else ""))
+    return None
+
+
+def defines(source: str, exercise: str) -> bool:
+    """Whether a cell's source (likely) holds the exercise's function, even one that does not compile."""
+    return f"def {exercise}(" in source
+
+
+def syntax_message(exercise: str, problem: str) -> str:
+    return (f"`{exercise}` could not be checked: its answer cell has {problem}. Fix it and run the cell "
+            "again; the checks run once the cell runs without an error")
+
+
+def judge_check(check: Check, obs: dict | None, reference: dict, mistakes: list = (),
+                syntax: str | None = None) -> CheckResult:
+    """``syntax``: the exercise's answer cell does not compile (see :func:`syntax_problem`)."""
+    if syntax is not None and (obs is None or obs.get("status") != "ok"):
+        passed, outcome, message = False, "syntax", syntax_message(check.exercise, syntax)
+    else:
+        passed, outcome, message = _verdict(check, obs, reference, mistakes)
     if check.hidden and not passed:
         message = HIDDEN_MESSAGES[outcome].format(fn=f"`{check.exercise}`")
     return CheckResult(check.id, check.exercise, check.points if passed else 0.0, check.points,
                        passed, check.hidden, message, outcome)
 
 
-def judge_all(checks: list[Check], observations: dict, references: dict) -> list[CheckResult]:
-    """``references`` as made by :func:`autograder.reference.compute_references`.
+def judge_all(checks: list[Check], observations: dict, references: dict,
+              syntax: dict[str, str] | None = None) -> list[CheckResult]:
+    """``references`` as made by :func:`autograder.reference.compute_references`;
+    ``syntax``: exercise -> how its answer cell fails to compile.
 
     Each result gets the name students see: a public check's own, and "hidden 1",
     "hidden 2"... within its exercise for a hidden check (its name may describe its
@@ -192,7 +239,8 @@ def judge_all(checks: list[Check], observations: dict, references: dict) -> list
     for c in checks:
         known = [(m["message"], m["checks"].get(c.id)) for m in references.get("mistakes", {}).values()
                  if m.get("exercise") == c.exercise]
-        result = judge_check(c, observations.get(c.id), references["checks"][c.id], known)
+        result = judge_check(c, observations.get(c.id), references["checks"][c.id], known,
+                             (syntax or {}).get(c.exercise))
         if c.hidden and not c.name_shown:
             hidden_count[c.exercise] = hidden_count.get(c.exercise, 0) + 1
             result.name = f"hidden {hidden_count[c.exercise]}"

@@ -81,6 +81,12 @@ def _skipped(cell: dict) -> bool:
     return isinstance(meta, dict) and meta.get("skip") is True
 
 
+def _generated(cell: dict) -> bool:
+    """A cell ``autograder release`` wrote (see :mod:`autograder.notebook_checks`)."""
+    meta = cell.get("metadata", {}).get("autograder", {})
+    return isinstance(meta, dict) and bool(meta.get("generated")) and nbgrader_meta(cell).get("solution") is not True
+
+
 def _source(cell: dict) -> str:
     src = cell.get("source", "")
     if isinstance(src, list):
@@ -176,6 +182,8 @@ def assemble(solution: dict, submission: dict, assignment: str) -> tuple[list[Ce
     notes: list[str] = []
     for cell in submission["cells"]:
         gid = nbgrader_meta(cell).get("grade_id")
+        if _generated(cell) and gid not in known:
+            continue  # the release's check helper and summary: never a student's extra code
         if isinstance(gid, str) and gid in known:
             if gid in answers:
                 notes.append(f"duplicate cell '{gid}' ignored")

@@ -1,4 +1,4 @@
-"""Helpers for probes, used inside the sandbox only.
+"""Helpers for probes, used where student code runs: the sandbox, or a student's own kernel.
 
 A probe receives a :class:`Student` whose attributes are the student's
 functions, wrapped so that anything they raise (``SystemExit`` and
@@ -8,8 +8,11 @@ worker can tell the student's errors from a probe's own.
 
 from __future__ import annotations
 
+import re
 import traceback
 from typing import Any, Callable
+
+_KERNEL_CELL = re.compile(r"ipykernel_\d+[/\\]\d+\.py$")
 
 
 class StudentRaised(Exception):
@@ -20,9 +23,22 @@ class StudentRaised(Exception):
         self.exc_type = type(exc).__name__
         self.message = _safe_str(exc)
         frames = traceback.extract_tb(exc.__traceback__)
-        # Keep only frames from notebook cells: the student's own code.
-        self.where = [f"line {f.lineno}: {f.line}" for f in frames if f.filename.startswith("<cell")][-3:]
+        self.where = cell_lines(frames)
+        # Raised by the student's own code (a stub's `raise NotImplementedError()`), or inside a
+        # library their code called (TensorFlow raises NotImplementedError for numpy on a graph).
+        self.origin = "cell" if frames and is_cell_file(frames[-1].filename) else "library"
         super().__init__(f"{function} raised {self.exc_type}: {self.message}")
+
+
+def is_cell_file(filename: str) -> bool:
+    """Whether code comes from a notebook cell: the worker's ``<cell N>``, or a Jupyter
+    kernel's cell files (ipykernel's ``.../ipykernel_PID/HASH.py``, IPython's ``<ipython-input-...>``)."""
+    return filename.startswith(("<cell", "<ipython-input-")) or bool(_KERNEL_CELL.search(filename))
+
+
+def cell_lines(frames: list) -> list[str]:
+    """The last three frames from notebook cells (the student's own code), as "line N: code"."""
+    return [f"line {f.lineno}: {(f.line or '').strip()}" for f in frames if is_cell_file(f.filename)][-3:]
 
 
 class MissingFunction(Exception):

@@ -79,13 +79,17 @@ class Mistake:
 
     ``source`` redefines the exercise's function the wrong way. The grader runs
     the exercise's probes on it (with the reference, once) and, when a student's
-    failing answer matches its values, adds ``message`` to the feedback.
+    failing answer matches its values, adds ``message`` to the feedback. At release each
+    mistake must fail a public check of its exercise (so a student learns of it before
+    submitting), unless ``hidden_only`` gives the reason it cannot.
     """
 
     exercise: str
     name: str
     message: str
     source: str
+    # Why no public check can catch it (release requires every other mistake to fail one).
+    hidden_only: str = ""
 
 
 @dataclass

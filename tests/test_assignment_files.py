@@ -46,7 +46,7 @@ CURRICULUM = {
 @pytest.mark.parametrize("name", sorted(CURRICULUM))
 def test_committed_student_version_equals_a_fresh_generation(name):
     assignment = find_assignment(name)
-    fresh = render(student_version(assignment.solution_notebook))
+    fresh = render(student_version(assignment))
     assert assignment.student_notebook.read_text(encoding="utf-8") == fresh, \
         f"run `autograder release {name}` and commit the result"
 

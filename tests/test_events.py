@@ -103,7 +103,7 @@ def test_observation_fields_get_their_types_and_bounds():
     obs = observation({"status": "error", "kind": "student", "exc_type": {"x": 1}, "message": "m" * 10**6,
                        "where": {"line": 1}, "function": 3, "extra": "dropped"})
     assert obs == {"status": "error", "kind": "student", "exc_type": "", "message": "m" * 500, "where": [],
-                   "function": ""}
+                   "function": "", "origin": ""}
     assert observation({"status": "error", "kind": "student", "where": ["a", 1, "b" * 999]})["where"] == ["a", "b" * 200]
     assert cell_record({"status": "ok", "where": "x"}) == {"status": "ok", "exc_type": "", "message": "",
                                                            "where": []}

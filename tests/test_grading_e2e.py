@@ -157,7 +157,7 @@ def test_stub_gets_zero_with_not_implemented_per_exercise(batch):
 
 
 @pytest.mark.parametrize("student, exercise, words", [
-    ("wrong_evaluate", "evaluate", "outside tolerance"),
+    ("wrong_evaluate", "evaluate", "outside the allowed error"),
     ("raises_feed", "feed_placeholder", "raised ValueError: boom"),
     ("loops_variables", "variables_model", "did not finish within the time limit"),
     ("exits_describe", "describe_tensor", "ended the Python process"),

@@ -157,7 +157,7 @@ def test_a_known_mistake_is_named_for_public_checks_only():
                 "mistakes": {"m": {"exercise": "f", "message": "the bias is missing", "checks": {c.id: ok(value=6.0)}}}}
         return judge_all([c], {c.id: ok(value=6.0)}, refs)[0]
 
-    assert results(False).message.endswith("Likely mistake: the bias is missing")
+    assert results(False).message.startswith("`f`: Likely mistake: the bias is missing. `value`: ")
     assert results(True).message == HIDDEN_MESSAGES["wrong"].format(fn="`f`")
 
 

@@ -33,7 +33,7 @@ def test_a_failing_answer_matching_a_known_mistake_gets_its_message():
             "mistakes": {"missing_bias": {"exercise": "eager_linear", "message": "the bias is missing",
                                           "checks": {check.id: obs(6.0)}}}}
     [wrong] = judge_all([check], {check.id: obs(np.float32(6.0))}, refs)
-    assert not wrong.passed and wrong.message.endswith("Likely mistake: the bias is missing")
+    assert not wrong.passed and wrong.message.startswith("`eager_linear`: Likely mistake: the bias is missing. ")
     [other] = judge_all([check], {check.id: obs(5.0)}, refs)
     assert not other.passed and "Likely mistake" not in other.message
     [right] = judge_all([check], {check.id: obs(7.5)}, refs)

@@ -47,7 +47,7 @@ def test_non_numbers_fail_clearly():
 
 def test_hidden_messages_do_not_quote_values():
     msg = judge(Close("v"), np.array([1.0, 2.5]), np.array([1.0, 123.0]), hidden=True)
-    assert "outside tolerance" in msg and "123" not in msg and "expected [" not in msg
+    assert "outside the allowed error" in msg and "123" not in msg and "expected [" not in msg
     msg = judge(Equal("v"), [1, 2], [1, 789], hidden=True)
     assert "wrong" in msg and "789" not in msg
 

@@ -113,10 +113,10 @@ def in_unit_interval(actual, expected, hidden=False):  # a fixed message: safe f
 # ---------------------------------------------------------------- public checks
 
 CHECKS = [
-    Check("make_dataset", "small", dataset_probe, (5, 0),
+    Check("make_dataset", "small", dataset_probe, (20, 0),
           [Close("X", dtype="float32", rtol=1e-6, atol=1e-7, label="X"),
            Close("labels", dtype="float32", rtol=0, atol=0, label="labels")],
-          explain="n = 5, seed = 0: shapes, float32 dtypes, values"),
+          explain="n = 20, seed = 0: shapes, float32 dtypes, values"),
     Check("decision_scores", "lecture_line", scores_probe,
           ([[0.0, 0.0], [1.0, 1.0], [-0.5, 0.25]], [[1.23], [1.0]], -0.55),
           [Close("z", label="the scores", **F32)], explain="W = [[1.23], [1.0]], b = -0.55"),
@@ -129,8 +129,8 @@ CHECKS = [
           [Close("cost", scalar=True, label="the cost", **SUM)], explain="scores 2, -1, -0.5 and 40"),
     Check("train_gradient_descent", "ten_steps", gd_probe, (50, 3, 0.1, 10), TRAINING_RULES, points=2,
           explain="10 full-batch steps with learning rate 0.1"),
-    Check("train_minibatch_sgd", "batches_of_10", sgd_probe, (50, 3, 0.1, 3, 10, 0), TRAINING_RULES,
-          explain="3 epochs, batches of 10 out of 50 points"),
+    Check("train_minibatch_sgd", "batches_of_8", sgd_probe, (50, 3, 0.1, 3, 8, 0), TRAINING_RULES,
+          explain="3 epochs, batches of 8 out of 50 points (the last batch has 2)"),
     Check("train_momentum", "ten_steps", momentum_probe, (50, 3, 0.05, 0.9, 10), TRAINING_RULES,
           explain="10 steps, learning rate 0.05, momentum 0.9"),
     Check("decayed_step_size", "example", step_size_probe, ((0.5, 100, 4),),

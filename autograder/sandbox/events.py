@@ -216,7 +216,7 @@ def observation(event: dict) -> dict:
         return dict(MALFORMED)
     return {"status": "error", "kind": event["kind"], "exc_type": _text(event.get("exc_type"), 80),
             "message": _text(event.get("message"), 500), "where": _where(event.get("where")),
-            "function": _text(event.get("function"), 100)}
+            "function": _text(event.get("function"), 100), "origin": _text(event.get("origin"), 20)}
 
 
 def cell_record(event: dict) -> dict:

@@ -66,7 +66,8 @@ def warm_up() -> None:
         import matplotlib.pyplot  # noqa: F401
     except ImportError:
         pass
-    from autograder import artefacts, checkfiles, plaindata, probing, rules  # noqa: F401
+    from IPython.core import inputtransformer2  # noqa: F401 - every cell goes through it
+    from autograder import artefacts, checkfiles, observe, plaindata, probing, rules  # noqa: F401
     from autograder.sandbox import events, linux, worker  # noqa: F401
 
 

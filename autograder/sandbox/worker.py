@@ -18,11 +18,9 @@ from __future__ import annotations
 import json
 import linecache
 import os
-import random
 import re
 import sys
 import time
-from typing import Any
 
 _MAGIC = re.compile(r"^\s*[%!]", re.MULTILINE)
 
@@ -46,22 +44,6 @@ def configure_tensorflow() -> dict:
     return {"tensorflow": tf.__version__, "device": device}
 
 
-def reset_global_state() -> None:
-    """Undo global changes a student cell may have made, before each probe."""
-    import numpy as np
-    import tensorflow as tf
-
-    random.seed(0)
-    np.random.seed(0)
-    tf.random.set_seed(0)
-    tf.keras.backend.set_floatx("float32")
-    tf.config.experimental.enable_tensor_float_32_execution(False)
-    try:
-        tf.compat.v1.reset_default_graph()
-    except Exception:  # inside a student's `with graph.as_default()` that never closed
-        pass
-
-
 class CellRunner:
     """Executes cell sources in one namespace, like a kernel would."""
 
@@ -71,7 +53,11 @@ class CellRunner:
 
     def _transform(self, source: str) -> str:
         if not _MAGIC.search(source):
-            return source
+            # IPython's cleanup (leading blank lines, a common indent), as a kernel runs a cell:
+            # line numbers in messages then match those of the notebook's own check cells.
+            from IPython.core.inputtransformer2 import TransformerManager
+
+            return TransformerManager().transform_cell(source)
         if self._shell is None:  # only pay for IPython when a cell uses magics
             from IPython.core.interactiveshell import InteractiveShell
 
@@ -85,41 +71,6 @@ class CellRunner:
         code = self._transform(source)
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
         exec(compile(code, filename, "exec"), self.namespace)  # noqa: S102 - this is the sandbox
-
-
-def _error_summary(exc: BaseException) -> dict:
-    import traceback
-
-    from autograder.probing import _safe_str
-
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = [f"line {f.lineno}: {f.line}" for f in frames if f.filename.startswith("<cell")][-3:]
-    return {"exc_type": type(exc).__name__, "message": _safe_str(exc), "where": where}
-
-
-def run_check(check: Any, namespace: dict) -> dict:
-    from autograder.plaindata import encode
-    from autograder.probing import MissingFunction, Student, StudentRaised, WrongAnswerType
-
-    reset_global_state()
-    try:
-        values = check.probe(Student(namespace), *check.args)
-        if not isinstance(values, dict):
-            return {"status": "error", "kind": "probe", "exc_type": "ProbeError",
-                    "message": "probe did not return a dict"}
-        return {"status": "ok", "values": {str(k): encode(v) for k, v in values.items()}}
-    except StudentRaised as exc:
-        return {"status": "error", "kind": "student", "exc_type": exc.exc_type,
-                "message": exc.message, "where": exc.where, "function": exc.function}
-    except MissingFunction as exc:
-        return {"status": "error", "kind": "missing", "exc_type": "MissingFunction",
-                "message": str(exc), "function": exc.function}
-    except WrongAnswerType as exc:
-        return {"status": "error", "kind": "answer_type", "exc_type": "WrongAnswerType",
-                "message": str(exc)[:500]}
-    except BaseException as exc:  # noqa: BLE001 - e.g. a graph/session mix-up surfacing in the probe
-        summary = _error_summary(exc)
-        return {"status": "error", "kind": "probe", **summary}
 
 
 def open_channel(spec: str) -> int:
@@ -151,6 +102,7 @@ def read_job(job_path: str) -> dict:
 
 
 def main(argv: list[str]) -> None:
+    from autograder.observe import error_summary, run_check
     from autograder.sandbox.events import Channel
 
     job_path, fd = argv[0], open_channel(argv[1])
@@ -181,7 +133,7 @@ def main(argv: list[str]) -> None:
             chan.send({"ev": "cell_end", "i": index, "status": "ok", "t": time.perf_counter() - t0})
         except BaseException as exc:  # noqa: BLE001 - a failing cell must not stop grading
             chan.send({"ev": "cell_end", "i": index, "status": "error", "t": time.perf_counter() - t0,
-                       **_error_summary(exc)})
+                       **error_summary(exc)})
 
     skip_checks = set(job.get("skip_checks", []))
     for check_id in job["checks"]:
@@ -205,7 +157,7 @@ def main(argv: list[str]) -> None:
             exec(compile(source, f"<mistake {name}>", "exec"), namespace)  # noqa: S102
             failed = None
         except BaseException as exc:  # noqa: BLE001 - recorded for each of its checks
-            failed = {"status": "error", "kind": "probe", **_error_summary(exc)}
+            failed = {"status": "error", "kind": "probe", **error_summary(exc)}
         for check_id in check_ids:
             vid = f"{name}::{check_id}"
             if vid in skip_checks:

@@ -43,6 +43,14 @@ def make_dataset(n, seed):
     X = np.random.default_rng(seed).uniform(-1, 1, size=(n, 2))
     return X.astype(np.float32), (X[:, 1] + 1.23 * X[:, 0] - 0.55 < 0).astype(np.float32)
 """),
+    Mistake("make_dataset", "swapped_features",
+            "x1 and x2 are swapped in the labelling rule: label 1 where x2 + 1.23*x1 - 0.55 > 0 "
+            "(x1 is X[:, 0], x2 is X[:, 1])",
+            """
+def make_dataset(n, seed):
+    X = np.random.default_rng(seed).uniform(-1, 1, size=(n, 2)).astype(np.float32)
+    return X, (X[:, 0] + 1.23 * X[:, 1] - 0.55 > 0).astype(np.float32)
+"""),
     Mistake("decision_scores", "missing_bias", "the bias b is missing: z = X·W + b",
             """
 def decision_scores(X, W, b):

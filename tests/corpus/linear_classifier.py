@@ -21,6 +21,11 @@ def train_gradient_descent(X, labels, learning_rate, epochs):
 
 MISTAKES = {
     # name: (exercise, source, words the feedback must contain)
+    "swapped_features": ("make_dataset", '''
+def make_dataset(n, seed):
+    X = np.random.default_rng(seed).uniform(-1, 1, size=(n, 2)).astype(np.float32)
+    return X, (X[:, 0] + 1.23 * X[:, 1] - 0.55 > 0).astype(np.float32)
+''', "x1 and x2 are swapped"),
     "mean_cross_entropy": ("cross_entropy", '''
 def cross_entropy(labels, p):
     labels, p = np.asarray(labels), np.asarray(p)
