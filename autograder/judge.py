@@ -128,18 +128,31 @@ def _with_derived(check: Check, values: dict) -> dict:
     return {**values, **derived}
 
 
-def _matching_mistake(check: Check, actual: dict, mistakes: list) -> str | None:
-    """The message of a known mistake whose values the student's answer reproduces."""
+def _matching_mistakes(check: Check, actual: dict, expected: dict, mistakes: list) -> list[str]:
+    """The messages of the known mistakes the student's answer reproduces.
+
+    Matched per rule: a mistake is named when the answer has its values wherever the mistake
+    differs from the reference (and passes the check's properties against it as before), so
+    an answer with two mistakes in different values (a dict answer's `mod` and `round`) gets
+    both named."""
+    from autograder.rules import Property
+
+    found: list[str] = []
     for message, observation in mistakes:
-        if not observation or observation.get("status") != "ok":
+        if not observation or observation.get("status") != "ok" or message in found:
             continue
         try:
             wrong = _with_derived(check, decode_values(observation))
-            if all(rule.matches(actual, wrong) for rule in check.rules):
-                return message
+            values = [r for r in check.rules if not isinstance(r, Property)]
+            broken = [r for r in values if r.judge(wrong, expected, True) is not None]
+            if values and not broken:
+                continue  # the mistake gives the reference's values here: nothing to recognise
+            properties = [r for r in check.rules if isinstance(r, Property)]
+            if all(r.matches(actual, wrong) for r in broken + properties):
+                found.append(message)
         except Exception:  # noqa: BLE001 - an answer of odd types matches no known mistake
             continue
-    return None
+    return found
 
 
 def _breaks_on_reference(rule: Rule, expected: dict) -> bool:
@@ -175,9 +188,10 @@ def _verdict(check: Check, obs: dict | None, reference: dict, mistakes: list) ->
         if problem:
             problems.append(problem)
     if problems:
-        known = None if check.hidden else _matching_mistake(check, actual, mistakes)
-        # Diagnosis first, numbers second.
-        return False, "wrong", f"{fn}: " + (f"Likely mistake: {known}. " if known else "") + "; ".join(problems)
+        known = [] if check.hidden else _matching_mistakes(check, actual, expected, mistakes)
+        diagnosis = (f"Likely mistake: {known[0]}. " if len(known) == 1 else
+                     "Likely mistakes: " + "; ".join(known) + ". " if known else "")
+        return False, "wrong", f"{fn}: {diagnosis}" + "; ".join(problems)  # diagnosis first, numbers second
     return True, "passed", "passed" + (f": {check.explain}" if check.explain and not check.hidden else "")
 
 

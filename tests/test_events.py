@@ -145,9 +145,11 @@ def test_a_newline_flood_costs_the_grader_well_under_a_second():
     record, outcome, cpu = _read(payload)
     assert outcome["finished"] and record.observations == {"f.a": {"status": "ok", "values": {}}}
     assert cpu < 1.0, cpu
+    # A violation per line costs more (each is decoded and recorded): 1.6 s of CPU on a slow
+    # 2-core machine. The bound still tells a linear reader from the old quadratic one (174 s).
     payload = b"".join(map(line, RUN)) + b"garbage\n" * 2**17 + b"".join(map(line, END))
     record, outcome, cpu = _read(payload)
-    assert record.observations["f.a"]["kind"] == "protocol" and cpu < 1.0, cpu
+    assert record.observations["f.a"]["kind"] == "protocol" and cpu < 5.0, cpu
 
 
 def test_grader_error_triggers_become_a_failed_check():

@@ -103,6 +103,20 @@ TRAINING_RULES = [Close("costs", label="the costs", **TRAIN), Close("W", label="
                   Close("b", label="b", **TRAIN)]
 
 
+def first_cost_at_zeros(actual, expected, hidden=False):
+    """costs[0] is the cost of the all-zero start, n·log 2 (the reference's costs[0]): a random
+    start, a cost recorded after its step or a mean cost all miss it, and this says what it must be."""
+    first, want = number(actual.get("costs_0")), number(expected.get("costs_0"))
+    if first is not None and abs(first - want) <= TRAIN["atol"] + TRAIN["rtol"] * abs(want):
+        return None
+    if hidden:
+        return ("costs[0] is not the cost before the first step from W = 0, b = 0: there every probability is "
+                "0.5, so costs[0] must be n·log 2")
+    got = "missing" if first is None else f"{first:.4f}"
+    return (f"costs[0] is {got}; at W = 0, b = 0 every probability is 0.5, so costs[0], the cost before the "
+            f"first step, must be n·log 2 = {want:.4f}")
+
+
 def in_unit_interval(actual, expected, hidden=False):  # a fixed message: safe for hidden checks
     value = number(actual.get("accuracy"))
     if value is None or not 0.0 <= value <= 1.0:
@@ -127,7 +141,8 @@ CHECKS = [
     Check("cross_entropy_from_logits", "one_large_score", logits_probe,
           ([1.0, 0.0, 1.0, 0.0], [2.0, -1.0, -0.5, 40.0]),
           [Close("cost", scalar=True, label="the cost", **SUM)], explain="scores 2, -1, -0.5 and 40"),
-    Check("train_gradient_descent", "ten_steps", gd_probe, (50, 3, 0.1, 10), TRAINING_RULES, points=2,
+    Check("train_gradient_descent", "ten_steps", gd_probe, (50, 3, 0.1, 10),
+          [Property(first_cost_at_zeros), *TRAINING_RULES], points=2,
           explain="10 full-batch steps with learning rate 0.1"),
     Check("train_minibatch_sgd", "batches_of_8", sgd_probe, (50, 3, 0.1, 3, 8, 0), TRAINING_RULES,
           explain="3 epochs, batches of 8 out of 50 points (the last batch has 2)"),

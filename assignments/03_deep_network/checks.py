@@ -3,11 +3,15 @@
 Deterministic exercises (features, data) are compared with the reference
 (rtol=1e-5: float32 products). The network exercises are graded by properties
 with margins taken from the reference solution trained on the same data:
-architecture and repeatability for build_mlp, one loss per epoch, a falling
-loss, a training accuracy no more than 0.03 below the reference's and an
-accuracy on new points no more than 0.05 below it for train_mlp, and for
-linear_vs_deep a deep accuracy no more than 0.05 below the reference's, beating
-the linear one by at least 0.15. Training data is made here, not with the
+architecture, repeatability and the compiled loss's value on two probabilities
+(rtol=1e-5) for build_mlp, one loss per epoch, one optimizer step per epoch (full
+batch), a falling loss, a training accuracy no more than 0.03 below the
+reference's and an accuracy on new points no more than 0.05 below it for
+train_mlp, and for linear_vs_deep a deep accuracy no more than 0.05 below the
+reference's, beating the linear one by at least 0.15, on test points drawn from
+a smaller square than the training points (about half of them inside the circle,
+against a quarter in training), so that an accuracy measured on the training
+points is not the test accuracy. Training data is made here, not with the
 student's make_driving_data.
 
 The probes record networks as layers and weights; every accuracy, output and
@@ -31,10 +35,14 @@ DEEP_MARGIN = 0.05
 DEEP_OVER_LINEAR = 0.15
 
 
-def ring_data(n, seed):
+TRAIN_HALF_WIDTH = 2.2  # about a quarter of these points lie inside the circle
+TEST_HALF_WIDTH = 1.6   # linear_vs_deep's test points: about half inside
+
+
+def ring_data(n, seed, half_width=TRAIN_HALF_WIDTH):
     """Probe inputs: points around a circle boundary (not the exercise's data set)."""
     rng = np.random.default_rng(2000 + seed)
-    X = rng.uniform(-2.2, 2.2, size=(n, 2))
+    X = rng.uniform(-half_width, half_width, size=(n, 2))
     labels = (X[:, 0] ** 2 + X[:, 1] ** 2 > 1.5).astype(np.float32)
     return X.astype(np.float32), labels
 
@@ -74,12 +82,39 @@ def _built(model):
     return model
 
 
+# The compiled loss of one point at a time (so any reduction gives the same number):
+# probability 0.8 for label 1, probability 0.3 for label 0.
+LOSS_POINTS = ((1.0, 0.8), (0.0, 0.3))
+
+
+def _compiled_loss_values(model):
+    """The compiled loss of each of LOSS_POINTS, or None where it cannot be computed."""
+    import keras
+
+    try:
+        loss = keras.losses.get(model.loss)
+    except Exception:  # noqa: BLE001 - not compiled, or a loss Keras does not know
+        return None
+    values = []
+    for label, p in LOSS_POINTS:
+        try:
+            value = np.asarray(loss(np.array([[label]], np.float32), np.array([[p]], np.float32)), np.float64)
+            values.append(float(np.mean(value)))
+        except Exception:  # noqa: BLE001
+            return None
+    return np.array(values)
+
+
 def mlp_probe(student, hidden_units, seed):
     """Records three networks (seed, seed again, another seed): the judge reads their layers and
-    compares their weights, and computes their outputs itself (see mlp_values)."""
+    compares their weights, and computes their outputs itself (see mlp_values). Also the compiled
+    loss of two known probabilities: it tells a loss that expects scores (from_logits=True)."""
     out = {}
     for key, s in (("first", seed), ("again", seed), ("other", seed + 1)):
-        out[key] = describe_model(_built(student.build_mlp(list(hidden_units), s)), "build_mlp")
+        model = _built(student.build_mlp(list(hidden_units), s))
+        out[key] = describe_model(model, "build_mlp")
+        if key == "first":
+            out["loss_values"] = _compiled_loss_values(model)
     return out
 
 
@@ -90,14 +125,25 @@ def train_probe(student, n, seed, hidden_units, epochs, learning_rate):
     model, losses = unpack(student.train_mlp(X, labels, list(hidden_units), epochs, learning_rate, seed), 2,
                            "train_mlp")
     losses = [_float(v, "each loss") for v in list(losses)]
-    return {"model": describe_model(model, "train_mlp"), "losses": np.array(losses, dtype=np.float64)}
+    return {"model": describe_model(model, "train_mlp"), "losses": np.array(losses, dtype=np.float64),
+            "steps": _optimizer_steps(model)}
+
+
+def _optimizer_steps(model):
+    """How many steps the model's optimizer took (None where it has none to count)."""
+    try:
+        return int(np.asarray(model.optimizer.iterations).reshape(()))
+    except Exception:  # noqa: BLE001 - no optimizer, or one without a step count
+        return None
 
 
 def compare_probe(student, n, seed):
     """Records the two accuracies returned and every Keras model the function trained or used:
-    the judge measures those models on the test set itself (see comparison_values)."""
+    the judge measures those models on the test set itself (see comparison_values). The test
+    points come from a smaller square than the training points, so accuracies measured on the
+    training points differ from the test accuracies by far more than MATCH points."""
     X_train, y_train = ring_data(n, seed)
-    X_test, y_test = ring_data(n, seed + 100)
+    X_test, y_test = ring_data(n, seed + 100, TEST_HALF_WIDTH)
     with trained_models() as models:
         result = student.linear_vs_deep(X_train, y_train, X_test, y_test, seed)
     if not isinstance(result, dict) or set(result) != {"linear", "deep"}:
@@ -159,7 +205,7 @@ def training_values(values, n, seed, hidden_units, epochs, learning_rate):
 
 
 def comparison_values(values, n, seed):
-    X_test, y_test = ring_data(n, seed + 100)
+    X_test, y_test = ring_data(n, seed + 100, TEST_HALF_WIDTH)
     measured = {"linear": [], "deep": []}
     for description in values.get("models") or []:
         network, problem = _network(description)
@@ -208,6 +254,9 @@ def structure_problem(actual, expected, hidden=False):
             return ("the Dense layers do not have the units hidden_units asks for: one Dense layer per entry "
                     "of hidden_units, with that many units, followed by one output unit")
         return f"Dense layers with {units} units; hidden_units asks for {want[:-1]} followed by one output unit"
+    if any(a != "relu" for a in acts[:-1]) and "Activation" in (actual.get("other_layers") or []):
+        return ("the ReLU is a separate Activation layer after a linear Dense layer: the assignment asks for it "
+                "inside each hidden Dense layer, Dense(units, activation='relu'), and no other layers")
     if any(a != "relu" for a in acts[:-1]):
         return ("the hidden layers need activation='relu': without a non-linearity, stacked layers are "
                 "still one linear map")
@@ -249,6 +298,14 @@ def training_properties(actual, expected, hidden=False):
         if hidden:
             return "the number of losses returned is wrong: there must be one per epoch"
         return f"{actual.get('n_losses')} losses returned; there must be one per epoch"
+    steps, want = actual.get("steps"), expected.get("steps")
+    # 0 or None: the model holds no optimizer that trained it (a GradientTape loop): nothing to count
+    if isinstance(steps, int) and steps > 0 and isinstance(want, int) and steps != want:
+        if hidden:
+            return ("the optimizer did not take one step per epoch: training is full batch, "
+                    "model.fit(..., batch_size=len(X))")
+        return (f"the optimizer took {steps} steps in {actual.get('n_losses')} epochs; full-batch training takes "
+                f"one per epoch ({want}): model.fit(..., batch_size=len(X)) (its default is 32)")
     first, last = number(actual.get("first_loss")), number(actual.get("last_loss"))
     if first is None or last is None or not np.isfinite(last) or not last < first:
         return "the loss did not decrease during training"
@@ -287,6 +344,9 @@ def comparison_properties(actual, expected, hidden=False):
     return None
 
 
+LOSS_RULE = Close("loss_values", rtol=1e-5, atol=1e-6, label="the compiled loss of p = 0.8 for label 1 and of "
+                  "p = 0.3 for label 0", why="float32")
+
 # ---------------------------------------------------------------- public checks
 
 CHECKS = [
@@ -297,11 +357,12 @@ CHECKS = [
           [Close("X", dtype="float32", rtol=1e-6, atol=1e-7, label="X"),
            Close("labels", dtype="float32", rtol=0, atol=0, label="labels")],
           explain="n = 5, seed = 0"),
-    Check("build_mlp", "one_hidden_layer", mlp_probe, ([8], 0), [Property(mlp_properties)], derive=mlp_values,
-          explain="Dense(8, relu) then Dense(1, sigmoid), compiled, repeatable"),
+    Check("build_mlp", "one_hidden_layer", mlp_probe, ([8], 0), [Property(mlp_properties), LOSS_RULE],
+          derive=mlp_values,
+          explain="Dense(8, relu) then Dense(1, sigmoid), compiled with binary cross-entropy, repeatable"),
     Check("train_mlp", "two_hidden_layers", train_probe, (300, 0, [16, 16], 60, 0.05), [Property(training_properties)],
           points=2, derive=training_values,
-          explain="[16, 16] for 60 epochs: falling loss, training accuracy near the reference's"),
+          explain="[16, 16] for 60 full-batch epochs: falling loss, training accuracy near the reference's"),
     Check("linear_vs_deep", "ring", compare_probe, (300, 0), [Property(comparison_properties)],
           derive=comparison_values, explain="the MLP beats logistic regression on held-out data"),
 ]

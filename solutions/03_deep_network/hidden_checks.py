@@ -1,8 +1,8 @@
 """Hidden checks of 03_deep_network: other inputs and edge cases (instructors only)."""
 
-from checks import (Close, Property, comparison_properties, comparison_values, compare_probe, driving_probe,
-                    features_probe, mlp_probe, mlp_properties, mlp_values, train_probe, training_properties,
-                    training_values)
+from checks import (LOSS_RULE, Close, Property, comparison_properties, comparison_values, compare_probe,
+                    driving_probe, features_probe, mlp_probe, mlp_properties, mlp_values, train_probe,
+                    training_properties, training_values)
 
 from autograder.spec import Check
 
@@ -15,7 +15,7 @@ CHECKS = [
     Check("make_driving_data", "larger", driving_probe, (300, 7),
           [Close("X", dtype="float32", rtol=1e-6, atol=1e-7, label="X"),
            Close("labels", dtype="float32", rtol=0, atol=0, label="labels")], hidden=True),
-    Check("build_mlp", "three_hidden_layers", mlp_probe, ([16, 8, 4], 3), [Property(mlp_properties)],
+    Check("build_mlp", "three_hidden_layers", mlp_probe, ([16, 8, 4], 3), [Property(mlp_properties), LOSS_RULE],
           points=2, hidden=True, derive=mlp_values),
     Check("train_mlp", "one_wide_layer", train_probe, (250, 5, [32], 100, 0.05), [Property(training_properties)],
           points=2, hidden=True, derive=training_values),

@@ -101,6 +101,86 @@ def train_gradient_descent(X, labels, learning_rate, epochs):
         sess.run(tf.compat.v1.global_variables_initializer())
         return sess.run(W), sess.run(b), []
 ''', "graph/session mix-up"),
+    "legacy_seed": ("make_dataset", '''
+def make_dataset(n, seed):
+    np.random.seed(seed)
+    X = np.random.uniform(low=-1.0, high=1.0, size=(n, 2))
+    y = np.where(X[:, 1] + 1.23 * X[:, 0] - 0.55 > 0, 1.0, 0.0)
+    return X.astype(np.float32), y.astype(np.float32)
+''', "np.random.default_rng(seed).uniform"),
+    "tanh_probabilities": ("predict_proba", '''
+def predict_proba(X, W, b):
+    z = np.asarray(X, np.float32) @ np.asarray(W, np.float32) + np.float32(np.reshape(b, -1)[0])
+    return np.tanh(z[:, 0])
+''', "tanh is not the sigmoid"),
+    "log2_cross_entropy": ("cross_entropy", '''
+import math
+def cross_entropy(labels, p):
+    total = 0.0
+    for l, q in zip(labels, p):
+        total -= l * math.log2(q) + (1 - l) * math.log2(1 - q)
+    return total
+''', "log base 2"),
+    "log10_cross_entropy": ("cross_entropy", '''
+def cross_entropy(labels, p):
+    l = tf.constant(labels, tf.float32); q = tf.constant(p, tf.float32)
+    log10 = lambda t: tf.math.log(t) / tf.math.log(10.0)
+    return float(-tf.reduce_sum(l * log10(q) + (1 - l) * log10(1 - q)))
+''', "log base 10"),
+    "double_bias": ("decision_scores", '''
+def decision_scores(X, W, b):
+    z = tf.matmul(tf.cast(X, tf.float32), tf.cast(W, tf.float32)) + b
+    return tf.reshape(z, [-1]) + b
+''', "added twice"),
+    "random_initial_weights": ("train_gradient_descent", TAPE_GD.replace(
+        "W = tf.Variable(tf.zeros([2, 1]))", "W = tf.Variable(tf.random.normal([2, 1]))").replace(
+        "b = tf.Variable(tf.zeros([1]))", "b = tf.Variable(tf.random.uniform([1]))"), "n·log 2"),
+    "one_rng_for_all_epochs": ("train_minibatch_sgd", '''
+def train_minibatch_sgd(X, labels, learning_rate, epochs, batch_size, seed):
+    X = np.asarray(X, np.float32); labels = np.asarray(labels, np.float32)
+    W = tf.Variable(tf.zeros([2, 1])); b = tf.Variable(tf.zeros([1]))
+    def cost_of(Xb, lb):
+        z = tf.reshape(Xb @ W, [-1]) + b
+        return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=lb, logits=z))
+    rng = np.random.default_rng(seed)
+    costs = []
+    for e in range(epochs):
+        order = rng.permutation(len(X))
+        for k in range(0, len(X), batch_size):
+            idx = order[k:k + batch_size]
+            with tf.GradientTape() as tape:
+                c = cost_of(X[idx], labels[idx])
+            dW, db = tape.gradient(c, [W, b])
+            W.assign_sub(learning_rate * dW); b.assign_sub(learning_rate * db)
+        costs.append(cost_of(X, labels).numpy())
+    return W.numpy(), b.numpy(), np.array(costs)
+''', "one generator created once"),
+    "cost_of_last_batch": ("train_minibatch_sgd", '''
+def train_minibatch_sgd(X, labels, learning_rate, epochs, batch_size, seed):
+    X = np.asarray(X, np.float32); labels = np.asarray(labels, np.float32)
+    W = tf.Variable(tf.zeros([2, 1])); b = tf.Variable(tf.zeros([1]))
+    costs = []
+    for e in range(epochs):
+        order = np.random.default_rng(seed + e).permutation(len(X))
+        for k in range(0, len(X), batch_size):
+            idx = order[k:k + batch_size]
+            with tf.GradientTape() as tape:
+                z = tf.reshape(X[idx] @ W, [-1]) + b
+                c = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels[idx], logits=z))
+            dW, db = tape.gradient(c, [W, b])
+            W.assign_sub(learning_rate * dW); b.assign_sub(learning_rate * db)
+        costs.append(float(c))
+    return W.numpy(), b.numpy(), np.array(costs)
+''', "last minibatch"),
+    "step_size_precedence": ("decayed_step_size", '''
+def decayed_step_size(alpha, n, i):
+    return alpha / n * i ** 0.5
+''', "(a / b) * c"),
+    "broadcast_accuracy": ("accuracy", '''
+def accuracy(X, labels, W, b):
+    p = tf.sigmoid(tf.matmul(tf.constant(X, tf.float32), tf.constant(W, tf.float32)) + b)
+    return float(tf.reduce_mean(tf.cast(tf.cast(p > 0.5, tf.float32) == tf.constant(labels, tf.float32), tf.float32)))
+''', "n×n"),
 }
 
 VARIATIONS = {
