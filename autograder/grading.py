@@ -21,6 +21,7 @@ from autograder.judge import SYNTAX_ERRORS, CheckResult, defines, judge_all, syn
 from autograder.notebook import InvalidSubmission, assemble, path_text, read_notebook
 from autograder.reference import build_job, references
 from autograder.sandbox.base import RunRecord, Sandbox
+from autograder.timelimits import calibration_s, check_limits, slowdown
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Grader:
         self.checkset = assignment.checkset(hidden)
         self.solution = assignment.load_solution() if assignment.solution_dir else None
         self._references = references  # given: e.g. the shipped public reference, for `check`
+        self._calibration: float | None = None
 
     @property
     def references(self) -> dict:
@@ -76,15 +78,20 @@ class Grader:
             plan, notes = assemble(self._skeleton(), nb, self.assignment.name)
             del nb  # up to a few hundred MB for a big notebook: not kept while the sandbox runs
             refs = self.references
-            record = self._run(student, plan)
+            timed = self._check_limits()
+            record = self._run(student, plan, timed)
             if record.infrastructure_error:
                 base["message"] = f"grader infrastructure error: {record.infrastructure_error}"
                 return self._finish(base, [], started, record.output)
+            for cid, obs in record.observations.items():  # a timeout says what the solution took
+                if obs.get("status") == "timeout" and cid in (refs.get("timings") or {}):
+                    obs["reference_s"] = refs["timings"][cid]
             checks = judge_all(self.checkset.checks, record.observations, refs,
                                syntax_errors(plan, record, self.checkset.exercises()))
             base.update(status="graded", device=record.device, student_code_s=round(record.student_s, 3),
                         score=float(sum(c.points for c in checks)),
-                        checks=[_contract_check(c) for c in checks],
+                        checks=[_contract_check(c, timed.get(c.id, self.checkset.limits.check_timeout_s))
+                                for c in checks],
                         message=_summary(checks, notes, record))
             return self._finish(base, checks, started, _log(plan, record))
         except InvalidSubmission as exc:
@@ -94,13 +101,14 @@ class Grader:
             base["message"] = f"grader error: {type(exc).__name__}: {exc}"
             return self._finish(base, [], started, traceback.format_exc())
 
-    def _run(self, student: str, plan: list) -> RunRecord:
+    def _run(self, student: str, plan: list, timed: dict[str, float]) -> RunRecord:
         """The public checks in a run that never sees a hidden input; then, in a fresh run,
         the hidden checks. So nothing a public check reports (which may quote what the
         student's code raised or printed) can carry a hidden input: none was there yet."""
         checks, limits = self.checkset.checks, self.checkset.limits
         public = [c for c in checks if not c.hidden]
-        record = self.sandbox.run(build_job(student, self.assignment, plan, public, limits, hidden=False))
+        record = self.sandbox.run(build_job(student, self.assignment, plan, public, limits, hidden=False,
+                                            check_limits=timed))
         hidden = [c for c in checks if c.hidden]
         if record.infrastructure_error or not hidden:
             return record
@@ -115,8 +123,20 @@ class Grader:
             return record
         skip = [i for i, cell in record.cells.items() if cell.get("status") in ("timeout", "crashed", "protocol")]
         second = self.sandbox.run(build_job(student, self.assignment, plan, hidden, limits, hidden=True,
-                                            skip_cells=skip))
+                                            skip_cells=skip, check_limits=timed))
         return record.merged(second)
+
+    def _check_limits(self) -> dict[str, float]:
+        """Each check's time limit from the solution's time on it (see autograder.timelimits)."""
+        refs = self.references
+        timings = refs.get("timings") or {}
+        if not timings:  # a shipped public reference: no timings, the assignment's limits
+            return {}
+        if self._calibration is None:  # once per grader: the machine as it is now
+            self._calibration = calibration_s()
+        factor = slowdown(refs.get("calibration_s"), self._calibration)
+        return check_limits(timings, [c.id for c in self.checkset.checks], self.checkset.limits.check_timeout_s,
+                            factor)
 
     @staticmethod
     def _finish(base: dict, checks: list[CheckResult], started: float, log: str) -> Graded:
@@ -139,9 +159,11 @@ def syntax_errors(plan: list, record: RunRecord, exercises: list[str]) -> dict[s
     return out
 
 
-def _contract_check(c: CheckResult) -> dict:
+def _contract_check(c: CheckResult, limit_s: float) -> dict:
+    """``limit_s``: the time limit the check ran under."""
     return {"id": c.id, "exercise": c.exercise, "name": c.name, "points": c.points, "max_points": c.max_points,
-            "passed": c.passed, "hidden": c.hidden, "message": c.message, "outcome": c.outcome}
+            "passed": c.passed, "hidden": c.hidden, "message": c.message, "outcome": c.outcome,
+            "limit_s": limit_s}
 
 
 def _summary(checks: list[CheckResult], notes: list[str], record: RunRecord) -> str:

@@ -80,8 +80,11 @@ def _failure(check: Check, obs: dict | None) -> tuple[str, str]:
         limit = obs.get("limit_s")
         scope = "the whole submission" if obs.get("scope") == "submission" else "this check"
         shown = isinstance(limit, (int, float)) and not isinstance(limit, bool)
+        took = obs.get("reference_s")
+        took_shown = isinstance(took, (int, float)) and not isinstance(took, bool) and shown
         return "timeout", (f"{fn} did not finish within the time limit for {scope}"
-                           + (f" ({limit:g} s)" if shown else "")
+                           + (f" ({limit:g} s" + (f"; the reference solution takes {took:.2g} s" if took_shown
+                                                  else "") + ")" if shown else "")
                            + ": look for an infinite loop or a very long computation")
     if status == "crashed":
         detail = str(obs.get("detail", ""))[:100]

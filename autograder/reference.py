@@ -18,9 +18,10 @@ from autograder.files import write_json
 from autograder.notebook import assemble
 from autograder.sandbox.base import Job, Sandbox, SandboxError
 from autograder.spec import Check, CheckSet, Limits
+from autograder.timelimits import calibration_s
 
 
-FORMAT = 2  # of the cached data; bump when it changes
+FORMAT = 3  # of the cached data; bump when it changes
 
 
 class SolutionFailsChecks(RuntimeError):
@@ -43,7 +44,8 @@ def cache_dir() -> Path:
 
 
 def build_job(label: str, assignment: Assignment, plan: list, checks: list[Check], limits: Limits,
-              hidden: bool, mistakes: list = (), skip_cells: list[int] = ()) -> Job:
+              hidden: bool, mistakes: list = (), skip_cells: list[int] = (),
+              check_limits: dict[str, float] | None = None) -> Job:
     """One sandbox run: the cells of ``plan``, then ``checks``; the hidden check file is
     loaded only when ``hidden``. ``mistakes`` (reference runs only) are probed last."""
     exercise_of = {c.id: c.exercise for c in checks}
@@ -62,14 +64,17 @@ def build_job(label: str, assignment: Assignment, plan: list, checks: list[Check
         limits=limits,
         variants=variants,
         skip_cells=list(skip_cells),
+        check_limits={cid: t for cid, t in (check_limits or {}).items() if cid in exercise_of},
     )
 
 
 def compute_references(assignment: Assignment, checkset: CheckSet, sandbox: Sandbox,
                        hidden: bool = True) -> dict:
-    """{"checks": {id: observation}, "mistakes": {name: {"exercise", "message", "checks": {id: obs}}}}."""
+    """{"checks": {id: observation}, "mistakes": {name: {"exercise", "message", "checks": {id: obs}}},
+    "timings": {id: seconds the solution took}, "calibration_s": see autograder.timelimits}."""
     solution = assignment.load_solution()
     plan, _ = assemble(solution, solution, assignment.name)
+    calibration = calibration_s()  # beside the run's timings: see autograder.timelimits
     record = sandbox.run(build_job(f"{assignment.name} (solution)", assignment, plan, checkset.checks,
                                    checkset.limits, hidden, mistakes=checkset.mistakes))
     if record.infrastructure_error:
@@ -95,7 +100,9 @@ def compute_references(assignment: Assignment, checkset: CheckSet, sandbox: Sand
         mistakes[m.name] = {"exercise": m.exercise, "message": m.message,
                             "checks": {cid.split("::", 1)[1]: obs for cid, obs in record.observations.items()
                                        if cid.startswith(f"{m.name}::")}}
-    return {"checks": {c.id: record.observations[c.id] for c in checkset.checks}, "mistakes": mistakes}
+    return {"checks": {c.id: record.observations[c.id] for c in checkset.checks}, "mistakes": mistakes,
+            "timings": {c.id: record.timings[c.id] for c in checkset.checks if c.id in record.timings},
+            "calibration_s": round(calibration, 4)}
 
 
 def references(assignment: Assignment, checkset: CheckSet, sandbox: Sandbox, hidden: bool = True) -> dict:

@@ -100,6 +100,8 @@ def release(assignment: Assignment, sandbox: Sandbox, report=print) -> list[Path
         raise ReleaseError(f"{assignment.name}: known mistake(s) {', '.join(found.missed)} pass every public check "
                            "of their exercise: give the public checks an input that catches them, or declare "
                            "them hidden_only='the reason' in mistakes.py")
+    # Timings are this machine's and change every run: what is released holds values only.
+    refs = {k: v for k, v in refs.items() if k not in ("timings", "calibration_s")}
     write_json(assignment.public_reference, refs)
     out = assignment.student_notebook
     out.write_text(render(student_version(assignment, refs)), encoding="utf-8")

@@ -1,7 +1,7 @@
 """Grading speed: this project's backends against `nbgrader autograde` and `otter run`, in one run.
 
     .venv/bin/python benchmarks/bench_grading.py [--n 20] [--scaling 10,50,200] [--no-docker] [--no-nbgrader]
-                                                 [--no-otter]
+                                                 [--no-otter] [--no-mix] [--n-deep 8]
 
 Builds a batch of N submissions of 02_linear_classifier (80% correct, 10% with a
 known mistake, 10% crashing), then grades the same notebooks with:
@@ -11,6 +11,10 @@ known mistake, 10% crashing), then grades the same notebooks with:
 * nbgrader autograde (the notebooks' own test cells, hidden tests restored by nbgrader);
 * Otter-Grader 7.0.0, `otter run` once per submission, with tests generated from this
   project's checks, in its own pinned environment made on first use (benchmarks/otter_peer.py).
+
+Then the peer mix (20 of 02 with two infinite loops) against nbgrader with its default
+30 s cell limit, and 03_deep_network with 02 as the yardstick: the reference computation,
+the median per-submission time, and `autograder check` against one TensorFlow import.
 
 It prints wall time per submission (p50, p95), the overhead beyond the student's own
 code (cells + probes as timed inside the sandbox), batch throughput, the peak memory of
@@ -56,6 +60,68 @@ def build_batch(folder: Path, n: int) -> None:
             nbfactory.make(folder / f"{name}.ipynb", A)
 
 
+LOOP = ("def train_gradient_descent(X, labels, learning_rate, epochs):\n"
+        "    W, b, costs = np.zeros(2), 0.0, []\n    while True:\n        W = W - 0.0\n")
+RAISE = "def predict_proba(X, W, b):\n    raise ValueError('shapes (3,) and (2,) not aligned')\n"
+D = "03_deep_network"
+
+
+def build_mix(folder: Path) -> None:
+    """The peer benchmark's mix: 20 submissions of 02, 10 correct, 5 with a known mistake,
+    3 raising, 2 looping forever inside a training function."""
+    mistakes = list(corpus.MISTAKES.values())
+    for i in range(20):
+        path = folder / f"mix{i:03d}.ipynb"
+        if i in (4, 13):
+            nbfactory.make(path, A, answers={"train_gradient_descent": LOOP})
+        elif i in (2, 9, 17):
+            nbfactory.make(path, A, answers={"predict_proba": RAISE})
+        elif i in (1, 6, 11, 15, 19):
+            exercise, source, _ = mistakes[(3 * i) % len(mistakes)]
+            nbfactory.make(path, A, answers={exercise: source})
+        else:
+            nbfactory.make(path, A)
+
+
+def timed(cmd: list[str], env: dict) -> float:
+    started = time.monotonic()
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)
+    return time.monotonic() - started
+
+
+def deep_network_rows(work: Path, env: dict, jobs: int, n: int, yardstick: dict) -> None:
+    """03_deep_network against 02 in the same run: the reference computation (fresh cache),
+    the median per-submission time in a batch, and a student's self-check against one
+    TensorFlow import."""
+    cache = {**env, "AUTOGRADER_CACHE": str(work / "cache-03")}
+    subs = work / "subs-03"
+    for i in range(n):
+        nbfactory.make(subs / f"deep{i:03d}.ipynb", D)
+    one = work / "one-03"
+    one.mkdir()
+    shutil.copy(subs / "deep000.ipynb", one)
+    # The first grade computes the reference (the rest of it: one submission's two runs).
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", D, str(one), "--json", "--force",
+                           "--backend", "local", "--out", str(work / "out-03-one")], env=cache, cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    first = time.monotonic() - started
+    one_s = json.loads(proc.stdout.splitlines()[0])["duration_s"]
+    r = grade_ours_on(D, subs, work / "out-03", "local", jobs, cache)
+    print(row("ours: 03, local warm", jobs, r), flush=True)
+    importing = min(timed([sys.executable, "-c", "import tensorflow"], env) for _ in range(2))
+    checking = timed([sys.executable, "-m", "autograder.cli", "check", D, str(subs / "deep000.ipynb")], cache)
+    p03, p02 = pct(r["durations"], 0.5), pct(yardstick["durations"], 0.5)
+    reference = first - one_s
+    print(f"03 reference computation (first grade {first:.1f} s less its submission's {one_s:.1f} s): "
+          f"{reference:.1f} s")
+    print(f"target: 03 reference <= 30 s: {reference:.1f} s, {'met' if reference <= 30 else 'NOT met'}")
+    print(f"target: 03 median per submission <= 8 s and <= 5x 02's ({p02:.2f} s): {p03:.2f} s = {p03 / p02:.1f}x, "
+          f"{'met' if p03 <= 8 and p03 <= 5 * p02 else 'NOT met'}")
+    print(f"target: check 03 on the solution <= 2x one TensorFlow import ({importing:.1f} s): {checking:.1f} s = "
+          f"{checking / importing:.2f}x, {'met' if checking <= 2 * importing else 'NOT met'}")
+
+
 class PeakMemory(threading.Thread):
     """Samples the summed RSS of every process whose command line mentions a pattern."""
 
@@ -95,7 +161,11 @@ def measure(cmd: list[str], env: dict, cwd: Path, patterns: tuple[str, ...],
 
 
 def grade_ours(subs: Path, out: Path, backend: str, jobs: int, env: dict) -> dict:
-    cmd = [sys.executable, "-m", "autograder.cli", "grade", A, str(subs), "--json", "--force",
+    return grade_ours_on(A, subs, out, backend, jobs, env)
+
+
+def grade_ours_on(assignment: str, subs: Path, out: Path, backend: str, jobs: int, env: dict) -> dict:
+    cmd = [sys.executable, "-m", "autograder.cli", "grade", assignment, str(subs), "--json", "--force",
            "--jobs", str(jobs), "--backend", backend, "--out", str(out)]
     wall, peak, stdout = measure(cmd, env, ROOT, ("autograder",))
     results = [json.loads(line) for line in stdout.splitlines()]
@@ -105,13 +175,14 @@ def grade_ours(subs: Path, out: Path, backend: str, jobs: int, env: dict) -> dic
             "mean_score": statistics.mean(r["score"] for r in results)}
 
 
-def grade_nbgrader(subs: Path, course: Path, env: dict) -> dict:
+def grade_nbgrader(subs: Path, course: Path, env: dict, timeout: int = 300) -> dict:
+    """``timeout``: nbgrader's per-cell limit (its default is 30 s)."""
     source = course / "source" / A
     source.mkdir(parents=True)
     shutil.copy(ROOT / "solutions" / A / f"{A}.ipynb", source / f"{A}.ipynb")
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.course_id = 'bench'\n"
-        "c.ExecutePreprocessor.timeout = 300\n")
+        f"c.ExecutePreprocessor.timeout = {timeout}\n")
     nbgrader = [sys.executable, "-m", "nbgrader"]
     subprocess.run(nbgrader + ["generate_assignment", A, "--force"], cwd=course, env=env, check=True,
                    capture_output=True)
@@ -172,6 +243,8 @@ def main() -> None:
     parser.add_argument("--no-nbgrader", action="store_true")
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--no-otter", action="store_true")
+    parser.add_argument("--no-mix", action="store_true", help="skip the mix with two infinite loops")
+    parser.add_argument("--n-deep", type=int, default=8, help="submissions of 03_deep_network (0: skip)")
     parser.add_argument("--serial-max", type=int, default=10**9,
                         help="in the scaling table, skip --jobs 1 above this N (it only takes time)")
     args = parser.parse_args()
@@ -229,6 +302,24 @@ def main() -> None:
     if "otter" in rows:
         otter_peer.report(rows)
     targets(rows)
+
+    if not args.no_mix:
+        mix = work / "mix"
+        build_mix(mix)
+        print("\nthe peer mix: 20 of 02, 10 correct, 5 wrong, 3 raising, 2 looping forever")
+        print(HEADER)
+        ours = grade_ours(mix, work / "out-mix", "local", args.jobs, env)
+        print(row("ours: local, warm", args.jobs, ours), flush=True)
+        if not args.no_nbgrader:
+            peer = grade_nbgrader(mix, work / "course-mix", env, timeout=30)
+            print(row("nbgrader (30 s cells)", 1, peer), flush=True)
+            ratio = (ours["n"] / ours["wall"]) / (peer["n"] / peer["wall"])
+            print(f"target: mix throughput >= 10x nbgrader autograde: {ratio:.1f}x, "
+                  f"{'met' if ratio >= 10 else 'NOT met'}")
+    if args.n_deep:
+        print(f"\n03_deep_network, {args.n_deep} solved submissions, 02 as the yardstick (row 'ours: local, warm')")
+        print(HEADER)
+        deep_network_rows(work, env, args.jobs, args.n_deep, rows["local (warm)"])
 
     if args.scaling:
         print("\nscaling, local backend (warm):")

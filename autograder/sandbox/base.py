@@ -22,6 +22,16 @@ class Job:
     # observations come back under "name::check id".
     variants: list[tuple[str, str, list[str]]] = field(default_factory=list)
     skip_cells: list[int] = field(default_factory=list)   # cells that hung or crashed in an earlier run
+    # Wall-clock limits of single steps (check id -> s, cell index -> s), below the Limits'
+    # per-kind ones; derived from the reference run (see autograder.timelimits).
+    check_limits: dict[str, float] = field(default_factory=dict)
+    cell_limits: dict[int, float] = field(default_factory=dict)
+
+    def limit_of(self, kind: str, key) -> float:
+        """The wall-clock limit of one step (kind "cell" or "check")."""
+        if kind == "cell":
+            return self.cell_limits.get(key, self.limits.cell_timeout_s)
+        return self.check_limits.get(key, self.limits.check_timeout_s)
 
 
 @dataclass
@@ -38,6 +48,9 @@ class RunRecord:
     tensorflow: str = ""
     duration_s: float = 0.0
     student_s: float = 0.0        # time inside cells and probes, as the worker measured it
+    # Wall time of each step as the grader measured it, from its start event to its end:
+    # "cell:<index>" or the check id -> seconds (the reference run's become time limits).
+    timings: dict[str, float] = field(default_factory=dict)
     infrastructure_error: str | None = None
     sandbox: dict = field(default_factory=dict)   # the isolation the run had (Sandbox.describe)
     second: "RunRecord | None" = None   # the run of the hidden checks, when there was one
@@ -48,6 +61,7 @@ class RunRecord:
         self.restarts += second.restarts
         self.duration_s = round(self.duration_s + second.duration_s, 3)
         self.student_s += second.student_s
+        self.timings.update(second.timings)
         self.infrastructure_error = second.infrastructure_error
         self.second = second
         return self

@@ -138,12 +138,13 @@ class ProcessSandbox(Sandbox):
         kind, key = where
         if kind == "cell":
             skip_cells.add(key)
-            record.cells[key] = {"status": reason, "detail": detail}
+            record.cells[key] = {"status": reason, "detail": detail,
+                                 "limit_s": job.limit_of("cell", key) if reason == "timeout" else None}
             return
         if reason == "protocol":  # the answer broke the event schedule: this check fails, the rest run
             record.observations[key] = {**PROTOCOL, "detail": detail}
             return
-        limit = job.limits.check_timeout_s if reason == "timeout" else None
+        limit = job.limit_of("check", key) if reason == "timeout" else None
         record.observations[key] = {"status": reason, "detail": detail, "limit_s": limit}
         exercise = job.exercise_of.get(key)
         for other in job.checks:  # the rest of that exercise would only hang or crash again
@@ -203,7 +204,7 @@ class ProcessSandbox(Sandbox):
         sel.register(fd, selectors.EVENT_READ)
         reader = LineReader()
         limits = job.limits
-        step_deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        step_deadline = step_started = time.monotonic() + STARTUP_TIMEOUT_S
         nonce = started.nonce.encode() if started.nonce is not None else None
         kept = 0  # bytes of observations held for this run
         while True:
@@ -249,12 +250,13 @@ class ProcessSandbox(Sandbox):
                     record.tensorflow = _text(event.get("tensorflow"), 50)
                     step_deadline = time.monotonic() + limits.cell_timeout_s
                 elif taken[0] == "start":
-                    kind = taken[1][0]
-                    step_deadline = time.monotonic() + (limits.cell_timeout_s if kind == "cell"
-                                                        else limits.check_timeout_s)
+                    step_started = time.monotonic()
+                    step_deadline = step_started + job.limit_of(*taken[1])
                 elif taken[0] == "end":
                     (kind, key), tainted = taken[1], taken[2]
                     record.student_s += seconds(event.get("t"))
+                    record.timings[f"cell:{key}" if kind == "cell" else key] = round(
+                        time.monotonic() - step_started, 3)
                     if kind == "cell":
                         record.cells[key] = cell_record(event) if not tainted else {
                             "status": "protocol", "detail": "garbage on the event channel"}

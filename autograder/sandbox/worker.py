@@ -26,11 +26,16 @@ _MAGIC = re.compile(r"^\s*[%!]", re.MULTILINE)
 
 
 def configure_tensorflow() -> dict:
-    """Same numerics for reference and student: determinism on, TF32 off."""
+    """Same numerics for reference and student: determinism on, TF32 off.
+
+    Grappler's graph rewrites are off: they run again on every input pipeline Keras
+    builds (one per epoch of ``model.fit``), which halves the time of a small full-batch
+    fit (about 26 ms an epoch instead of 55 here), and the reference runs the same way."""
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
     tf.config.experimental.enable_tensor_float_32_execution(False)
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         try:

@@ -17,7 +17,7 @@ CHECKS = [
            Close("labels", dtype="float32", rtol=0, atol=0, label="labels")], hidden=True),
     Check("build_mlp", "three_hidden_layers", mlp_probe, ([16, 8, 4], 3), [Property(mlp_properties), LOSS_RULE],
           points=2, hidden=True, derive=mlp_values),
-    Check("train_mlp", "one_wide_layer", train_probe, (250, 5, [32], 100, 0.05), [Property(training_properties)],
+    Check("train_mlp", "one_wide_layer", train_probe, (250, 5, [32], 20, 0.05), [Property(training_properties)],
           points=2, hidden=True, derive=training_values),
     Check("linear_vs_deep", "other_ring", compare_probe, (400, 2), [Property(comparison_properties)],
           points=2, hidden=True, derive=comparison_values),

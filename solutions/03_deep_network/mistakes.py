@@ -94,7 +94,7 @@ def linear_vs_deep(X_train, y_train, X_test, y_test, seed):
                                  + [keras.layers.Dense(units, activation="relu") for units in hidden_units]
                                  + [keras.layers.Dense(1, activation="sigmoid")])
         model.compile(optimizer=keras.optimizers.Adam(0.05), loss="binary_crossentropy")
-        model.fit(np.asarray(X_train, np.float32), np.asarray(y_train, np.float32), epochs=100,
+        model.fit(np.asarray(X_train, np.float32), np.asarray(y_train, np.float32), epochs=30,
                   batch_size=len(X_train), verbose=0, shuffle=False)
         predictions = model.predict(np.asarray(X_train, np.float32), verbose=0).reshape(-1) > 0.5
         return float(np.mean(predictions == (np.asarray(y_train) > 0.5)))

@@ -60,8 +60,8 @@ def train_mlp(X, labels, hidden_units, epochs, learning_rate, seed):
 def linear_vs_deep(X_train, y_train, X_test, y_test, seed):
     def acc(model):
         return float(np.mean((model.predict(X_test, verbose=0).ravel() > 0.5) == (y_test > 0.5)))
-    lin, _ = train_mlp(X_train, y_train, [], 100, 0.05, seed)
-    deep, _ = train_mlp(X_train, y_train, [], 100, 0.05, seed + 1)
+    lin, _ = train_mlp(X_train, y_train, [], 30, 0.05, seed)
+    deep, _ = train_mlp(X_train, y_train, [], 30, 0.05, seed + 1)
     return {"linear": acc(lin), "deep": acc(deep)}
 ''', "hidden layers"),
     # Computes the same function as Dense(u, activation="relu"), but the assignment asks for
@@ -99,11 +99,29 @@ def train_mlp(X, labels, hidden_units, epochs, learning_rate, seed):
 def linear_vs_deep(X_train, y_train, X_test, y_test, seed):
     scores = {}
     for name, units in (("linear", []), ("deep", [16, 16])):
-        model, _ = train_mlp(X_train, y_train, units, 100, 0.05, seed)
+        model, _ = train_mlp(X_train, y_train, units, 30, 0.05, seed)
         predicted = (model.predict(X_train, verbose=0)[:, 0] > 0.5).astype(np.float32)
         scores[name] = float(np.mean(predicted == y_train))
     return scores
 ''', "not the test accuracies"),
+    # Fewer epochs than asked: caught by the count of losses, whatever the epochs of the check.
+    "train_caps_epochs": ("train_mlp", '''
+def train_mlp(X, labels, hidden_units, epochs, learning_rate, seed):
+    model = build_mlp(hidden_units, seed)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
+    history = model.fit(X, labels, epochs=min(epochs, 10), batch_size=len(X), verbose=0)
+    return model, history.history["loss"]
+''', "one per epoch"),
+    # No non-linearity in train_mlp's own network (its build_mlp may be right).
+    "train_without_relu": ("train_mlp", '''
+def train_mlp(X, labels, hidden_units, epochs, learning_rate, seed):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input(shape=(2,))] + [keras.layers.Dense(u) for u in hidden_units]
+                             + [keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
+    history = model.fit(X, labels, epochs=epochs, batch_size=len(X), verbose=0)
+    return model, history.history["loss"]
+''', "activation='relu'"),
 }
 
 VARIATIONS = {
@@ -130,6 +148,25 @@ def linear_vs_deep(X_train, y_train, X_test, y_test, seed):
         results[name] = float(((p > 0.5) == y_test.astype(bool)).mean())
     plt.plot(losses); plt.close()
     return results
+''',
+    },
+    # Slower than model.fit (eager steps), and right: must keep full marks within its time limit.
+    "gradient_tape_training": {
+        "train_mlp": '''
+def train_mlp(X, labels, hidden_units, epochs, learning_rate, seed):
+    model = build_mlp(hidden_units, seed)
+    optimizer = keras.optimizers.Adam(learning_rate)
+    loss_fn = keras.losses.BinaryCrossentropy()
+    X = tf.constant(X, tf.float32)
+    y = tf.reshape(tf.constant(labels, tf.float32), (-1, 1))
+    losses = []
+    for _ in range(epochs):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(X, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        losses.append(float(loss))
+    return model, losses
 ''',
     },
 }

@@ -1,0 +1,68 @@
+"""Time limits of single checks, derived from what the solution took on them.
+
+The reference run times every check on the solution (grader-side wall clock, see
+``RunRecord.timings``). A student's check may take
+
+    max(FLOOR_S, MULTIPLE x reference seconds x slowdown)
+
+capped by the assignment's ``Limits.check_timeout_s`` (or the CLI's), so an infinite
+loop costs seconds where the solution takes milliseconds, and a correct but slower
+answer (an eager ``GradientTape`` loop, float64) stays far inside its limit.
+
+``slowdown`` keeps the limits fair on a slower or busier machine than the one that
+made the reference: the larger of the ratio of a short CPU calibration timed now to
+the same calibration timed with the reference, and the load average per core.
+Cells keep the assignment's limit: an answer cell may hold the student's own
+exploration, which the solution's cells say nothing about.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+FLOOR_S = 3.0      # even a check the solution passes in a millisecond may take this long
+MULTIPLE = 10.0    # the headroom over the solution's own time
+
+
+def calibration_s() -> float:
+    """Seconds of a fixed piece of Python and numpy work here (the fastest of three runs)."""
+    import numpy as np
+
+    best = float("inf")
+    a = np.arange(40_000, dtype=np.float64).reshape(200, 200) / 40_000
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(60_000):
+            total += i * i % 7
+        for _ in range(8):
+            a = np.tanh(a @ a.T / 200)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def slowdown(reference_calibration_s: float | None, now_calibration_s: float | None = None) -> float:
+    """How much slower this machine is now than when the reference was timed (at least 1)."""
+    factor = 1.0
+    if reference_calibration_s and reference_calibration_s > 0:
+        now = now_calibration_s if now_calibration_s is not None else calibration_s()
+        factor = max(factor, now / reference_calibration_s)
+    try:
+        factor = max(factor, os.getloadavg()[0] / (os.cpu_count() or 1))
+    except OSError:  # no load average on this platform
+        pass
+    return factor
+
+
+def check_limit(reference_s: float | None, upper_s: float, factor: float = 1.0) -> float:
+    """The wall-clock limit of one check; ``upper_s`` when the solution's time is unknown."""
+    if reference_s is None or reference_s < 0:
+        return upper_s
+    return round(min(upper_s, max(FLOOR_S, MULTIPLE * reference_s * factor)), 1)
+
+
+def check_limits(timings: dict[str, float], check_ids: list[str], upper_s: float,
+                 factor: float = 1.0) -> dict[str, float]:
+    """check id -> limit, for the checks whose reference time is known."""
+    return {cid: check_limit(timings[cid], upper_s, factor) for cid in check_ids if cid in timings}
