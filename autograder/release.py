@@ -90,18 +90,23 @@ def stale(assignment: Assignment) -> list[Path]:
     return [assignment.student_notebook] if current != fresh else []
 
 
+def releasable(assignment: Assignment, refs: dict) -> dict:
+    """The public reference as released: the values and each exercise's points. Timings are
+    this machine's and change every run, so they stay out of what is committed."""
+    out = {k: v for k, v in refs.items() if k not in ("timings", "calibration_s")}
+    out["points"] = worth(assignment.checkset(hidden=True))
+    return out
+
+
 def release(assignment: Assignment, sandbox: Sandbox, report=print) -> list[Path]:
     public = assignment.checkset(hidden=False)
-    refs = compute_references(assignment, public, sandbox, hidden=False)
-    refs["points"] = worth(assignment.checkset(hidden=True))
+    refs = releasable(assignment, compute_references(assignment, public, sandbox, hidden=False))
     found = catalogue(assignment, refs)
     report(f"{assignment.name}: {found.summary()}")
     if found.missed:
         raise ReleaseError(f"{assignment.name}: known mistake(s) {', '.join(found.missed)} pass every public check "
                            "of their exercise: give the public checks an input that catches them, or declare "
                            "them hidden_only='the reason' in mistakes.py")
-    # Timings are this machine's and change every run: what is released holds values only.
-    refs = {k: v for k, v in refs.items() if k not in ("timings", "calibration_s")}
     write_json(assignment.public_reference, refs)
     out = assignment.student_notebook
     out.write_text(render(student_version(assignment, refs)), encoding="utf-8")

@@ -3,7 +3,7 @@
 The reference run times every check on the solution (grader-side wall clock, see
 ``RunRecord.timings``). A student's check may take
 
-    max(FLOOR_S, MULTIPLE x reference seconds x slowdown)
+    slowdown x max(FLOOR_S, MULTIPLE x reference seconds)
 
 capped by the assignment's ``Limits.check_timeout_s`` (or the CLI's), so an infinite
 loop costs seconds where the solution takes milliseconds, and a correct but slower
@@ -59,7 +59,7 @@ def check_limit(reference_s: float | None, upper_s: float, factor: float = 1.0) 
     """The wall-clock limit of one check; ``upper_s`` when the solution's time is unknown."""
     if reference_s is None or reference_s < 0:
         return upper_s
-    return round(min(upper_s, max(FLOOR_S, MULTIPLE * reference_s * factor)), 1)
+    return round(min(upper_s, factor * max(FLOOR_S, MULTIPLE * reference_s)), 1)
 
 
 def check_limits(timings: dict[str, float], check_ids: list[str], upper_s: float,

@@ -165,7 +165,8 @@ def test_each_attack_gets_its_honest_score(suite, name):
     assert r["max_score"] == COURSES[attack.assignment].full
     assert r["score"] == attack.honest(suite["backend"]), (lost(r), [c["message"] for c in r["checks"] if not c["passed"]])
     for exercise, outcome in attack.expected_lost(suite["backend"]).items():
-        assert outcome_of(r, exercise) == outcome, [c for c in r["checks"] if c["exercise"] == exercise]
+        allowed = outcome if isinstance(outcome, tuple) else (outcome,)
+        assert outcome_of(r, exercise) in allowed, [c for c in r["checks"] if c["exercise"] == exercise]
 
 
 def test_forged_files_do_not_stand_and_stdout_stays_clean(suite):

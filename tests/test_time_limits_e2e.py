@@ -38,7 +38,9 @@ def test_an_infinite_loop_costs_its_checks_derived_limit_not_the_assignments(tmp
     first = timed_out[0]
     assert first["limit_s"] < ceiling / 4, first            # derived: far below the assignment's 60 s
     assert "the reference solution takes" in first["message"] and f"({first['limit_s']:g} s;" in first["message"]
-    assert results["looping"]["duration_s"] < results["solved"]["duration_s"] + 3 * first["limit_s"]
+    # The loop costs its limit and a fresh worker for the checks after it (a TensorFlow import,
+    # slower on a busy machine), not the assignment's minute.
+    assert results["looping"]["duration_s"] - results["solved"]["duration_s"] < ceiling / 2, results["looping"]
     assert results["solved"]["score"] == results["solved"]["max_score"]
     assert all(c["limit_s"] <= ceiling for c in results["solved"]["checks"])
 

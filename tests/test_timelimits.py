@@ -16,6 +16,7 @@ def test_a_limit_is_a_multiple_of_the_solutions_time_between_a_floor_and_the_ass
     assert timelimits.check_limit(0.001, 60) == timelimits.FLOOR_S
     assert timelimits.check_limit(1.0, 60) == 10 * 1.0
     assert timelimits.check_limit(1.0, 60, factor=2.5) == 25.0   # a slower or busier machine
+    assert timelimits.check_limit(0.001, 60, factor=2) == 2 * timelimits.FLOOR_S   # the floor too
     assert timelimits.check_limit(30.0, 60) == 60                # never above the assignment's limit
     assert timelimits.check_limit(None, 60) == 60                # no reference time: the assignment's
     assert timelimits.check_limits({"a": 0.5, "other": 1}, ["a", "b"], 60) == {"a": 5.0}
