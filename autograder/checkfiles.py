@@ -31,13 +31,21 @@ def _load(path: str, module_name: str, source: str | None = None) -> ModuleType:
     return module
 
 
-def load_modules(files: list[tuple]) -> list[ModuleType]:
-    """Load (module name, path[, source]) entries in order; the first is importable as ``checks``."""
+def load_modules(files: list[tuple], explain: bool = False) -> list[ModuleType]:
+    """Load (module name, path[, source]) entries in order; the first is importable as ``checks``.
+    ``explain`` (grading side): a file that fails to load raises a CheckFileError naming its line."""
     modules: list[ModuleType] = []
     previous = sys.modules.get("checks")
     try:
         for name, path, *source in files:
-            module = _load(path, name, source[0] if source else None)
+            try:
+                module = _load(path, name, source[0] if source else None)
+            except Exception as exc:
+                if not explain:
+                    raise
+                from autograder.checkfile_errors import load_error
+
+                raise load_error(path, exc) from None
             if not modules:
                 sys.modules["checks"] = module
             modules.append(module)
@@ -59,25 +67,36 @@ def module_files(assignment_name: str, public: Path, hidden: Path | None) -> lis
 
 
 def load_checkset(files: list[tuple[str, str]], mistakes: Path | None = None) -> CheckSet:
-    """The checks of ``files`` and, in the grading process only, the known-mistake catalogue."""
-    modules = load_modules(files)
+    """The checks of ``files`` and, in the grading process only, the known-mistake catalogue.
+    Each file is validated first (see :mod:`autograder.checkfile_errors`)."""
+    from autograder.checkfile_errors import CheckFileError, validate_module
+
+    modules = load_modules(files, explain=True)
     checks: list[Check] = []
-    for module in modules:
-        checks.extend(getattr(module, "CHECKS", []))
+    for n, (module, (_, path)) in enumerate(zip(modules, files)):
+        validate_module(module, path, "public" if n == 0 else "hidden")
+        checks.extend(module.CHECKS)
     catalogue: list = []
     if mistakes is not None:
         safe = files[0][0].replace("_autograder_checks_", "")
-        catalogue = list(getattr(load_modules([(f"_autograder_mistakes_{safe}", str(mistakes))])[0],
-                                 "MISTAKES", []))
+        module = load_modules([(f"_autograder_mistakes_{safe}", str(mistakes))], explain=True)[0]
+        validate_module(module, str(mistakes), "mistakes")
+        catalogue = list(module.MISTAKES)
+        exercises = {c.exercise for c in checks}
+        for m in catalogue:
+            if m.exercise not in exercises:
+                raise CheckFileError(mistakes, None, f"mistake {m.name}: no check of exercise {m.exercise!r}")
     limits = getattr(modules[0], "LIMITS", Limits())
+    public_dir = Path(files[0][1]).parent
+    data = [(name, str(public_dir / name)) for name in getattr(modules[0], "DATA", [])]
     ids = [c.id for c in checks]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:
-        raise ValueError(f"duplicate check ids: {sorted(duplicates)}")
+        raise CheckFileError(files[-1][1], None, f"duplicate check ids: {', '.join(sorted(duplicates))}")
     # Public checks first, then hidden, each in file order, grouped by exercise order.
     order = []
     for c in checks:
         if c.exercise not in order:
             order.append(c.exercise)
     checks.sort(key=lambda c: (order.index(c.exercise), c.hidden))
-    return CheckSet(checks, limits, catalogue)
+    return CheckSet(checks, limits, catalogue, data)

@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from autograder.checkfile_errors import CheckFileError
 from autograder.course import UsageError, find_assignment
 from autograder.intake import LAYOUTS
 from autograder.reference import SolutionFailsChecks
@@ -73,11 +74,26 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--out", type=Path, default=Path("autograder-out"))
     o.add_argument("--gradebook", type=Path)
 
+    n = sub.add_parser("new", help="instructors: scaffold a new assignment in this course folder")
+    n.add_argument("name", help="the assignment's name, e.g. 04_relu")
+    n.add_argument("--from-notebook", type=Path, metavar="NB",
+                   help="start from an existing notebook: each cell defining a function becomes an exercise")
+
+    v = sub.add_parser("validate", help="instructors: check an assignment (files, points, solution, stubs, mistakes)")
+    v.add_argument("assignment")
+    v.add_argument("--static", action="store_true", help="only what needs no sandbox run")
+
+    pk = sub.add_parser("packages", help="the course's extra sandbox packages (course.toml)")
+    pk.add_argument("--install", action="store_true", help="pip install them into this environment "
+                                                            "(the local backend's sandbox)")
+    pk.add_argument("--dry-run", action="store_true", help="print the pip command, run nothing")
+
     i = sub.add_parser("image", help="build the Docker sandbox image")
     i.add_argument("action", choices=["build"])
     i.add_argument("--gpu", action="store_true", help="the CUDA build of TensorFlow")
     i.add_argument("--offline", action="store_true",
                    help="no registry: debootstrap base + wheels downloaded on this host (CPU image)")
+    i.add_argument("--dry-run", action="store_true", help="print the build command, run nothing")
     return p
 
 
@@ -242,35 +258,98 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _course_packages() -> list[str]:
+    from autograder.coursefile import sandbox_packages
+    from autograder.course import default_course_root
+
+    return sandbox_packages(default_course_root())
+
+
 def cmd_image(args: argparse.Namespace) -> int:
+    import shlex
     import subprocess
 
     from autograder.sandbox.docker import DEFAULT_IMAGE, GPU_IMAGE, docker_available
 
     root = Path(__file__).resolve().parent.parent
     if not (root / "docker" / "Dockerfile").exists():
-        raise UsageError(f"no docker/Dockerfile next to the package in {root}")
-    if not docker_available():
-        raise UsageError("no Docker engine is reachable (start dockerd first)")
+        raise UsageError(f"no docker/Dockerfile next to the package in {root} (build the image from a "
+                         "source checkout of the engine)")
+    extra = " ".join(_course_packages())
     if args.offline:
         if args.gpu:
             raise UsageError("--offline builds the CPU image only")
-        return subprocess.run(["bash", str(root / "docker" / "build-offline.sh"), DEFAULT_IMAGE]).returncode
-    cmd = ["docker", "build", "-f", "docker/Dockerfile", "-t", GPU_IMAGE if args.gpu else DEFAULT_IMAGE]
-    if args.gpu:
-        cmd += ["--build-arg", "TF_PACKAGE=tensorflow[and-cuda]==2.21.0"]
-    return subprocess.run(cmd + ["."], cwd=root).returncode
+        cmd, env = ["bash", str(root / "docker" / "build-offline.sh"), DEFAULT_IMAGE], {"EXTRA_PACKAGES": extra}
+    else:
+        cmd, env = ["docker", "build", "-f", "docker/Dockerfile", "-t", GPU_IMAGE if args.gpu else DEFAULT_IMAGE], {}
+        if args.gpu:
+            cmd += ["--build-arg", "TF_PACKAGE=tensorflow[and-cuda]==2.21.0"]
+        cmd += ["--build-arg", f"EXTRA_PACKAGES={extra}", "."]
+    if args.dry_run:
+        print(" ".join([f"{k}={shlex.quote(v)}" for k, v in env.items()] + [shlex.quote(c) for c in cmd]))
+        return 0
+    if not docker_available():
+        raise UsageError("no Docker engine is reachable (start dockerd first)")
+    return subprocess.run(cmd, cwd=root, env={**os.environ, **env}).returncode
+
+
+def cmd_packages(args: argparse.Namespace) -> int:
+    import shlex
+    import subprocess
+
+    packages = _course_packages()
+    if not args.install:
+        print("\n".join(packages) if packages else "this course adds no sandbox packages (course.toml)")
+        return 0
+    if not packages:
+        print("nothing to install: course.toml lists no [sandbox] packages")
+        return 0
+    cmd = [sys.executable, "-m", "pip", "install", *packages]
+    if args.dry_run:
+        print(" ".join(shlex.quote(c) for c in cmd))
+        return 0
+    return subprocess.run(cmd).returncode
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from autograder.course import new_course_root
+    from autograder.scaffold import scaffold
+
+    root = new_course_root()
+    for path in scaffold(root, args.name, args.from_notebook):
+        print(f"wrote {path}")
+    print(f"next: write the solution and the checks, then `autograder validate {args.name}` and "
+          f"`autograder release {args.name}`")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from autograder.validate import static_problems, validate
+
+    assignment = find_assignment(args.assignment)
+    if assignment.solution_dir is None:
+        raise UsageError(f"validating '{assignment.name}' needs its solutions folder")
+    if args.static:
+        problems = static_problems(assignment)
+    else:
+        problems = validate(assignment, make_sandbox("local", trusted=True))
+    for problem in problems:
+        print(f"{assignment.name}: {problem}", file=sys.stderr)
+    print(f"{assignment.name}: {len(problems)} problem(s)" if problems else f"{assignment.name}: ready to release "
+          "and grade")
+    return 1 if problems else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release, "image": cmd_image,
-                "report": cmd_report, "override": cmd_override}[args.command](args)
+                "report": cmd_report, "override": cmd_override, "new": cmd_new, "validate": cmd_validate,
+                "packages": cmd_packages}[args.command](args)
     except (UsageError, SandboxUnavailable, UidRangeError) as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 2
-    except (SolutionFailsChecks, SandboxError, ReleaseError) as exc:  # the course or the machine, not a submission
+    except (SolutionFailsChecks, SandboxError, ReleaseError, CheckFileError) as exc:  # the course or the machine, not a submission
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -91,13 +91,25 @@ class Assignment:
 
 
 def default_course_root() -> Path:
+    """$AUTOGRADER_COURSE, else the current folder when it is a course, else the reference
+    course of a source checkout of the engine. An installed engine holds no course."""
     env = os.environ.get("AUTOGRADER_COURSE")
     if env:
         return Path(env)
     cwd = Path.cwd()
     if (cwd / "assignments").is_dir() or (cwd / "solutions").is_dir():
         return cwd
-    return Path(__file__).resolve().parent.parent  # the repository this package ships in
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "assignments").is_dir() and (checkout / "pyproject.toml").is_file():
+        return checkout
+    raise UsageError("no course folder here: run in a course folder (one holding assignments/ and "
+                     "solutions/), set AUTOGRADER_COURSE to one, or start one with `autograder new NAME`")
+
+
+def new_course_root() -> Path:
+    """Where ``autograder new`` writes: $AUTOGRADER_COURSE, else the current folder."""
+    env = os.environ.get("AUTOGRADER_COURSE")
+    return Path(env) if env else Path.cwd()
 
 
 def find_assignment(spec: str, course: Path | None = None) -> Assignment:

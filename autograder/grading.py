@@ -108,7 +108,7 @@ class Grader:
         checks, limits = self.checkset.checks, self.checkset.limits
         public = [c for c in checks if not c.hidden]
         record = self.sandbox.run(build_job(student, self.assignment, plan, public, limits, hidden=False,
-                                            check_limits=timed))
+                                            check_limits=timed, data=self.checkset.data))
         hidden = [c for c in checks if c.hidden]
         if record.infrastructure_error or not hidden:
             return record
@@ -123,7 +123,7 @@ class Grader:
             return record
         skip = [i for i, cell in record.cells.items() if cell.get("status") in ("timeout", "crashed", "protocol")]
         second = self.sandbox.run(build_job(student, self.assignment, plan, hidden, limits, hidden=True,
-                                            skip_cells=skip, check_limits=timed))
+                                            skip_cells=skip, check_limits=timed, data=self.checkset.data))
         return record.merged(second)
 
     def _check_limits(self) -> dict[str, float]:

@@ -45,7 +45,7 @@ def cache_dir() -> Path:
 
 def build_job(label: str, assignment: Assignment, plan: list, checks: list[Check], limits: Limits,
               hidden: bool, mistakes: list = (), skip_cells: list[int] = (),
-              check_limits: dict[str, float] | None = None) -> Job:
+              check_limits: dict[str, float] | None = None, data: list[tuple[str, str]] = ()) -> Job:
     """One sandbox run: the cells of ``plan``, then ``checks``; the hidden check file is
     loaded only when ``hidden``. ``mistakes`` (reference runs only) are probed last."""
     exercise_of = {c.id: c.exercise for c in checks}
@@ -65,6 +65,7 @@ def build_job(label: str, assignment: Assignment, plan: list, checks: list[Check
         variants=variants,
         skip_cells=list(skip_cells),
         check_limits={cid: t for cid, t in (check_limits or {}).items() if cid in exercise_of},
+        data=list(data),
     )
 
 
@@ -76,7 +77,7 @@ def compute_references(assignment: Assignment, checkset: CheckSet, sandbox: Sand
     plan, _ = assemble(solution, solution, assignment.name)
     calibration = calibration_s()  # beside the run's timings: see autograder.timelimits
     record = sandbox.run(build_job(f"{assignment.name} (solution)", assignment, plan, checkset.checks,
-                                   checkset.limits, hidden, mistakes=checkset.mistakes))
+                                   checkset.limits, hidden, mistakes=checkset.mistakes, data=checkset.data))
     if record.infrastructure_error:
         raise SandboxError(record.infrastructure_error)
     broken = {cid: obs for cid, obs in ((c.id, record.observations.get(c.id)) for c in checkset.checks)

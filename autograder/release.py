@@ -37,6 +37,8 @@ def student_version(assignment: Assignment, reference: dict | None = None) -> nb
                                         ClearSolutions, ComputeChecksums, LockCells)
 
     nb = nbformat.read(assignment.solution_notebook, as_version=4)
+    # Grading refuses a notebook that declares another assignment (see notebook.assemble).
+    nb.metadata.setdefault("autograder", {})["assignment"] = assignment.name
     add_check_cells(nb, assignment, reference if reference is not None else assignment.load_public_reference())
     resources: dict = {}
     for pp in (LockCells(), ClearSolutions(), ClearOutput(), CheckCellMetadata(), ComputeChecksums(),
@@ -99,6 +101,11 @@ def releasable(assignment: Assignment, refs: dict) -> dict:
 
 
 def release(assignment: Assignment, sandbox: Sandbox, report=print) -> list[Path]:
+    from autograder.validate import static_problems
+
+    problems = static_problems(assignment, released=False)  # what `validate` finds without a run
+    if problems:
+        raise ReleaseError(f"{assignment.name} is not ready to release:\n  " + "\n  ".join(problems))
     public = assignment.checkset(hidden=False)
     refs = releasable(assignment, compute_references(assignment, public, sandbox, hidden=False))
     found = catalogue(assignment, refs)

@@ -24,6 +24,7 @@ BUNDLED = {
     "autograder.plaindata": "plaindata.py",
     "autograder.rules": "rules.py",
     "autograder.spec": "spec.py",
+    "autograder.authoring": "authoring.py",
     "autograder.probing": "probing.py",
     "autograder.artefacts": "artefacts.py",
     "autograder.hints": "hints.py",

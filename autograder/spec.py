@@ -99,6 +99,8 @@ class CheckSet:
     checks: list[Check] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
     mistakes: list[Mistake] = field(default_factory=list)
+    # Data files every run gets in its working folder, read-only: (name, path here).
+    data: list[tuple[str, str]] = field(default_factory=list)
 
     def by_id(self) -> dict[str, Check]:
         return {c.id: c for c in self.checks}

@@ -10,6 +10,7 @@ TAG="${1:-tf-autograder:cpu}"
 BASE="${BASE_TAG:-tf-autograder-base:bookworm}"
 WHEELS=docker/wheelhouse
 TF_PACKAGE="${TF_PACKAGE:-tensorflow-cpu==2.21.0}"
+EXTRA_PACKAGES="${EXTRA_PACKAGES:-}"   # a course's own packages, space-separated
 started=$(date +%s)
 
 if ! docker image inspect "$BASE" >/dev/null 2>&1; then
@@ -27,9 +28,9 @@ python3 -m pip download --quiet --dest "$WHEELS" --only-binary=:all: \
     --python-version 3.11 --implementation cp --platform manylinux_2_36_x86_64 \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
     --platform manylinux2014_x86_64 --platform any \
-    -r docker/requirements-sandbox.txt "$TF_PACKAGE" pip
+    -r docker/requirements-sandbox.txt "$TF_PACKAGE" pip $EXTRA_PACKAGES
 
 docker build --quiet -f docker/Dockerfile --build-arg BASE_IMAGE="$BASE" \
-    --build-arg TF_PACKAGE="$TF_PACKAGE" -t "$TAG" . >/dev/null
+    --build-arg TF_PACKAGE="$TF_PACKAGE" --build-arg EXTRA_PACKAGES="$EXTRA_PACKAGES" -t "$TAG" . >/dev/null
 size=$(docker image inspect -f '{{.Size}}' "$TAG")
 echo "built $TAG: $((size / 1024 / 1024)) MB in $(( $(date +%s) - started )) s"

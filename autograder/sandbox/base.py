@@ -26,6 +26,9 @@ class Job:
     # per-kind ones; derived from the reference run (see autograder.timelimits).
     check_limits: dict[str, float] = field(default_factory=dict)
     cell_limits: dict[int, float] = field(default_factory=dict)
+    # The assignment's data files, (name, path here): each run finds them in its working
+    # folder, read-only (see autograder.sandbox.datafiles).
+    data: list[tuple[str, str]] = field(default_factory=list)
 
     def limit_of(self, kind: str, key) -> float:
         """The wall-clock limit of one step (kind "cell" or "check")."""

@@ -35,6 +35,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.sandbox import datafiles
 from autograder.sandbox.base import Job, SandboxError
 from autograder.sandbox.events import LineReader, Malformed, parse
 from autograder.sandbox.linux import RUN_RLIMITS_ENV, die_with_parent, sandbox_uid, uid_range
@@ -74,6 +75,7 @@ class ContainerLimits:
     cpus: float = 1.0
     pids: int = 512          # TensorFlow's thread pools count as pids
     scratch_mb: int = 256
+    data_dir: str = ""       # the assignment's staged data files, mounted at /data (read-only)
 
 
 def docker_available(timeout: float = 10.0) -> bool:
@@ -155,6 +157,8 @@ def _locked_down(name: str, limits: ContainerLimits, token: str, gpu: bool, uid:
         "-v", f"{PACKAGE_DIR}:/opt/grader/autograder:ro",
         "-e", f"{RUN_RLIMITS_ENV}={_run_rlimits(limits, gpu)}",
     ]
+    if limits.data_dir:
+        cmd += ["-v", f"{limits.data_dir}:{datafiles.MOUNT}:ro"]
     if gpu:
         cmd += ["--gpus", "all", "-e", "NVIDIA_VISIBLE_DEVICES=all"]
     return cmd
@@ -252,6 +256,7 @@ class DockerSandbox(ProcessSandbox):
         self._idle: dict[ContainerLimits, list[WarmContainer]] = {}
         self._all: set[WarmContainer] = set()
         self._lock = threading.Lock()
+        self._data: dict[str, str] = {}   # digest of an assignment's data files -> staged folder
         atexit.register(self.close)
 
     def describe(self) -> dict:
@@ -263,7 +268,10 @@ class DockerSandbox(ProcessSandbox):
                 self._cleaned = True
                 remove_orphaned_containers()
         limits = ContainerLimits(memory_mb=job.limits.memory_mb, cpus=job.limits.cpus,
-                                 pids=job.limits.pids, scratch_mb=job.limits.scratch_mb)
+                                 pids=job.limits.pids, scratch_mb=job.limits.scratch_mb,
+                                 data_dir=self._staged(job.data))
+        if job.data:
+            job_data = {**job_data, "data": [[name, f"{datafiles.MOUNT}/{name}"] for name, _ in job.data]}
         if self.warm:
             return self._start_warm(limits, job_data, token)
         jobdir = os.path.join(workdir, "job")
@@ -286,6 +294,20 @@ class DockerSandbox(ProcessSandbox):
         events_fd = os.dup(proc.stdout.fileno())
         proc.stdout.close()
         return Started(proc, events_fd, proc.stderr, token)
+
+    def _staged(self, files: list[tuple[str, str]]) -> str:
+        """One staged folder per set of data files for the sandbox's life: warm containers
+        mount it when they start, so containers are pooled by it as by their limits."""
+        if not files:
+            return ""
+        key = datafiles.digest(files)
+        with self._lock:
+            if key not in self._data:
+                import tempfile
+
+                self._data[key] = datafiles.stage(files, os.path.join(tempfile.mkdtemp(prefix="autograder-data-"),
+                                                                      "data"))
+            return self._data[key]
 
     # ---------------------------------------------------------------- warm containers
 
@@ -419,5 +441,9 @@ class DockerSandbox(ProcessSandbox):
         """Stop every warm container (also at exit)."""
         with self._lock:
             containers, self._all, self._idle = list(self._all), set(), {}
+            staged, self._data = list(self._data.values()), {}
         for container in containers:
             container.close()
+        for folder in staged:
+            datafiles.unstage(folder)
+            shutil.rmtree(os.path.dirname(folder), ignore_errors=True)

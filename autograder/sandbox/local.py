@@ -30,7 +30,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from autograder.sandbox import linux
+from autograder.sandbox import datafiles, linux
 from autograder.sandbox.base import Job, SandboxError, SandboxUnavailable
 from autograder.sandbox.process import ProcessSandbox, Started
 
@@ -246,7 +246,8 @@ class LocalSandbox(ProcessSandbox):
         conf = None
         if self.confined:
             uid = linux.sandbox_uid() if self.kernel["root"] else None
-            conf = linux.plan(scratch, self.read, uid)
+            conf = linux.plan(scratch, self.read + ([os.path.join(os.path.dirname(scratch), "data")]
+                                                    if job.data else []), uid)
             # Processes: a uid of its own gets TensorFlow's budget; the grader's uid that budget
             # above what the grader's user already runs (confine counts them).
             limits["nproc"] = job.limits.pids - 16
@@ -254,6 +255,9 @@ class LocalSandbox(ProcessSandbox):
 
     def _start(self, job: Job, workdir: str, scratch: str, job_data: dict, token: str) -> Started:
         os.chmod(workdir, 0o711)  # a run of its own uid must reach its scratch folder
+        if job.data:
+            folder = datafiles.stage(job.data, os.path.join(workdir, "data"))
+            job_data = {**job_data, "data": [[name, os.path.join(folder, name)] for name, _ in job.data]}
         plan = self._plan(job, scratch)
         env = {"HOME": scratch, "TMPDIR": scratch, "AUTOGRADER_SANDBOX_TOKEN": token}
         job_bytes = json.dumps(job_data).encode()

@@ -124,6 +124,9 @@ def main(argv: list[str]) -> None:
     for module in load_modules([tuple(pair) for pair in job["check_modules"]]):
         for check in getattr(module, "CHECKS", []):
             checks[check.id] = check
+    from autograder.sandbox.datafiles import link_into_cwd
+
+    link_into_cwd(job.get("data", []))
     runner = CellRunner()
     chan.send({"ev": "ready", **info, "setup_s": round(time.time() - started, 3)})
 

@@ -1,0 +1,47 @@
+"""A course folder's optional ``course.toml``: what the course adds to the sandbox.
+
+    [sandbox]
+    packages = ["pandas==2.2.3", "scikit-learn==1.5.2"]   # pip requirements, pinned
+
+``packages`` go into the Docker image (``autograder image build`` passes them to the
+build) and into the local environment (``autograder packages --install``), which is the
+local backend's sandbox. A requirement is one pip requirement string; pip options
+(anything starting with ``-``) are refused, so the file cannot redirect pip elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from autograder.course import UsageError
+
+FILE = "course.toml"
+REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*([<>=!~]=?[^\s;]+(\s*,\s*[<>=!~]=?[^\s,;]+)*)?$")
+
+
+def load(root: Path) -> dict:
+    path = root / FILE
+    if not path.exists():
+        return {}
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML ({exc})") from None
+    unknown = sorted(set(data) - {"sandbox"}) + sorted(set(data.get("sandbox", {})) - {"packages"})
+    if unknown:
+        raise UsageError(f"{path}: unknown setting(s) {', '.join(unknown)} (known: [sandbox] packages)")
+    return data
+
+
+def sandbox_packages(root: Path) -> list[str]:
+    """The course's extra sandbox packages (pip requirement strings)."""
+    packages = load(root).get("sandbox", {}).get("packages", [])
+    if not isinstance(packages, list) or not all(isinstance(p, str) for p in packages):
+        raise UsageError(f"{root / FILE}: [sandbox] packages must be a list of strings")
+    for p in packages:
+        if not REQUIREMENT.match(p.strip()):
+            raise UsageError(f"{root / FILE}: {p!r} is not a pip requirement such as \"pandas==2.2.3\"")
+    return [p.strip() for p in packages]
