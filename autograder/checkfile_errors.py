@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import ast
 import difflib
+import os
 import traceback
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import ModuleType
 
 from autograder.rules import Rule
@@ -37,8 +38,8 @@ class CheckFileError(Exception):
 
 def load_error(path: str, exc: BaseException) -> CheckFileError:
     """The error of a check file that raised (or did not parse) while it was loaded."""
-    if isinstance(exc, SyntaxError):
-        return CheckFileError(path, exc.lineno, f"syntax error: {exc.msg}")
+    if isinstance(exc, SyntaxError):  # possibly of a module the check file imports
+        return CheckFileError(exc.filename or path, exc.lineno, f"syntax error: {exc.msg}")
     line = None
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename == path:
@@ -78,10 +79,10 @@ def validate_module(module: ModuleType, path: str, kind: str) -> None:
     nodes = _assignments(path)
     wanted = {"public": ("CHECKS", "LIMITS", "DATA"), "hidden": ("CHECKS",), "mistakes": ("MISTAKES",)}[kind]
     main = "MISTAKES" if kind == "mistakes" else "CHECKS"
-    for name in sorted(n for n in vars(module) if n.isupper() and n not in KNOWN):
-        close = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.75)
-        if close and not hasattr(module, close[0]):
-            raise CheckFileError(path, _line_of(nodes, name), f"unknown name {name}: did you mean {close[0]}?")
+    if not hasattr(module, main):  # a misspelt CHECKS or MISTAKES, assigned in this file
+        for name in sorted(n for n in nodes if n.isupper() and n not in KNOWN):
+            if difflib.get_close_matches(name, [main], n=1, cutoff=0.75):
+                raise CheckFileError(path, _line_of(nodes, name), f"unknown name {name}: did you mean {main}?")
     for name in KNOWN:
         if name not in wanted and hasattr(module, name) and name in nodes:
             raise CheckFileError(path, _line_of(nodes, name),
@@ -90,7 +91,9 @@ def validate_module(module: ModuleType, path: str, kind: str) -> None:
     items = getattr(module, main, None)
     if items is None:
         raise CheckFileError(path, None, f"no {main} list: define {main} = [...] at the top level")
-    if not isinstance(items, (list, tuple)) or not items:
+    if not isinstance(items, (list, tuple)):
+        raise CheckFileError(path, _line_of(nodes, main), f"{main} must be a list")
+    if not items and kind == "public":  # an emptied hidden or mistake file is fine
         raise CheckFileError(path, _line_of(nodes, main), f"{main} must be a non-empty list")
     if kind == "mistakes":
         for i, item in enumerate(items):
@@ -131,9 +134,10 @@ def _validate_check(item: object, i: int, path: str, line: int | None) -> None:
 def _validate_data(data: object, path: str, line: int | None) -> None:
     if not isinstance(data, (list, tuple)) or not all(isinstance(d, str) for d in data):
         raise CheckFileError(path, line, "DATA must be a list of file names")
+    if len(set(data)) != len(data):
+        raise CheckFileError(path, line, "DATA lists a file twice")
     for name in data:
-        pure = PurePosixPath(name)
-        if pure.is_absolute() or len(pure.parts) != 1 or name in (".", ".."):
+        if name in ("", ".", "..") or "/" in name or "\\" in name or "\0" in name or os.path.basename(name) != name:
             raise CheckFileError(path, line, f"DATA: {name!r} must be a plain file name next to checks.py")
         if not (Path(path).parent / name).is_file():
             raise CheckFileError(path, line, f"DATA: {name} is not a file in {Path(path).parent}")

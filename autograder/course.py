@@ -75,6 +75,9 @@ class Assignment:
         h = hashlib.sha256(__version__.encode())
         paths = [self.public_checks, self.solution_notebook]
         paths += [p for p in (self.hidden_checks, self.mistakes_file) if p]
+        # The release folder's other files too (DATA files): not the two that release writes.
+        generated = {self.student_notebook.name, self.public_reference.name, self.public_checks.name}
+        paths += sorted(p for p in self.release_dir.iterdir() if p.is_file() and p.name not in generated)
         for p in paths:
             h.update(p.name.encode() + b"\0" + p.read_bytes())
         return h.hexdigest()[:16]

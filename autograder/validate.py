@@ -47,9 +47,9 @@ def _scalars(value, out: list) -> list:
 
 
 def quoted_inputs(check: Check) -> list[str]:
-    """The inputs of ``check`` that its name or explanation spells out (0 and 1 excepted:
-    too common in names to tell anything)."""
-    text = f"{check.name} {check.explain}"
+    """The inputs of ``check`` that its name spells out (0 and 1 excepted: too common in names
+    to tell anything). A hidden check's ``explain`` is never shown, so it may say anything."""
+    text = check.name
     numbers = {float(m) for m in re.findall(r"\d+(?:\.\d+)?(?:e-?\d+)?", text)}
     found = []
     for v in _scalars(check.args, []):

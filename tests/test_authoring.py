@@ -192,7 +192,8 @@ def test_quoted_inputs_ignores_zero_and_one_and_reads_strings():
     probe = lambda student: {}  # noqa: E731
     assert quoted_inputs(Check("f", "layer_1_of_0", probe, args=(1, 0, 2.5))) == []
     assert quoted_inputs(Check("f", "rate_2.5", probe, args=(2.5,))) == ["2.5"]
-    assert quoted_inputs(Check("f", "x", probe, args=("relu",), explain="with relu")) == ["'relu'"]
+    assert quoted_inputs(Check("f", "with_relu", probe, args=("relu",))) == ["'relu'"]
+    assert quoted_inputs(Check("f", "x", probe, args=(7,), explain="never shown: 7")) == []
 
 
 def test_validate_reports_a_stale_student_notebook(course, run_cli):
@@ -244,9 +245,25 @@ def test_data_files_are_listed_by_name_next_to_checks_py(course):
         _assignment(course).checkset(hidden=True)
     (checks.parent / "points.csv").write_text("x\n1\n")
     assert _assignment(course).checkset(hidden=True).data == [("points.csv", str(checks.parent / "points.csv"))]
-    _edit(checks, 'DATA = ["points.csv"]', 'DATA = ["../../solutions/04_scale/hidden_checks.py"]')
-    with pytest.raises(CheckFileError, match="must be a plain file name next to checks.py"):
+    version = _assignment(course).version
+    (checks.parent / "points.csv").write_text("x\n2\n")
+    assert _assignment(course).version != version  # cached reference values follow the data
+    for bad in ("../../solutions/04_scale/hidden_checks.py", "./points.csv", "points.csv/"):
+        _edit(checks, 'DATA = ["points.csv"]', f'DATA = ["{bad}"]')
+        with pytest.raises(CheckFileError, match="must be a plain file name next to checks.py"):
+            _assignment(course).checkset(hidden=True)
+        _edit(checks, f'DATA = ["{bad}"]', 'DATA = ["points.csv"]')
+    _edit(checks, 'DATA = ["points.csv"]', 'DATA = ["points.csv", "points.csv"]')
+    with pytest.raises(CheckFileError, match="DATA lists a file twice"):
         _assignment(course).checkset(hidden=True)
+
+
+def test_emptied_optional_files_and_the_authors_own_constants_are_fine(course):
+    _edit(course / "solutions" / NAME / "hidden_checks.py", "CHECKS = [", "CHECKS = []\n_UNUSED = [")
+    _edit(course / "solutions" / NAME / "mistakes.py", "MISTAKES = [", "MISTAKES = []\n_UNUSED = [")
+    _edit(course / "assignments" / NAME / "checks.py", "LIMITS = Limits(", "DATE = 2026\nLIMIT = 3\nLIMITS = Limits(")
+    checks = _assignment(course).checkset(hidden=True)
+    assert [c.id for c in checks.checks] == ["scale.small_vector"] and checks.mistakes == []
 
 
 def test_course_toml_packages_reach_pip_and_the_image_build(run_cli, tmp_path):

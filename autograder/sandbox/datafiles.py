@@ -33,11 +33,17 @@ def stage(files: list[tuple[str, str]], folder: str) -> str:
     A folder already staged (a run's second attempt) is kept as it is."""
     if os.path.isdir(folder):
         return folder
+    from autograder.sandbox.base import SandboxError
+
     os.makedirs(folder)
-    for name, path in files:
-        target = os.path.join(folder, name)
-        shutil.copyfile(path, target)
-        os.chmod(target, 0o444)
+    try:
+        for name, path in files:
+            target = os.path.join(folder, name)
+            shutil.copyfile(path, target)
+            os.chmod(target, 0o444)
+    except OSError as exc:  # the machine's problem, not the student's: retried, then reported
+        shutil.rmtree(folder, ignore_errors=True)
+        raise SandboxError(f"cannot stage the data file {name}: {exc}") from None
     os.chmod(folder, 0o555)
     return folder
 

@@ -305,8 +305,12 @@ class DockerSandbox(ProcessSandbox):
             if key not in self._data:
                 import tempfile
 
-                self._data[key] = datafiles.stage(files, os.path.join(tempfile.mkdtemp(prefix="autograder-data-"),
-                                                                      "data"))
+                parent = tempfile.mkdtemp(prefix="autograder-data-")
+                try:
+                    self._data[key] = datafiles.stage(files, os.path.join(parent, "data"))
+                except SandboxError:
+                    shutil.rmtree(parent, ignore_errors=True)
+                    raise
             return self._data[key]
 
     # ---------------------------------------------------------------- warm containers
