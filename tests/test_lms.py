@@ -326,9 +326,13 @@ def test_the_same_submissions_from_the_zip_and_from_its_folder_give_the_same_gra
 
     def rows(out):
         db = sqlite3.connect(out / "gradebook.sqlite")
-        return db.execute("SELECT student, status, score, checks, sha256 FROM grades ORDER BY student").fetchall()
+        found = db.execute("SELECT student, status, score, checks, sha256 FROM grades ORDER BY student").fetchall()
+        # limit_s follows the machine's load at the moment a check runs (by design), so it is left out
+        return [(s, st, sc, [{k: v for k, v in c.items() if k != "limit_s"} for c in json.loads(ch)], sha)
+                for s, st, sc, ch, sha in found]
 
-    assert rows(base / "out_folder") == rows(moodle_graded["out"])
+    first, second = rows(base / "out_folder"), rows(moodle_graded["out"])
+    assert first == second and len(first) >= 2 and all(checks for _, _, _, checks, _ in first)
 
 
 @pytest.mark.slow
