@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 TAG="${1:-tf-autograder:cpu}"
 BASE="${BASE_TAG:-tf-autograder-base:bookworm}"
 WHEELS=docker/wheelhouse
-TF_PACKAGE="${TF_PACKAGE:-tensorflow-cpu==2.21.0}"
+TF_PACKAGE="${TF_PACKAGE:-$(grep -v '^#' docker/requirements-tensorflow.txt)}"   # the one pin
 EXTRA_PACKAGES="${EXTRA_PACKAGES:-}"   # a course's own packages, space-separated
 started=$(date +%s)
 
