@@ -23,6 +23,8 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from autograder.errors import ArchiveRefused  # noqa: F401 - raised here, caught by callers
+
 MAX_MEMBERS = 20_000
 MAX_MEMBER_BYTES = 256 * 2**20
 MAX_TOTAL_BYTES = 2 * 2**30
@@ -30,8 +32,6 @@ MAX_DEPTH = 3
 WANTED = (".ipynb", ".zip")
 
 
-class ArchiveRefused(ValueError):
-    """An archive that could write outside its folder or exhaust the machine."""
 
 
 def _member_path(name: str) -> PurePosixPath:

@@ -35,6 +35,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from autograder.errors import ArtefactError  # noqa: F401 - raised here, caught by callers
+
 MAX_NODES = 100
 MAX_LAYERS = 32
 MAX_MODELS = 16
@@ -52,8 +54,6 @@ def _bounded(shape: tuple, flops: int = 0) -> None:
         raise ArtefactError("the graph or network computes values far larger than the exercise needs")
 
 
-class ArtefactError(ValueError):
-    """A recorded graph or model the judge cannot use; the message says why, for the student."""
 
 
 # ---------------------------------------------------------------- sandbox side

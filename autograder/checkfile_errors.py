@@ -22,18 +22,13 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
+from autograder.errors import CheckFileError  # noqa: F401 - raised here, caught by callers
 from autograder.rules import Rule
 from autograder.spec import Check, Limits, Mistake
 
 KNOWN = ("CHECKS", "LIMITS", "MISTAKES", "DATA")
 
 
-class CheckFileError(Exception):
-    """A check file that cannot be used; ``str()`` is ``path:line: message``."""
-
-    def __init__(self, path: str | Path, line: int | None, message: str):
-        self.path, self.line, self.message = str(path), line, message
-        super().__init__(f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}")
 
 
 def load_error(path: str, exc: BaseException) -> CheckFileError:

@@ -11,15 +11,17 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.checkfile_errors import CheckFileError
-from autograder.course import UsageError, find_assignment
+from autograder.errors import (CheckFileError, ReleaseError, SandboxError, SandboxUnavailable, SolutionFailsChecks,
+                               UidRangeError, UsageError)
 from autograder.intake import LAYOUTS
-from autograder.reference import SolutionFailsChecks
-from autograder.release import ReleaseError
-from autograder.sandbox.base import SandboxError, SandboxUnavailable
-from autograder.sandbox.linux import UidRangeError
 from autograder.sandbox.registry import BACKENDS, make_sandbox
-from autograder.spec import Limits
+
+
+def find_assignment(name: str):
+    """The course's assignment (loaded here, so ``--help`` and usage errors stay light)."""
+    from autograder.course import find_assignment as find
+
+    return find(name)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,9 +112,8 @@ def _limit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory-mb", type=int, help="memory limit of a sandbox")
 
 
-def _with_limits(limits: Limits, args: argparse.Namespace) -> Limits:
-    from dataclasses import replace
-
+def _limit_changes(args: argparse.Namespace) -> dict:
+    """The command line's changes to an assignment's limits (``Limits`` field -> value)."""
     changes = {}
     if args.check_timeout:
         changes["check_timeout_s"] = args.check_timeout
@@ -120,14 +121,15 @@ def _with_limits(limits: Limits, args: argparse.Namespace) -> Limits:
         changes["cell_timeout_s"] = args.cell_timeout
     if args.memory_mb:
         changes["memory_mb"] = args.memory_mb
-    return replace(limits, **changes)
+    return changes
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from autograder import outputs
-    from autograder.batch import human_line, json_line, run_batch
-    from autograder.intake import collect
+    from autograder.batch import run_batch
+    from autograder.outputs import human_line, json_line
     from autograder.grading import Grader
+    from autograder.intake import collect
     from autograder.record import ResultStore
 
     if args.jobs < 1:
@@ -144,17 +146,17 @@ def cmd_grade(args: argparse.Namespace) -> int:
                   file=sys.stderr)
     if not items:
         raise UsageError("no .ipynb submissions found in " + " ".join(args.submissions))
-    grader = Grader(assignment, make_sandbox(args.backend, args.gpu, args.unconfined))
-    grader.checkset.limits = _with_limits(grader.checkset.limits, args)
+    grader = Grader(assignment, make_sandbox(args.backend, args.gpu, args.unconfined), limits=_limit_changes(args))
     if not grader.sandbox.describe().get("confined", True):
         print("autograder: note: the local backend runs unconfined (--unconfined): every notebook has "
               "your rights; grade untrusted notebooks without this option", file=sys.stderr)
 
-    def emit(result: dict) -> None:
-        print(json_line(result) if args.json else human_line(result), flush=True)
+    def emit(result) -> None:
+        data = result.to_json()
+        print(json_line(data) if args.json else human_line(data), flush=True)
 
     store = ResultStore(args.out, args.gradebook)
-    results = run_batch(grader, items, store, args.jobs, args.force, emit)
+    results = [r.to_json() for r in run_batch(grader, items, store, args.jobs, args.force, emit)]
     outputs.remember(args.out, assignment.name, roster, args.lms_column, args.missing_as_zero, results)
     written = outputs.refresh(args.out, assignment.name, store.gradebook)
     for line in outputs.summary_lines(results, ignored, outputs.missing(args.out, assignment.name, store.gradebook)):
@@ -224,17 +226,16 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageError(f"{notebook}: no such file")
     # The same public reference students get, never a recomputation from the solution.
     refs = assignment.load_public_reference()
-    grader = Grader(assignment, make_sandbox(args.backend, args.gpu, args.unconfined, trusted=True), hidden=False,
-                    references=refs)
-    grader.checkset.limits = _with_limits(grader.checkset.limits, args)
+    grader = Grader(assignment, make_sandbox(args.backend, args.gpu, args.unconfined, trusted=True),
+                    include_hidden=False, limits=_limit_changes(args), references=refs)
     status = 0
     for n, notebook in enumerate(args.notebook):
-        result = grader.grade(notebook, "you")
+        result = grader.grade(notebook, "you").result
         if n:
             print()
-        if result.json["status"] != "graded":
-            print(f"Cannot check {notebook}: {result.json['message']}", file=sys.stderr)
-            status = max(status, 1 if result.json["status"] == "invalid" else 2)
+        if result.status != "graded":
+            print(f"Cannot check {notebook}: {result.message}", file=sys.stderr)
+            status = max(status, 1 if result.status == "invalid" else 2)
             continue
         print(check_report(assignment.name, str(notebook), result.checks, refs.get("points")), end="")
         if not all(c.passed for c in result.checks):
@@ -243,7 +244,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from autograder.release import release, stale
+    from autograder.release import release
+    from autograder.released import stale
 
     assignment = find_assignment(args.assignment)
     if args.check:
@@ -259,8 +261,8 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def _course_packages() -> list[str]:
-    from autograder.coursefile import sandbox_packages
     from autograder.course import default_course_root
+    from autograder.coursefile import sandbox_packages
 
     return sandbox_packages(default_course_root())
 
@@ -283,7 +285,7 @@ def cmd_image(args: argparse.Namespace) -> int:
     else:
         cmd, env = ["docker", "build", "-f", "docker/Dockerfile", "-t", GPU_IMAGE if args.gpu else DEFAULT_IMAGE], {}
         if args.gpu:
-            cmd += ["--build-arg", "TF_PACKAGE=tensorflow[and-cuda]==2.21.0"]
+            cmd += ["--build-arg", "TF_DIST=tensorflow[and-cuda]"]  # at the version of the one pin
         cmd += ["--build-arg", f"EXTRA_PACKAGES={extra}", "."]
     if args.dry_run:
         print(" ".join([f"{k}={shlex.quote(v)}" for k, v in env.items()] + [shlex.quote(c) for c in cmd]))

@@ -17,11 +17,8 @@ from pathlib import Path
 
 from autograder import __version__
 from autograder.checkfiles import load_checkset, module_files
+from autograder.errors import UsageError  # noqa: F401 - raised here, caught by callers
 from autograder.spec import CheckSet
-
-
-class UsageError(Exception):
-    """A command-line mistake (exit status 2)."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from autograder.course import UsageError
+from autograder.errors import UsageError
 
 FILE = "course.toml"
 REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*([<>=!~]=?[^\s;]+(\s*,\s*[<>=!~]=?[^\s,;]+)*)?$")

@@ -1,4 +1,5 @@
-"""Student-facing text: per-exercise feedback for ``check`` and graded feedback files."""
+"""Student-facing words: the per-exercise lines that `check`, a notebook's check cells and the
+graded feedback (:mod:`autograder.feedback_files`) all print, so they agree everywhere."""
 
 from __future__ import annotations
 
@@ -79,20 +80,4 @@ def check_report(assignment: str, notebook: str, checks: list[CheckResult], wort
                      "inputs are run when your work is graded.")
     if worth:  # in the assignment's order
         lines += [""] + points_table({**{e: worth[e] for e in groups if e in worth}, **worth})
-    return "\n".join(lines) + "\n"
-
-
-def graded_report(result: dict, checks: list[CheckResult]) -> str:
-    lines = [f"{result['assignment']} — feedback for {result['student']}", ""]
-    if result["status"] != "graded":
-        lines += [f"Your submission could not be graded: {result['message']}", ""]
-        return "\n".join(lines)
-    override = result.get("override")
-    if override:
-        lines.append(f"Score: {_points(override['score'])} / {_points(result['max_score'])} (set by hand: "
-                     f"{override.get('reason', '')}; the checks below gave {_points(result['score'])})")
-    else:
-        lines.append(f"Score: {_points(result['score'])} / {_points(result['max_score'])}")
-    lines.append("")
-    lines += exercise_lines(checks, show_points=True)
     return "\n".join(lines) + "\n"

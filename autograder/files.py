@@ -1,11 +1,32 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""File names and writes: a student id as a file name, one-to-one (:func:`safe_name`); atomic
+writes, so a reader sees the old file or the new one, never half of one."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
+
+# Ids kept as they are: word characters and .@+- only, not starting with a dot or a dash
+# (no separators, dot-files, `..` or option-like names), at most 120 bytes of UTF-8.
+_SAFE = re.compile(r"[\w@+][\w.@+-]*")
+
+
+def safe_name(student: str) -> str:
+    """A file name for a student id, one-to-one: two ids never share a name.
+
+    A safe id is its own name. Any other id gets a readable part and ``~`` with a hash of
+    the whole id; safe ids never contain ``~``, so they cannot collide with these.
+    """
+    if _SAFE.fullmatch(student) and len(student.encode("utf-8")) <= 120:
+        return student
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    readable = re.sub(r"[^\w.@+-]", "_", student).lstrip(".-")
+    readable = readable.encode("utf-8", "ignore")[:80].decode("utf-8", "ignore")
+    return f"{readable or '_'}~{digest}"
 
 
 def write_text(path: Path, text: str, mode: int = 0o644) -> Path:

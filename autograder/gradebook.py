@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS grades (
     score              REAL NOT NULL,
     max_score          REAL,
     message            TEXT,
-    checks             TEXT NOT NULL,      -- JSON list of per-check results
+    checks             TEXT NOT NULL,      -- JSON list of per-check results (only here)
     sha256             TEXT,
     submission         TEXT,
     assignment_version TEXT,
@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS grades (
     device             TEXT,
     duration_s         REAL,
     graded_at          TEXT,
-    result             TEXT NOT NULL,      -- the whole result object, as JSON
+    result             TEXT NOT NULL,      -- the result's JSON form (autograder.result), less its checks
     PRIMARY KEY (student, assignment)
 );
 CREATE TABLE IF NOT EXISTS overrides (
@@ -61,11 +61,11 @@ class Gradebook:
         self.db.close()
 
     def record(self, result: dict) -> None:
-        """Store one result atomically (replacing the previous automatic grade)."""
+        """Store one result (its JSON form) atomically, replacing the previous automatic grade."""
         row = {c: result.get(c) for c in COLUMNS}
         row["score"] = float(result.get("score") or 0.0)
         row["checks"] = json.dumps(result.get("checks", []))
-        row["result"] = json.dumps(result)
+        row["result"] = json.dumps({k: v for k, v in result.items() if k != "checks"})
         names = ", ".join(row)
         marks = ", ".join(f":{k}" for k in row)
         with self.db:  # one transaction: the row is there whole, or not at all
@@ -73,20 +73,20 @@ class Gradebook:
             self.db.execute(f"INSERT OR REPLACE INTO grades ({names}) VALUES ({marks})", row)
 
     def get(self, student: str, assignment: str) -> dict | None:
-        cur = self.db.execute("SELECT result FROM grades WHERE student = ? AND assignment = ?",
+        cur = self.db.execute("SELECT result, checks FROM grades WHERE student = ? AND assignment = ?",
                               (student, assignment))
         found = cur.fetchone()
-        return json.loads(found[0]) if found else None
+        return _joined(*found) if found else None
 
     def results(self, assignment: str) -> list[dict]:
         """Every stored result of an assignment, with ``final_score`` (override or automatic)."""
         cur = self.db.execute(
-            "SELECT g.result, o.score, o.reason FROM grades g LEFT JOIN overrides o "
+            "SELECT g.result, g.checks, o.score, o.reason FROM grades g LEFT JOIN overrides o "
             "ON o.student = g.student AND o.assignment = g.assignment WHERE g.assignment = ? ORDER BY g.student",
             (assignment,))
         out = []
-        for result, override, reason in cur.fetchall():
-            r = json.loads(result)
+        for result, checks, override, reason in cur.fetchall():
+            r = _joined(result, checks)
             r["override"] = None if override is None else {"score": override, "reason": reason}
             r["final_score"] = r.get("score", 0.0) if override is None else override
             out.append(r)
@@ -103,5 +103,16 @@ class Gradebook:
         with self.db:
             self.db.execute("DELETE FROM overrides WHERE student = ? AND assignment = ?", (student, assignment))
 
-    def count(self, assignment: str) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM grades WHERE assignment = ?", (assignment,)).fetchone()[0]
+
+def _joined(result: str, checks: str) -> dict:
+    """A stored row as the result's JSON form again, its checks where they were."""
+    stored = json.loads(result)
+    if "checks" in stored:  # written before checks were stored only once
+        return stored
+    out: dict = {}
+    for key, value in stored.items():
+        out[key] = value
+        if key == "max_score":
+            out["checks"] = json.loads(checks)
+    out.setdefault("checks", json.loads(checks))
+    return out

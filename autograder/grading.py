@@ -11,46 +11,59 @@ import json
 import re
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder import __version__
 from autograder.course import Assignment
+from autograder.jobs import build_job
 from autograder.judge import SYNTAX_ERRORS, CheckResult, defines, judge_all, syntax_problem
 from autograder.notebook import InvalidSubmission, assemble, path_text, read_notebook
-from autograder.reference import build_job, references
+from autograder.reference import references
+from autograder.result import CheckOutcome, ErrorKind, Outcome, Result, Status
 from autograder.sandbox.base import RunRecord, Sandbox
 from autograder.timelimits import calibration_s, check_limits, slowdown
 
 
-@dataclass
+@dataclass(frozen=True)
 class Graded:
-    """One submission's outcome: ``json`` is the CLI contract's object."""
+    """One submission graded: its result, and the instructor-only log of its run."""
 
-    json: dict
-    checks: list[CheckResult] = field(default_factory=list)
+    result: Result
     log: str = ""
 
 
 class Grader:
-    def __init__(self, assignment: Assignment, sandbox: Sandbox, hidden: bool = True,
-                 references: dict | None = None):
+    """``include_hidden``: grade with the hidden checks (a batch) or the public ones only (a
+    self-check). ``limits``: changes to the assignment's own limits (``Limits`` field ->
+    value, e.g. from the command line). ``references``: reference observations to use as
+    they are (the shipped public ones, for ``check``); else computed once, by :meth:`prepare`
+    or the first grade."""
+
+    def __init__(self, assignment: Assignment, sandbox: Sandbox, *, include_hidden: bool = True,
+                 limits: dict | None = None, references: dict | None = None):
         self.assignment = assignment
         self.sandbox = sandbox
-        self.hidden = hidden
-        self.checkset = assignment.checkset(hidden)
+        self.include_hidden = include_hidden
+        checkset = assignment.checkset(include_hidden)
+        self.checkset = replace(checkset, limits=replace(checkset.limits, **(limits or {})))
         self.solution = assignment.load_solution() if assignment.solution_dir else None
-        self._references = references  # given: e.g. the shipped public reference, for `check`
+        self._references = references
         self._calibration: float | None = None
 
-    @property
+    def prepare(self) -> None:
+        """Before a batch's first submission: start the sandbox's warm worker (its start overlaps
+        with what follows) and compute the reference once, before any worker needs it."""
+        self.sandbox.prepare()
+        self.references()
+
     def references(self) -> dict:
         if self._references is None:
             if self.solution is None:  # a student's machine: only the public reference ships
                 self._references = self.assignment.load_public_reference()
             else:
-                self._references = references(self.assignment, self.checkset, self.sandbox, self.hidden)
+                self._references = references(self.assignment, self.checkset, self.sandbox, self.include_hidden)
         return self._references
 
     def _skeleton(self) -> dict:
@@ -63,43 +76,39 @@ class Grader:
     def grade(self, path: Path, student: str, shown: str | None = None) -> Graded:
         """``shown``: how results name the submission (an archive's member), else its path."""
         started = time.monotonic()
-        base = {
-            "student": student, "assignment": self.assignment.name, "submission": shown or path_text(path),
-            "sha256": None, "status": "error", "message": "", "score": 0.0,
-            "max_score": self.checkset.max_score(), "checks": [], "backend": self.sandbox.name,
-            "device": "", "sandbox": self.sandbox.describe(), "duration_s": 0.0,
-            "assignment_version": self.assignment.version if self.solution is not None else None,
-            "grader_version": __version__,
-            "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
+        base = Result(
+            student=student, assignment=self.assignment.name, submission=shown or path_text(path),
+            status=Status.ERROR, message="", max_score=self.checkset.max_score(), backend=self.sandbox.name,
+            sandbox=self.sandbox.describe(),
+            assignment_version=self.assignment.version if self.solution is not None else None,
+            grader_version=__version__, graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         try:
             nb, digest = read_notebook(path)
-            base["sha256"] = digest
+            base = replace(base, sha256=digest)
             plan, notes = assemble(self._skeleton(), nb, self.assignment.name)
             del nb  # up to a few hundred MB for a big notebook: not kept while the sandbox runs
-            refs = self.references
+            refs = self.references()
             timed = self._check_limits()
             record = self._run(student, plan, timed)
             if record.infrastructure_error:
-                base["message"] = f"grader infrastructure error: {record.infrastructure_error}"
-                return self._finish(base, [], started, record.output)
+                return _finish(Result.error(base, ErrorKind.INFRASTRUCTURE,
+                                            f"grader infrastructure error: {record.infrastructure_error}"),
+                               started, record.output)
             for cid, obs in record.observations.items():  # a timeout says what the solution took
                 if obs.get("status") == "timeout" and cid in (refs.get("timings") or {}):
                     obs["reference_s"] = refs["timings"][cid]
             checks = judge_all(self.checkset.checks, record.observations, refs,
                                syntax_errors(plan, record, self.checkset.exercises()))
-            base.update(status="graded", device=record.device, student_code_s=round(record.student_s, 3),
-                        score=float(sum(c.points for c in checks)),
-                        checks=[_contract_check(c, timed.get(c.id, self.checkset.limits.check_timeout_s))
-                                for c in checks],
-                        message=_summary(checks, notes, record))
-            return self._finish(base, checks, started, _log(plan, record))
+            default = self.checkset.limits.check_timeout_s
+            outcomes = [_outcome(c, timed.get(c.id, default)) for c in checks]
+            return _finish(Result.graded(base, outcomes, _summary(checks, notes), record.device, record.student_s),
+                           started, _log(plan, record))
         except InvalidSubmission as exc:
-            base.update(status="invalid", message=f"{path_text(Path(shown).name if shown else path.name)}: {exc}")
-            return self._finish(base, [], started, "")
+            name = path_text(Path(shown).name if shown else path.name)
+            return _finish(Result.invalid(base, f"{name}: {exc}"), started, "")
         except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
-            base["message"] = f"grader error: {type(exc).__name__}: {exc}"
-            return self._finish(base, [], started, traceback.format_exc())
+            return _finish(Result.error(base, ErrorKind.GRADER, f"grader error: {type(exc).__name__}: {exc}"),
+                           started, traceback.format_exc())
 
     def _run(self, student: str, plan: list, timed: dict[str, float]) -> RunRecord:
         """The public checks in a run that never sees a hidden input; then, in a fresh run,
@@ -128,7 +137,7 @@ class Grader:
 
     def _check_limits(self) -> dict[str, float]:
         """Each check's time limit from the solution's time on it (see autograder.timelimits)."""
-        refs = self.references
+        refs = self.references()
         timings = refs.get("timings") or {}
         if not timings:  # a shipped public reference: no timings, the assignment's limits
             return {}
@@ -137,12 +146,6 @@ class Grader:
         factor = slowdown(refs.get("calibration_s"), self._calibration)
         return check_limits(timings, [c.id for c in self.checkset.checks], self.checkset.limits.check_timeout_s,
                             factor)
-
-    @staticmethod
-    def _finish(base: dict, checks: list[CheckResult], started: float, log: str) -> Graded:
-        base["duration_s"] = round(time.monotonic() - started, 3)
-        return Graded(base, checks, log)
-
 
 def syntax_errors(plan: list, record: RunRecord, exercises: list[str]) -> dict[str, str]:
     """exercise -> how its answer cell fails to compile, for answer cells the run reported as
@@ -159,14 +162,18 @@ def syntax_errors(plan: list, record: RunRecord, exercises: list[str]) -> dict[s
     return out
 
 
-def _contract_check(c: CheckResult, limit_s: float) -> dict:
+def _finish(result: Result, started: float, log: str) -> Graded:
+    return Graded(replace(result, duration_s=round(time.monotonic() - started, 3)), log)
+
+
+def _outcome(c: CheckResult, limit_s: float) -> CheckOutcome:
     """``limit_s``: the time limit the check ran under."""
-    return {"id": c.id, "exercise": c.exercise, "name": c.name, "points": c.points, "max_points": c.max_points,
-            "passed": c.passed, "hidden": c.hidden, "message": c.message, "outcome": c.outcome,
-            "limit_s": limit_s}
+    return CheckOutcome(id=c.id, exercise=c.exercise, name=c.name, points=c.points, max_points=c.max_points,
+                        passed=c.passed, hidden=c.hidden, message=c.message, outcome=Outcome(c.outcome),
+                        limit_s=limit_s)
 
 
-def _summary(checks: list[CheckResult], notes: list[str], record: RunRecord) -> str:
+def _summary(checks: list[CheckResult], notes: list[str]) -> str:
     passed = sum(c.passed for c in checks)
     parts = [f"{passed}/{len(checks)} checks passed"]
     troubles = [c.outcome for c in checks if c.outcome in ("timeout", "crashed")]

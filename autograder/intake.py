@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.archives import ArchiveRefused, extract
-from autograder.course import UsageError
+from autograder.errors import UsageError
 from autograder.notebook import path_text, student_id
 
 LAYOUTS = ("auto", "canvas", "moodle", "blackboard", "nbgrader", "files")

@@ -29,8 +29,7 @@ import zipfile
 from pathlib import Path
 
 from autograder.exports import csv_text
-from autograder.files import write_json, write_text
-from autograder.record import safe_name
+from autograder.files import safe_name, write_json, write_text
 from autograder.roster import Roster, load, save
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]

@@ -14,8 +14,10 @@ import json
 import os
 import stat
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from autograder.errors import InvalidSubmission  # noqa: F401 - raised here, caught by callers
 
 # nbformat validates with jsonschema, which imports rfc3987_syntax where it is installed
 # (nbgrader's Jupyter stack brings it) for an "iri" format check that no notebook schema
@@ -23,8 +25,6 @@ from pathlib import Path
 # None entry makes its import fail, which jsonschema expects and skips.
 if "jsonschema" not in sys.modules:
     sys.modules.setdefault("rfc3987_syntax", None)
-
-import nbformat  # noqa: E402
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 MAX_CELLS = 2_000
@@ -36,8 +36,6 @@ MAX_CELL_CHARS = 200_000
 MAX_JSON_ITEMS = 2_000_000
 
 
-class InvalidSubmission(Exception):
-    """A submission that cannot be graded; the message names the problem."""
 
 
 @dataclass
@@ -47,15 +45,6 @@ class CellPlan:
     source: str
     label: str          # grade_id, or "extra cell N"
     origin: str         # "answer" | "instructor" | "extra"
-
-
-@dataclass
-class Submission:
-    path: Path
-    student: str
-    sha256: str
-    cells: list[CellPlan] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 def nbgrader_meta(cell: dict) -> dict:
@@ -158,12 +147,14 @@ def read_notebook(path: Path) -> tuple[dict, str]:
         raise InvalidSubmission("not a notebook: 'cells' is not a list")
     if len(data["cells"]) > MAX_CELLS:
         raise InvalidSubmission(f"the notebook has {len(data['cells']):,} cells, over the limit of {MAX_CELLS:,}")
+    import nbformat  # here: a command that reads no notebook does not load it
+
     try:
         nbformat.validate(data)  # the plain dict: no second parse, no NotebookNode copy
     except nbformat.ValidationError as exc:
         first = str(exc.message).splitlines()[0][:200]
         raise InvalidSubmission(f"not a valid nbformat 4 notebook: {first}") from None
-    except Exception as exc:  # nbformat's reader on odd input (RecursionError included)
+    except Exception as exc:  # noqa: BLE001 - nbformat's reader on odd input (RecursionError included)
         raise InvalidSubmission(f"not a valid notebook: {type(exc).__name__}") from None
     return data, digest
 

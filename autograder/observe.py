@@ -31,7 +31,7 @@ def reset_global_state() -> None:
     tf.config.experimental.enable_tensor_float_32_execution(False)
     try:
         tf.compat.v1.reset_default_graph()
-    except Exception:  # inside a student's `with graph.as_default()` that never closed
+    except Exception:  # noqa: BLE001 - inside a student's `with graph.as_default()` that never closed
         pass
 
 

@@ -1,4 +1,5 @@
-"""After grading: every file made from the gradebook, refreshed together, and the summary.
+"""After grading: every file made from the gradebook, refreshed together; the summary and the
+terminal lines (one per result, human or JSON).
 
 ``grade``, ``report`` and ``override`` all end here, so the exports (analysis CSVs,
 Gradescope JSON, the LMS files of :mod:`autograder.lms_exports`), the report and a
@@ -13,7 +14,8 @@ import json
 from pathlib import Path
 
 from autograder.files import write_json
-from autograder.lms_exports import export_lms, missing_results, remember as remember_lms, settings_folder
+from autograder.lms_exports import export_lms, missing_results, settings_folder
+from autograder.lms_exports import remember as remember_lms
 from autograder.roster import Roster, load
 from autograder.roster import read_roster as _read_roster
 
@@ -57,7 +59,8 @@ def missing(out: Path, assignment: str, gradebook) -> list[dict]:
 
 def refresh(out: Path, assignment: str, gradebook) -> list[Path]:
     """Every export and the report, from the gradebook; the report's page comes last."""
-    from autograder.exports import export_all, report
+    from autograder.exports import export_all
+    from autograder.report import report
 
     stored = gradebook.results(assignment)
     written = export_all(out, assignment, stored)[:2] + export_lms(out, assignment, stored)
@@ -67,22 +70,15 @@ def refresh(out: Path, assignment: str, gradebook) -> list[Path]:
 
 def refresh_student(out: Path, assignment: str, result: dict) -> None:
     """A student's feedback files again, from their stored result (an override shown)."""
-    from autograder.exports import write_feedback
-    from autograder.feedback import graded_report
-    from autograder.files import write_text
-    from autograder.judge import CheckResult
-    from autograder.record import safe_name
+    from autograder.feedback_files import render
+    from autograder.record import write_feedback
 
-    fields = CheckResult.__dataclass_fields__
-    checks = [CheckResult(**{k: c.get(k) for k in fields if k in c}) for c in result.get("checks", [])]
-    write_feedback(out, result)
-    write_text(out / "feedback" / assignment / f"{safe_name(result['student'])}.txt", graded_report(result, checks))
+    write_feedback(out, assignment, result["student"], render(result))
 
 
 def summary_lines(results: list[dict], ignored: list[str], missing_students: list[dict]) -> list[str]:
     """The batch's summary: counts, then each student not graded, missing or timed out, by name."""
-    from autograder.batch import printable
-    from autograder.exports import summary
+    from autograder.report import summary
 
     s = summary([{**r, "final_score": r.get("score", 0.0)} for r in results if r["status"] != "error"])
     errors = sum(r["status"] == "error" for r in results)
@@ -101,3 +97,24 @@ def summary_lines(results: list[dict], ignored: list[str], missing_students: lis
     lines += [f"  {who(r)}: missing (handed in nothing)" for r in missing_students]
     lines += [f"  ignored: {printable(text)}" for text in ignored]
     return lines
+
+
+def printable(text: str) -> str:
+    """Control characters escaped, so that a student id or a message stays on its line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def human_line(result: dict) -> str:
+    """One line for a TA's terminal, from a result's JSON form."""
+    status = result["status"]
+    head = f"{result['score']:g}/{result['max_score']:g}" if status == "graded" else status.upper()
+    reused = " (unchanged, not regraded)" if result.get("reused") else ""
+    return f"{printable(result['student'])}: {head} — {printable(result['message'])}{reused}"
+
+
+def json_line(result: dict) -> str:
+    """A result's JSON form on one line (``grade --json``)."""
+    # json.dumps escapes every control character below U+0020 but not these three, at which
+    # Python's str.splitlines (and some JSON-lines readers) also break a line.
+    text = json.dumps(result, ensure_ascii=False, allow_nan=False)
+    return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from autograder.errors import DecodeError  # noqa: F401 - raised here, caught by callers
+
 MAX_ELEMENTS = 2_000_000      # per array (16 MB of float64)
 MAX_ITEMS = 10_000            # per list / dict
 MAX_DEPTH = 6
@@ -33,8 +35,6 @@ MAX_STR = 10_000
 NUMERIC_KINDS = "biuf"
 
 
-class DecodeError(ValueError):
-    """The sandbox sent something that is not valid plain data."""
 
 
 # --------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def _encode_tensorflow(value: Any) -> dict:
                     return {"t": "toolarge", "type": "tf.Tensor", "shape": value.shape.as_list()}
                 try:
                     arr = value.numpy()
-                except Exception:  # a graph-mode Variable has no value outside a Session
+                except Exception:  # noqa: BLE001 - a graph-mode Variable has no value outside a Session
                     symbolic = True
             if symbolic:
                 return {"t": "object", "type": "tf.Tensor (symbolic: it belongs to a graph)",
@@ -221,7 +221,7 @@ def _decode_array(data: dict, budget: list) -> np.ndarray:
         raise DecodeError("array too large")
     try:
         arr = np.load(io.BytesIO(base64.b64decode(raw, validate=True)), allow_pickle=False)
-    except Exception as exc:  # corrupt bytes, pickled payload, bad header...
+    except Exception as exc:  # noqa: BLE001 - corrupt bytes, pickled payload, bad header...
         raise DecodeError(f"unreadable array ({type(exc).__name__})") from None
     if type(arr) is not np.ndarray or arr.dtype.kind not in NUMERIC_KINDS + "c":
         raise DecodeError("array of a non-numeric dtype")

@@ -14,18 +14,17 @@ from importlib import metadata
 from pathlib import Path
 
 from autograder.course import Assignment
+from autograder.errors import SolutionFailsChecks  # noqa: F401 - raised here, caught by callers
 from autograder.files import write_json
+from autograder.jobs import build_job
 from autograder.notebook import assemble
-from autograder.sandbox.base import Job, Sandbox, SandboxError
-from autograder.spec import Check, CheckSet, Limits
+from autograder.sandbox.base import Sandbox, SandboxError
+from autograder.spec import CheckSet
 from autograder.timelimits import calibration_s
-
 
 FORMAT = 3  # of the cached data; bump when it changes
 
 
-class SolutionFailsChecks(RuntimeError):
-    """The reference solution does not pass its own checks: an instructor bug."""
 
 
 def tensorflow_version() -> str:
@@ -41,32 +40,6 @@ def cache_dir() -> Path:
     base = os.environ.get("AUTOGRADER_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "autograder")
     return Path(base) / "references"
-
-
-def build_job(label: str, assignment: Assignment, plan: list, checks: list[Check], limits: Limits,
-              hidden: bool, mistakes: list = (), skip_cells: list[int] = (),
-              check_limits: dict[str, float] | None = None, data: list[tuple[str, str]] = ()) -> Job:
-    """One sandbox run: the cells of ``plan``, then ``checks``; the hidden check file is
-    loaded only when ``hidden``. ``mistakes`` (reference runs only) are probed last."""
-    exercise_of = {c.id: c.exercise for c in checks}
-    variants = []
-    for m in mistakes:
-        ids = [c.id for c in checks if c.exercise == m.exercise]
-        variants.append((m.name, m.source, ids))
-        exercise_of.update({f"{m.name}::{i}": m.exercise for i in ids})
-    return Job(
-        label=label,
-        cells=[(i, c.source) for i, c in enumerate(plan)],
-        check_modules=[(name, path, Path(path).read_text(encoding="utf-8"))
-                       for name, path in assignment.check_files(hidden)],
-        checks=[c.id for c in checks],
-        exercise_of=exercise_of,
-        limits=limits,
-        variants=variants,
-        skip_cells=list(skip_cells),
-        check_limits={cid: t for cid, t in (check_limits or {}).items() if cid in exercise_of},
-        data=list(data),
-    )
 
 
 def compute_references(assignment: Assignment, checkset: CheckSet, sandbox: Sandbox,

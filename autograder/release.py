@@ -1,108 +1,26 @@
-"""Instructors: generate what students get from the solution source.
+"""Instructors: ``autograder release`` writes what students get, after checking it is fit.
 
-The student notebook is made by nbgrader's own preprocessors, in the order
-``nbgrader generate_assignment`` applies them (without its database step):
-solution regions become ``raise NotImplementedError()`` stubs, hidden test
-blocks are removed, outputs cleared, cells locked and checksummed. Before them,
-the check cells are generated from the public checks (:mod:`autograder.notebook_checks`).
-``public_reference.json`` holds the reference values of the public checks only
-(and each exercise's points), so ``autograder check`` and the notebook's own check
-cells work on a student's machine without solutions.
-
-Every known mistake of the catalogue must fail a public check of its exercise, or be
-declared ``hidden_only`` with a reason: a release that lets one through is refused.
+The static validation runs first (:func:`autograder.validate.static_problems`); then the
+public reference is computed from the solution, every known mistake of the catalogue
+must fail a public check of its exercise (or be declared ``hidden_only`` with a reason),
+and the student notebook and ``public_reference.json`` are written (see
+:mod:`autograder.released` for what they hold).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from autograder.course import Assignment
+from autograder.errors import ReleaseError
 from autograder.files import write_json
-from autograder.judge import judge_check
-from autograder.notebook_checks import add_check_cells, worth
 from autograder.reference import compute_references
+from autograder.released import catalogue, releasable, render, student_version
 from autograder.sandbox.base import Sandbox
-
-
-class ReleaseError(RuntimeError):
-    """The release would ship public checks that miss a known mistake, or stale files."""
-
-
-def student_version(assignment: Assignment, reference: dict | None = None) -> nbformat.NotebookNode:
-    from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearOutput,
-                                        ClearSolutions, ComputeChecksums, LockCells)
-
-    nb = nbformat.read(assignment.solution_notebook, as_version=4)
-    # Grading refuses a notebook that declares another assignment (see notebook.assemble).
-    nb.metadata.setdefault("autograder", {})["assignment"] = assignment.name
-    add_check_cells(nb, assignment, reference if reference is not None else assignment.load_public_reference())
-    resources: dict = {}
-    for pp in (LockCells(), ClearSolutions(), ClearOutput(), CheckCellMetadata(), ComputeChecksums(),
-               ClearHiddenTests(), ClearMarkScheme(), ComputeChecksums(), CheckCellMetadata()):
-        nb, resources = pp.preprocess(nb, resources)
-    return nb
-
-
-def render(nb: nbformat.NotebookNode) -> str:
-    return nbformat.writes(nb) + "\n"
-
-
-@dataclass
-class Catalogue:
-    """How the known mistakes fare against the public checks."""
-
-    caught: list[str] = field(default_factory=list)
-    hidden_only: list[tuple[str, str]] = field(default_factory=list)   # (name, reason)
-    missed: list[str] = field(default_factory=list)                    # neither caught nor declared
-
-    def summary(self) -> str:
-        total = len(self.caught) + len(self.hidden_only) + len(self.missed)
-        text = f"known mistakes: {len(self.caught)} of {total} fail a public check"
-        if self.hidden_only:
-            text += f"; {len(self.hidden_only)} declared hidden-only"
-        if self.missed:
-            text += f"; {len(self.missed)} pass every public check: {', '.join(self.missed)}"
-        return text
-
-
-def catalogue(assignment: Assignment, reference: dict) -> Catalogue:
-    """Each catalogue mistake judged by its exercise's public checks (its values are in the reference)."""
-    public = assignment.checkset(hidden=False)
-    out = Catalogue()
-    for mistake in public.mistakes:
-        recorded = reference.get("mistakes", {}).get(mistake.name, {}).get("checks", {})
-        checks = [c for c in public.checks if c.exercise == mistake.exercise]
-        if any(not judge_check(c, recorded.get(c.id), reference["checks"][c.id]).passed for c in checks):
-            out.caught.append(mistake.name)
-        elif mistake.hidden_only:
-            out.hidden_only.append((mistake.name, mistake.hidden_only))
-        else:
-            out.missed.append(mistake.name)
-    return out
-
-
-def stale(assignment: Assignment) -> list[Path]:
-    """The released files that differ from a fresh generation from the committed reference."""
-    fresh = render(student_version(assignment))
-    current = assignment.student_notebook.read_text(encoding="utf-8") if assignment.student_notebook.exists() else ""
-    return [assignment.student_notebook] if current != fresh else []
-
-
-def releasable(assignment: Assignment, refs: dict) -> dict:
-    """The public reference as released: the values and each exercise's points. Timings are
-    this machine's and change every run, so they stay out of what is committed."""
-    out = {k: v for k, v in refs.items() if k not in ("timings", "calibration_s")}
-    out["points"] = worth(assignment.checkset(hidden=True))
-    return out
+from autograder.validate import static_problems
 
 
 def release(assignment: Assignment, sandbox: Sandbox, report=print) -> list[Path]:
-    from autograder.validate import static_problems
-
     problems = static_problems(assignment, released=False)  # what `validate` finds without a run
     if problems:
         raise ReleaseError(f"{assignment.name} is not ready to release:\n  " + "\n  ".join(problems))

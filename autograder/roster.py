@@ -22,7 +22,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from autograder.course import UsageError
+from autograder.errors import UsageError
 
 SAVED = "roster.json"   # in OUT/exports/<assignment>-lms/
 

@@ -18,13 +18,12 @@ expected dtype, never a student-controlled or reference-derived value.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
 from autograder.plaindata import Opaque
-
 
 # Fixed parts of messages (hidden-check messages are built from these and labels only).
 HIDDEN = "for a hidden input,"
@@ -267,7 +266,6 @@ class Property(Rule):
 
     test: Callable[..., str | None]
     key: str = ""
-    notes: dict = field(default_factory=dict)
 
     def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
         if takes_hidden(self.test):

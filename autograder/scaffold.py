@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import UsageError
+from autograder.errors import UsageError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -148,7 +148,7 @@ def _with_markers(source: str, function: ast.FunctionDef) -> str:
 def _from_notebook(path: Path, name: str) -> tuple[nbformat.NotebookNode, list[str]]:
     try:
         nb = nbformat.read(path, as_version=4)
-    except Exception as exc:  # nbformat raises several kinds on a bad file
+    except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds on a bad file
         raise UsageError(f"{path}: not a readable notebook ({type(exc).__name__}: {exc})") from None
     functions: list[str] = []
     cells = []

@@ -21,6 +21,7 @@ from typing import Any
 # The modules a notebook's bundle holds (module name -> path in the package).
 BUNDLED = {
     "autograder": "__init__.py",
+    "autograder.errors": "errors.py",
     "autograder.plaindata": "plaindata.py",
     "autograder.rules": "rules.py",
     "autograder.spec": "spec.py",

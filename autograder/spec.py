@@ -14,9 +14,10 @@ always come from running the same probe on the reference solution.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-from autograder.rules import Rule
+if TYPE_CHECKING:  # the rules (and numpy) load with the check files, not with this module
+    from autograder.rules import Rule
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Limits:
 class Check:
     """One graded observation of one exercise.
 
-    ``exercise`` is the function name from CURRICULUM.md; ``name`` is unique
+    ``exercise`` is the name of the function the student writes; ``name`` is unique
     within the exercise. ``probe`` is called in the sandbox as
     ``probe(student, *args)`` and returns a dict of named values that ``rules``
     compare with the same probe's values on the reference solution.
@@ -102,18 +103,12 @@ class CheckSet:
     # Data files every run gets in its working folder, read-only: (name, path here).
     data: list[tuple[str, str]] = field(default_factory=list)
 
-    def by_id(self) -> dict[str, Check]:
-        return {c.id: c for c in self.checks}
-
     def exercises(self) -> list[str]:
         seen: list[str] = []
         for c in self.checks:
             if c.exercise not in seen:
                 seen.append(c.exercise)
         return seen
-
-    def public(self) -> "CheckSet":
-        return CheckSet([c for c in self.checks if not c.hidden], self.limits, self.mistakes)
 
     def max_score(self) -> float:
         return float(sum(c.points for c in self.checks))

@@ -122,7 +122,7 @@ def notebook_problems(assignment: Assignment, checkset: CheckSet) -> list[str]:
 
 def release_problems(assignment: Assignment) -> list[str]:
     """What differs from what ``release`` would write from the committed public reference."""
-    from autograder.release import releasable, stale
+    from autograder.released import releasable, stale
 
     if not assignment.public_reference.exists():
         return []  # not released yet: nothing can be stale
@@ -155,7 +155,7 @@ def run_problems(assignment: Assignment, sandbox, report=print) -> list[str]:
     from autograder.grading import Grader
     from autograder.judge import judge_check
     from autograder.reference import SolutionFailsChecks, references
-    from autograder.release import catalogue, releasable, render, student_version
+    from autograder.released import catalogue, releasable, render, student_version
 
     checkset = assignment.checkset(hidden=True)
     try:
@@ -187,12 +187,12 @@ def run_problems(assignment: Assignment, sandbox, report=print) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="autograder-validate-") as tmp:
         stub = Path(tmp) / f"{assignment.name}.ipynb"
         stub.write_text(render(student_version(assignment, releasable(assignment, public))), encoding="utf-8")
-        result = Grader(assignment, sandbox, references=refs).grade(stub, "stub")
-    score = result.json.get("score") or 0
-    if result.json["status"] != "graded":
-        problems.append(f"the student notebook could not be graded: {result.json['message']}")
+        result = Grader(assignment, sandbox, references=refs).grade(stub, "stub").result
+    score = result.score
+    if result.status != "graded":
+        problems.append(f"the student notebook could not be graded: {result.message}")
     elif score:
-        passing = [c["id"] for c in result.json["checks"] if c["passed"] and c["points"]]
+        passing = [c.id for c in result.checks if c.passed and c.points]
         problems.append(f"the student notebook's unfinished stubs score {score:g} points: checks "
                         f"{', '.join(passing)} pass without any work")
     else:

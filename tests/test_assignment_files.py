@@ -1,4 +1,4 @@
-"""The committed course files agree with each other and with CURRICULUM.md."""
+"""The committed course files agree with each other and with the course's exercise list (docs/course.md)."""
 
 import ast
 
@@ -6,10 +6,10 @@ import pytest
 
 from autograder.course import find_assignment
 from autograder.notebook import cell_role, nbgrader_meta
-from autograder.release import render, student_version
+from autograder.released import render, student_version
 from tests import nbfactory
 
-# The exact names and signatures of CURRICULUM.md: graders and tools rely on them.
+# The exact names and signatures of the exercises (docs/course.md): graders and tools rely on them.
 CURRICULUM = {
     "01_tf_basics": {
         "build_linear_graph": "(x, w, b)",

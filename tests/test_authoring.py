@@ -1,7 +1,6 @@
 """An instructor's own course, without a sandbox: scaffolding, check-file errors, the
 static part of `validate`, course.toml, and the engine apart from the course."""
 
-import json
 import os
 import subprocess
 import sys
@@ -131,7 +130,7 @@ def test_cli_reports_a_check_file_error_in_one_line_with_exit_1(run_cli, course)
     _edit(course / "assignments" / NAME / "checks.py", "CHECKS = [", "CHEKS = [")
     proc = run_cli("validate", NAME, "--static", cwd=course)
     assert proc.returncode == 1, proc.stderr
-    assert f"checks.py:19: unknown name CHEKS: did you mean CHECKS?" in proc.stderr
+    assert "checks.py:19: unknown name CHEKS: did you mean CHECKS?" in proc.stderr
     assert "Traceback" not in proc.stderr
     proc = run_cli("grade", NAME, course, cwd=course)
     assert proc.returncode == 1 and "did you mean CHECKS?" in proc.stderr and "Traceback" not in proc.stderr
@@ -197,7 +196,7 @@ def test_quoted_inputs_ignores_zero_and_one_and_reads_strings():
 
 
 def test_validate_reports_a_stale_student_notebook(course, run_cli):
-    from autograder.release import releasable, render, student_version
+    from autograder.released import releasable, render, student_version
     from autograder.files import write_json
 
     a = _assignment(course)
@@ -224,7 +223,7 @@ def test_release_refuses_an_assignment_with_static_problems(course):
 
 
 def test_release_writes_the_assignment_key_into_the_student_notebook(course):
-    from autograder.release import student_version
+    from autograder.released import student_version
 
     path = course / "solutions" / NAME / f"{NAME}.ipynb"
     nb = nbformat.read(path, 4)

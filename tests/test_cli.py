@@ -71,7 +71,7 @@ def test_committed_public_reference_is_up_to_date(cache_dir):
     finally:
         if sandbox.warm is not None:
             sandbox.warm.close()  # the warm worker belongs to this test, not to the session
-    from autograder.release import releasable
+    from autograder.released import releasable
 
     assert json.loads(json.dumps(releasable(assignment, fresh))) == assignment.load_public_reference(), \
         f"run `autograder release {A}` and commit the result"

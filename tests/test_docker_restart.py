@@ -80,7 +80,7 @@ def test_a_container_that_fails_to_start_is_retried_and_never_scored(engine, tmp
     monkeypatch.setenv("AUTOGRADER_CACHE", str(cache_dir))
     sandbox = docker.DockerSandbox(warm=True)
     grader = Grader(find_assignment(A), sandbox)
-    assert grader.references  # computed or cached before any start fails
+    assert grader.references()  # computed or cached before any start fails
     sandbox.close()
     real, starts = docker.serve_command, {"failing": 0, "failed": 0}
 
@@ -95,12 +95,12 @@ def test_a_container_that_fails_to_start_is_retried_and_never_scored(engine, tmp
     nb = nbfactory.make(tmp_path / "s.ipynb", A)
     try:
         starts["failing"] = 1
-        once = grader.grade(nb, "s").json
+        once = grader.grade(nb, "s").result.to_json()
         assert (once["status"], once["score"], starts["failed"]) == ("graded", FULL, 1), once
         sandbox.close()  # the next run needs a new container
         starts["failing"] = 10**6
         store = ResultStore(tmp_path / "out")
-        results = run_batch(grader, collect([str(nb)], A)[0], store, 1, True, lambda r: None)
+        results = [r.to_json() for r in run_batch(grader, collect([str(nb)], A)[0], store, 1, True, lambda r: None)]
     finally:
         sandbox.close()
     assert results[0]["status"] == "error" and "infrastructure" in results[0]["message"], results[0]

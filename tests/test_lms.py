@@ -7,7 +7,6 @@ built here from the solution and the stub, as an instructor would (assignment 01
 import csv
 import io
 import json
-import os
 import struct
 import zipfile
 

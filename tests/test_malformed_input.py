@@ -14,10 +14,11 @@ import sys
 
 import pytest
 
-from autograder.batch import human_line, json_line
-from autograder.exports import write_feedback
+from autograder.outputs import human_line, json_line
+from autograder.feedback_files import render
 from autograder.notebook import InvalidSubmission, read_notebook, student_id
-from autograder.record import safe_name
+from autograder.files import safe_name
+from autograder.record import write_feedback
 from tests import nbfactory
 from tests.conftest import ROOT, json_lines
 
@@ -44,11 +45,12 @@ def test_safe_name_keeps_safe_ids_and_never_merges_two():
 
 def test_feedback_files_of_dotted_ids_do_not_collide(tmp_path):
     for student in ("jane.doe", "jane.roe"):
-        write_feedback(tmp_path, {"student": student, "assignment": A, "status": "invalid", "message": student,
-                                  "score": 0.0, "max_score": FULL, "checks": []})
+        write_feedback(tmp_path, A, student, render({"student": student, "assignment": A, "status": "invalid",
+                                                     "message": student, "score": 0.0, "max_score": FULL,
+                                                     "checks": []}))
     folder = tmp_path / "feedback" / A
     assert sorted(p.name for p in folder.iterdir()) == [
-        "jane.doe.html", "jane.doe.json", "jane.roe.html", "jane.roe.json"]
+        "jane.doe.html", "jane.doe.json", "jane.doe.txt", "jane.roe.html", "jane.roe.json", "jane.roe.txt"]
     assert json.loads((folder / "jane.doe.json").read_text())["student"] == "jane.doe"
 
 

@@ -16,7 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
@@ -154,7 +153,7 @@ def test_release_refuses_a_known_mistake_that_passes_every_public_check(tmp_path
 
 
 def test_the_catalogue_of_every_assignment_is_caught_by_its_public_checks():
-    from autograder.release import catalogue
+    from autograder.released import catalogue
 
     for name in ASSIGNMENTS:
         assignment = find_assignment(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from autograder.errors import SandboxUnavailable  # noqa: F401 - raised here, caught by callers
 from autograder.sandbox.linux import SandboxError  # noqa: F401 - the backends' error, defined with the plumbing
 from autograder.spec import Limits
 
@@ -70,8 +71,6 @@ class RunRecord:
         return self
 
 
-class SandboxUnavailable(RuntimeError):
-    """A backend cannot be used here as asked; the message says why and what to do instead."""
 
 
 class Sandbox:

@@ -43,6 +43,8 @@ from __future__ import annotations
 import json
 import os
 
+from autograder.errors import Malformed  # noqa: F401 - raised here, caught by callers
+
 MAX_LINE = 64 * 2**20            # one event (an observation holds at most a few arrays)
 MAX_ITEMS = 1_000_000            # JSON values in one event (arrays travel as one string each)
 MAX_KEPT = 256 * 2**20           # bytes of observations one run may leave in the grader's memory
@@ -93,8 +95,6 @@ class LineReader:
                 for line in [first, *parts[1:-1]] if line and not line.isspace()]
 
 
-class Malformed(ValueError):
-    """A line that is not a JSON object."""
 
 
 def parse(line: bytes) -> dict:

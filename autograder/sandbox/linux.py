@@ -40,6 +40,8 @@ import secrets
 import signal
 import time
 
+from autograder.errors import SandboxError, UidRangeError  # noqa: F401 - raised here, caught by callers
+
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
@@ -50,9 +52,6 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 
 
-class SandboxError(RuntimeError):
-    """The sandbox itself could not run (not the student's fault); also a step of the
-    confinement the kernel refused (the run must not go on)."""
 
 
 def _check(result: int, what: str) -> int:
@@ -233,8 +232,6 @@ UIDS_ENV = "AUTOGRADER_SANDBOX_UIDS"
 _uid_pairs = itertools.count(secrets.randbelow(UID_PAIRS))  # another grader on this host starts elsewhere
 
 
-class UidRangeError(ValueError):
-    """AUTOGRADER_SANDBOX_UIDS is not a usable range."""
 
 
 def uid_range() -> tuple[int, int]:

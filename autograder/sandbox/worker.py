@@ -40,7 +40,7 @@ def configure_tensorflow() -> dict:
     for gpu in gpus:
         try:
             tf.config.experimental.set_memory_growth(gpu, True)
-        except Exception:
+        except Exception:  # noqa: BLE001 - set too late or unsupported: the GPU still works
             pass
     device = "cpu"
     if gpus:
