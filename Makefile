@@ -17,7 +17,7 @@ venv: $(STAMP)
 $(STAMP): $(PINS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[cpu,instructor,test]'
+	$(BIN)/python -m pip install --quiet -e '.[cpu,instructor,test,cluster]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -1,18 +1,20 @@
 """Grading many submissions (see :mod:`autograder.intake` for finding them): reuse, run in
 parallel, record.
 
-The executor is pluggable: anything with ``submit(fn, *args) -> Future`` (a
-``concurrent.futures`` pool here). Results come back to this thread, the only one
-that writes files and the gradebook.
+Where the submissions are graded is a *runner*: :class:`ThreadRunner` (a pool of
+``jobs`` threads sharing one grader and its sandbox) or
+:class:`autograder.cluster.DaskRunner` (one task per submission on a Dask cluster).
+Either way results come back to this thread as they are done, and this thread is the
+only one that writes files and the gradebook.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sys
-from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
-from typing import Callable
+from typing import Callable, Iterator, Protocol
 
 from autograder import __version__
 from autograder.feedback_files import render as render_feedback
@@ -31,10 +33,33 @@ def grade_one(grader: Grader, item: Item) -> Graded:
     return replace(graded, result=graded.result.with_item(item.name or item.student, item.lms, item.notes))
 
 
+class Runner(Protocol):
+    def prepare(self, grader: Grader) -> None:
+        """Before the first submission (only when something will be graded)."""
+
+    def results(self, grader: Grader, items: list[Item]) -> Iterator[Graded]:
+        """Each item graded (by :func:`grade_one`), in the order they are done."""
+
+
+class ThreadRunner:
+    """``jobs`` threads in this process, sharing the grader and its sandbox."""
+
+    def __init__(self, jobs: int):
+        self.jobs = max(1, jobs)
+
+    def prepare(self, grader: Grader) -> None:
+        grader.prepare()
+
+    def results(self, grader: Grader, items: list[Item]) -> Iterator[Graded]:
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            for future in as_completed([pool.submit(grade_one, grader, item) for item in items]):
+                yield future.result()
+
+
 def run_batch(grader: Grader, items: list[Item], store: ResultStore, jobs: int, force: bool,
-              emit: Callable[[Result], None], executor: Executor | None = None) -> list[Result]:
+              emit: Callable[[Result], None], runner: Runner | None = None) -> list[Result]:
     """Every item's result, in the order they are done: reused when unchanged (unless
-    ``force``), else graded on ``executor`` (a thread pool of ``jobs``), stored as each
+    ``force``), else graded by ``runner`` (default: ``jobs`` threads), stored as each
     arrives, here, by this thread only."""
     results: list[Result] = []
     todo: list[Item] = []
@@ -51,26 +76,28 @@ def run_batch(grader: Grader, items: list[Item], store: ResultStore, jobs: int, 
             todo.append(item)
     if not todo:
         return results
-    grader.prepare()
-    own = executor is None
-    pool = executor or ThreadPoolExecutor(max_workers=max(1, jobs))
-    try:
-        from tqdm import tqdm
+    runner = runner or ThreadRunner(jobs)
+    runner.prepare(grader)
+    from tqdm import tqdm
 
-        with tqdm(total=len(todo), unit="notebook", file=sys.stderr, disable=not sys.stderr.isatty(),
-                  desc=grader.assignment.name) as bar:
-            futures = [pool.submit(grade_one, grader, item) for item in todo]
-            for future in as_completed(futures):
-                graded: Graded = future.result()
-                if graded.result.status is not Status.ERROR:  # a grader failure is never stored as a result
-                    store.save(graded.result, render_feedback(graded.result.to_json()), graded.log)
-                results.append(graded.result)
-                emit(graded.result)
-                bar.update()
-    finally:
-        if own:
-            pool.shutdown()
+    with tqdm(total=len(todo), unit="notebook", file=sys.stderr, disable=not sys.stderr.isatty(),
+              desc=grader.assignment.name) as bar:
+        for graded in runner.results(grader, todo):
+            if graded.result.status is not Status.ERROR:  # a grader failure is never stored as a result
+                store.save(graded.result, render_feedback(graded.result.to_json()), graded.log)
+            results.append(graded.result)
+            emit(graded.result)
+            bar.update()
     return results
+
+
+def failed(grader: Grader, item: Item, message: str) -> Graded:
+    """An item that could not be graded because the machinery failed (never stored)."""
+    base = Result(student=item.student, assignment=grader.assignment.name,
+                  submission=item.shown or path_text(item.path), status=Status.ERROR, message="",
+                  max_score=grader.checkset.max_score(), backend=grader.sandbox.name)
+    result = Result.error(base, ErrorKind.INFRASTRUCTURE, message)
+    return Graded(result.with_item(item.name or item.student, item.lms, item.notes), "")
 
 
 def _not_graded(grader: Grader, item: Item) -> Result:

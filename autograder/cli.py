@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--gpu", choices=["auto", "on", "off"], default="auto",
                    help="docker backend: grade on an NVIDIA GPU (auto: when Docker has one)")
     g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel submissions")
+    cluster = g.add_mutually_exclusive_group()
+    cluster.add_argument("--dask", metavar="SCHEDULER_ADDRESS",
+                         help="grade on a Dask cluster (e.g. tcp://10.0.0.5:8786), one task per submission")
+    cluster.add_argument("--dask-local", type=int, metavar="N",
+                         help="grade on a local Dask cluster of N worker processes (instead of --jobs threads)")
     g.add_argument("--out", type=Path, default=Path("autograder-out"), help="output folder")
     g.add_argument("--json", action="store_true", help="one JSON object per submission per line on stdout")
     g.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
@@ -84,6 +89,17 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="instructors: check an assignment (files, points, solution, stubs, mistakes)")
     v.add_argument("assignment")
     v.add_argument("--static", action="store_true", help="only what needs no sandbox run")
+
+    gs = sub.add_parser("gradescope", help="instructors: write a Gradescope autograder bundle (.zip) of an assignment")
+    gs.add_argument("assignment")
+    gs.add_argument("--out", type=Path, required=True, help="the .zip to write")
+    gs.add_argument("--offline", action="store_true",
+                    help="put every wheel into the zip: setup.sh then installs without PyPI")
+    gs.add_argument("--wheelhouse", type=Path, help="--offline: a folder of wheels to take before PyPI's "
+                                                    "(e.g. docker/wheelhouse)")
+    gs.add_argument("--hidden-visibility", default="after_published",
+                    choices=["after_published", "after_due_date", "hidden", "visible"],
+                    help="when students see their hidden checks' results on Gradescope")
 
     pk = sub.add_parser("packages", help="the course's extra sandbox packages (course.toml)")
     pk.add_argument("--install", action="store_true", help="pip install them into this environment "
@@ -146,7 +162,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
                   file=sys.stderr)
     if not items:
         raise UsageError("no .ipynb submissions found in " + " ".join(args.submissions))
-    grader = Grader(assignment, make_sandbox(args.backend, args.gpu, args.unconfined), limits=_limit_changes(args))
+    if args.dask_local is not None and args.dask_local < 1:
+        raise UsageError("--dask-local must be at least 1")
+    limits = _limit_changes(args)
+    grader = Grader(assignment, make_sandbox(args.backend, args.gpu, args.unconfined), limits=limits)
     if not grader.sandbox.describe().get("confined", True):
         print("autograder: note: the local backend runs unconfined (--unconfined): every notebook has "
               "your rights; grade untrusted notebooks without this option", file=sys.stderr)
@@ -156,7 +175,17 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(json_line(data) if args.json else human_line(data), flush=True)
 
     store = ResultStore(args.out, args.gradebook)
-    results = [r.to_json() for r in run_batch(grader, items, store, args.jobs, args.force, emit)]
+    if args.dask or args.dask_local:
+        from autograder.cluster import DaskRunner, GraderSpec, dask_client
+
+        spec = GraderSpec(assignment, assignment.version, grader.sandbox.name, args.gpu, args.unconfined,
+                          tuple(sorted(limits.items())))
+        with dask_client(args.dask, args.dask_local) as client:
+            done = run_batch(grader, items, store, args.jobs, args.force, emit, DaskRunner(client, spec))
+    else:
+        done = run_batch(grader, items, store, args.jobs, args.force, emit)
+    grader.sandbox.close()
+    results = [r.to_json() for r in done]
     outputs.remember(args.out, assignment.name, roster, args.lms_column, args.missing_as_zero, results)
     written = outputs.refresh(args.out, assignment.name, store.gradebook)
     for line in outputs.summary_lines(results, ignored, outputs.missing(args.out, assignment.name, store.gradebook)):
@@ -325,6 +354,18 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    from autograder.gradescope import build
+
+    if args.out.suffix != ".zip":
+        raise UsageError(f"--out {args.out}: Gradescope takes a .zip")
+    if args.wheelhouse and not args.offline:
+        raise UsageError("--wheelhouse goes with --offline")
+    build(find_assignment(args.assignment), args.out, make_sandbox("local", trusted=True), offline=args.offline,
+          hidden_visibility=args.hidden_visibility, wheelhouse=args.wheelhouse)
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from autograder.validate import static_problems, validate
 
@@ -347,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release, "image": cmd_image,
                 "report": cmd_report, "override": cmd_override, "new": cmd_new, "validate": cmd_validate,
-                "packages": cmd_packages}[args.command](args)
+                "packages": cmd_packages, "gradescope": cmd_gradescope}[args.command](args)
     except (UsageError, SandboxUnavailable, UidRangeError) as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 2

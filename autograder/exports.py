@@ -62,8 +62,9 @@ def checks_csv(results: list[dict]) -> str:
     return csv_text(CHECK_COLUMNS, rows)
 
 
-def gradescope_results(result: dict) -> dict:
-    """Gradescope's autograder ``results.json`` for one submission (their published schema)."""
+def gradescope_results(result: dict, hidden_visibility: str = "after_published") -> dict:
+    """Gradescope's autograder ``results.json`` for one submission (their published schema).
+    Hidden checks show as ``hidden_visibility`` says (by default once grades are published)."""
     tests = [{
         "name": f"{c['exercise']}: {shown_name(c)}",
         "number": str(i + 1),
@@ -72,7 +73,7 @@ def gradescope_results(result: dict) -> dict:
         "status": "passed" if c["passed"] else "failed",
         "output": c["message"],
         # Hidden checks show once grades are published, never their inputs.
-        "visibility": "after_published" if c["hidden"] else "visible",
+        "visibility": hidden_visibility if c["hidden"] else "visible",
     } for i, c in enumerate(result.get("checks", []))]
     return {
         "score": result.get("final_score", result.get("score", 0.0)),

@@ -1,7 +1,7 @@
 """Grading speed: this project's backends against `nbgrader autograde` and `otter run`, in one run.
 
     .venv/bin/python benchmarks/bench_grading.py [--n 20] [--scaling 10,50,200] [--no-docker] [--no-nbgrader]
-                                                 [--no-otter] [--no-mix] [--n-deep 8]
+                                                 [--no-otter] [--no-mix] [--n-deep 8] [--dask 50]
 
 Builds a batch of N submissions of 02_linear_classifier (80% correct, 10% with a
 known mistake, 10% crashing), then grades the same notebooks with:
@@ -15,6 +15,8 @@ known mistake, 10% crashing), then grades the same notebooks with:
 Then the peer mix (20 of 02 with two infinite loops) against nbgrader with its default
 30 s cell limit, and 03_deep_network with 02 as the yardstick: the reference computation,
 the median per-submission time, and `autograder check` against one TensorFlow import.
+With ``--dask N``: N of 02 on a local Dask cluster of 1 and 2 worker processes
+(``--dask-local``) beside the thread executor with 1 and 2 jobs, in the same run.
 
 It prints wall time per submission (p50, p95), the overhead beyond the student's own
 code (cells + probes as timed inside the sandbox), batch throughput, the peak memory of
@@ -164,9 +166,10 @@ def grade_ours(subs: Path, out: Path, backend: str, jobs: int, env: dict) -> dic
     return grade_ours_on(A, subs, out, backend, jobs, env)
 
 
-def grade_ours_on(assignment: str, subs: Path, out: Path, backend: str, jobs: int, env: dict) -> dict:
+def grade_ours_on(assignment: str, subs: Path, out: Path, backend: str, jobs: int, env: dict,
+                  extra: tuple[str, ...] = ()) -> dict:
     cmd = [sys.executable, "-m", "autograder.cli", "grade", assignment, str(subs), "--json", "--force",
-           "--jobs", str(jobs), "--backend", backend, "--out", str(out)]
+           "--jobs", str(jobs), "--backend", backend, "--out", str(out), *extra]
     wall, peak, stdout = measure(cmd, env, ROOT, ("autograder",))
     results = [json.loads(line) for line in stdout.splitlines()]
     durations = [r["duration_s"] for r in results if r["status"] == "graded"]
@@ -245,6 +248,8 @@ def main() -> None:
     parser.add_argument("--no-otter", action="store_true")
     parser.add_argument("--no-mix", action="store_true", help="skip the mix with two infinite loops")
     parser.add_argument("--n-deep", type=int, default=8, help="submissions of 03_deep_network (0: skip)")
+    parser.add_argument("--dask", type=int, default=0, metavar="N",
+                        help="N of 02 on a local Dask cluster of 1 and 2 workers, beside threads (0: skip)")
     parser.add_argument("--serial-max", type=int, default=10**9,
                         help="in the scaling table, skip --jobs 1 above this N (it only takes time)")
     args = parser.parse_args()
@@ -320,6 +325,19 @@ def main() -> None:
         print(f"\n03_deep_network, {args.n_deep} solved submissions, 02 as the yardstick (row 'ours: local, warm')")
         print(HEADER)
         deep_network_rows(work, env, args.jobs, args.n_deep, rows["local (warm)"])
+
+    if args.dask:
+        batch = work / f"dask{args.dask}"
+        build_batch(batch, args.dask)
+        print(f"\nDask: {args.dask} of {A}, local backend (warm), threads against a LocalCluster of worker processes")
+        print(HEADER)
+        for jobs in (1, 2):
+            r = grade_ours(batch, work / f"out-threads-{jobs}", "local", jobs, env)
+            print(row("ours: threads", jobs, r), flush=True)
+        for workers in (1, 2):
+            r = grade_ours_on(A, batch, work / f"out-dask-{workers}", "local", 1, env,
+                              ("--dask-local", str(workers)))
+            print(row("ours: dask-local", workers, r), flush=True)
 
     if args.scaling:
         print("\nscaling, local backend (warm):")

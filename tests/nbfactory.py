@@ -59,3 +59,15 @@ def make(path: Path, assignment: str, answers: dict[str, str] | None = None, *, 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
     return path
+
+
+def corpus(folder: Path, assignment: str, catalogue) -> Path:
+    """An assignment's corpus as submissions: the solution, the stub, each mistake and each
+    valid variation of ``catalogue`` (a module of tests/corpus)."""
+    make(folder / "solution.ipynb", assignment)
+    make(folder / "stub.ipynb", assignment, solved=False)
+    for mistake, (exercise, source, _) in catalogue.MISTAKES.items():
+        make(folder / f"mistake_{mistake}.ipynb", assignment, answers={exercise: source})
+    for variation, answers in catalogue.VARIATIONS.items():
+        make(folder / f"variation_{variation}.ipynb", assignment, answers=answers)
+    return folder

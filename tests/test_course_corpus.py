@@ -38,13 +38,7 @@ def grade_corpus(name, backend, tmp_path_factory, run_cli):
     if (name, backend) in _GRADED:
         return _GRADED[(name, backend)]
     corpus = importlib.import_module(CORPORA[name])
-    subs = tmp_path_factory.mktemp(f"subs_{name}_{backend}")
-    nbfactory.make(subs / "solution.ipynb", name)
-    nbfactory.make(subs / "stub.ipynb", name, solved=False)
-    for mistake, (exercise, source, _) in corpus.MISTAKES.items():
-        nbfactory.make(subs / f"mistake_{mistake}.ipynb", name, answers={exercise: source})
-    for variation, answers in corpus.VARIATIONS.items():
-        nbfactory.make(subs / f"variation_{variation}.ipynb", name, answers=answers)
+    subs = nbfactory.corpus(tmp_path_factory.mktemp(f"subs_{name}_{backend}"), name, corpus)
     out = tmp_path_factory.mktemp(f"out_{name}_{backend}")
     proc = run_cli("grade", name, subs, "--json", "--jobs", "2", "--out", out, "--backend", backend)
     assert proc.returncode == 0, proc.stderr[-3000:]

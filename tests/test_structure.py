@@ -27,7 +27,7 @@ LAYERS = [
     {"reference"},
     {"grading"},
     {"validate"},
-    {"release", "batch", "outputs", "scaffold"},
+    {"release", "batch", "cluster", "outputs", "scaffold", "gradescope"},
     {"cli", "__main__"},
 ]
 

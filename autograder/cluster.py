@@ -1,0 +1,137 @@
+"""Batches on a Dask cluster: one task per submission, results back as plain data.
+
+``grade --dask ADDRESS`` connects to a running scheduler; ``--dask-local N`` starts a
+``LocalCluster`` of N single-threaded worker processes on this machine. Each task
+grades one submission with :func:`autograder.batch.grade_one` (so an infrastructure
+failure is retried once there, as in a thread) and returns the result's JSON form, why
+it failed (if it did) and the instructor log: plain data, never a ``Grader``.
+
+Each worker process builds its grader once per assignment version and sandbox
+settings (:data:`_GRADERS`, a per-process cache) with the reference observations the
+calling process computed once and scattered to every worker: no worker runs the
+solution. The calling process stays the only writer of files and of the gradebook
+(:func:`autograder.batch.run_batch`), so reuse and durability are as without Dask. A
+worker that dies mid-task has its task rerun on another worker by the scheduler; a task
+that cannot be done at all comes back as an error result (never stored), not lost.
+
+Workers open the course and the submissions by the caller's paths: on one machine that
+holds; on a cluster they need a shared filesystem (as Slurm clusters have; a shared
+volume on Kubernetes). See docs/cluster.md.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from autograder.batch import failed, grade_one
+from autograder.course import Assignment
+from autograder.errors import UsageError
+from autograder.grading import Graded, Grader
+from autograder.intake import Item
+from autograder.result import ErrorKind, Result
+
+
+@dataclass(frozen=True)
+class GraderSpec:
+    """How a worker builds its grader: plain, picklable, the cache's key."""
+
+    assignment: Assignment
+    version: str                  # the caller's assignment version: a worker's course must be the same
+    backend: str = "local"
+    gpu: str = "off"
+    unconfined: bool = False
+    limits: tuple = field(default=())   # (Limits field, value) pairs
+
+    def key(self) -> tuple:
+        return (self.assignment, self.version, self.backend, self.gpu, self.unconfined, self.limits)
+
+
+_GRADERS: dict[tuple, Grader] = {}
+_LOCK = threading.Lock()
+
+
+def sandbox_for(spec: GraderSpec):
+    """The worker's own sandbox (as ``grade --backend`` would make it on that machine)."""
+    from autograder.sandbox.registry import make_sandbox
+
+    return make_sandbox(spec.backend, spec.gpu, spec.unconfined)
+
+
+def _grader(spec: GraderSpec, references: dict) -> Grader:
+    with _LOCK:
+        grader = _GRADERS.get(spec.key())
+        if grader is None:
+            assignment = Assignment(spec.assignment.name, spec.assignment.release_dir, spec.assignment.solution_dir)
+            if assignment.version != spec.version:
+                raise RuntimeError(f"the course of {assignment.name} on this worker is not the caller's (version "
+                                   f"{assignment.version}, not {spec.version}): give every worker the same files")
+            grader = Grader(assignment, sandbox_for(spec),
+                            limits=dict(spec.limits), references=references)
+            grader.sandbox.prepare()
+            atexit.register(grader.sandbox.close)
+            _GRADERS[spec.key()] = grader
+    return grader
+
+
+def grade_task(spec: GraderSpec, references: list, item: Item) -> dict:
+    """One submission, on a worker: plain data back (see :func:`from_plain`)."""
+    graded = grade_one(_grader(spec, references[0]), item)
+    kind = graded.result.error_kind
+    return {"result": graded.result.to_json(), "error_kind": kind.value if kind else None, "log": graded.log}
+
+
+def from_plain(data: dict) -> Graded:
+    result = Result.from_json(data["result"])
+    if data.get("error_kind"):
+        result = Result.error(result, ErrorKind(data["error_kind"]), result.message)
+    return Graded(result, data.get("log", ""))
+
+
+class DaskRunner:
+    """A :class:`autograder.batch.Runner` on a ``dask.distributed.Client``."""
+
+    def __init__(self, client, spec: GraderSpec):
+        self.client = client
+        self.spec = spec
+        self._references = None
+
+    def prepare(self, grader: Grader) -> None:
+        # Computed (or read from the cache) once, here, then held by every worker.
+        self._references = self.client.scatter([grader.references()], broadcast=True, hash=False)
+
+    def results(self, grader: Grader, items: list[Item]) -> Iterator[Graded]:
+        from distributed import as_completed
+
+        futures = {self.client.submit(grade_task, self.spec, self._references, item, pure=False): item
+                   for item in items}
+        for future in as_completed(futures):
+            try:
+                yield from_plain(future.result())
+            except Exception as exc:  # noqa: BLE001 - a task the cluster could not run: an error result
+                yield failed(grader, futures[future], f"grader infrastructure error: the cluster could not "
+                                                      f"grade it ({type(exc).__name__}: {str(exc)[:300]})")
+
+
+@contextmanager
+def dask_client(address: str | None, local_workers: int | None):
+    """A client of the scheduler at ``address``, or of a new ``LocalCluster`` of
+    ``local_workers`` single-threaded worker processes, closed afterwards."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("--dask needs dask.distributed: pip install 'tf-autograder[cluster]'") from None
+    if address:
+        try:
+            client = Client(address, timeout=30)
+        except OSError as exc:
+            raise UsageError(f"--dask {address}: no Dask scheduler answers there ({exc})") from None
+        with client:
+            yield client
+        return
+    with LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        yield client
