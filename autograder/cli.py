@@ -178,7 +178,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.dask or args.dask_local:
         from autograder.cluster import DaskRunner, GraderSpec, dask_client
 
-        spec = GraderSpec(assignment, assignment.version, grader.sandbox.name, args.gpu, args.unconfined,
+        resolved = type(assignment)(assignment.name, assignment.release_dir.resolve(),
+                                    assignment.solution_dir.resolve())
+        spec = GraderSpec(resolved, assignment.version, grader.sandbox.name, args.gpu, args.unconfined,
                           tuple(sorted(limits.items())))
         with dask_client(args.dask, args.dask_local) as client:
             done = run_batch(grader, items, store, args.jobs, args.force, emit, DaskRunner(client, spec))

@@ -14,17 +14,21 @@ solution. The calling process stays the only writer of files and of the gradeboo
 worker that dies mid-task has its task rerun on another worker by the scheduler; a task
 that cannot be done at all comes back as an error result (never stored), not lost.
 
-Workers open the course and the submissions by the caller's paths: on one machine that
-holds; on a cluster they need a shared filesystem (as Slurm clusters have; a shared
-volume on Kubernetes). See docs/cluster.md.
+Workers open the course and the submissions by the caller's (absolute) paths: on one
+machine that holds; on a cluster they need a shared filesystem (as Slurm clusters have; a
+shared volume on Kubernetes). A result that names another student or assignment, or a
+notebook whose hash is not the caller's, is an error, never stored. Workers are trusted
+like the grading machine itself: they run the grader and see the solutions, so a shared
+cluster must admit only the course's own workers (TLS, see docs/cluster.md).
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from autograder.batch import failed, grade_one
@@ -50,6 +54,7 @@ class GraderSpec:
         return (self.assignment, self.version, self.backend, self.gpu, self.unconfined, self.limits)
 
 
+WAIT_FOR_WORKERS_S = 600
 _GRADERS: dict[tuple, Grader] = {}
 _LOCK = threading.Lock()
 
@@ -65,6 +70,7 @@ def _grader(spec: GraderSpec, references: dict) -> Grader:
     with _LOCK:
         grader = _GRADERS.get(spec.key())
         if grader is None:
+            # Rebuilt, so that its version is computed from this worker's files, not carried along.
             assignment = Assignment(spec.assignment.name, spec.assignment.release_dir, spec.assignment.solution_dir)
             if assignment.version != spec.version:
                 raise RuntimeError(f"the course of {assignment.name} on this worker is not the caller's (version "
@@ -100,20 +106,45 @@ class DaskRunner:
         self._references = None
 
     def prepare(self, grader: Grader) -> None:
-        # Computed (or read from the cache) once, here, then held by every worker.
-        self._references = self.client.scatter([grader.references()], broadcast=True, hash=False)
+        references = grader.references()  # computed (or read from the cache) once, here
+        try:  # a cluster just asked for (e.g. Slurm jobs still queued) has no worker yet
+            self.client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_S)
+        except TimeoutError:
+            raise UsageError(f"no Dask worker joined the scheduler within {WAIT_FOR_WORKERS_S} s") from None
+        self._references = self.client.scatter([references], broadcast=True, hash=False)
 
     def results(self, grader: Grader, items: list[Item]) -> Iterator[Graded]:
         from distributed import as_completed
 
-        futures = {self.client.submit(grade_task, self.spec, self._references, item, pure=False): item
+        # Workers may have another working folder: every path they open is absolute.
+        futures = {self.client.submit(grade_task, self.spec, self._references,
+                                      replace(item, path=item.path.resolve()), pure=False): item
                    for item in items}
         for future in as_completed(futures):
+            item = futures[future]
             try:
-                yield from_plain(future.result())
+                graded = from_plain(future.result())
             except Exception as exc:  # noqa: BLE001 - a task the cluster could not run: an error result
-                yield failed(grader, futures[future], f"grader infrastructure error: the cluster could not "
-                                                      f"grade it ({type(exc).__name__}: {str(exc)[:300]})")
+                yield failed(grader, item, f"grader infrastructure error: the cluster could not grade it "
+                                           f"({type(exc).__name__}: {str(exc)[:300]})")
+                continue
+            mismatch = _mismatch(graded.result, grader, item)
+            yield failed(grader, item, f"grader infrastructure error: {mismatch}") if mismatch else graded
+
+
+def _mismatch(result: Result, grader: Grader, item: Item) -> str | None:
+    """Why a worker's result is not this item's (a mixed-up path, another course), or None."""
+    if (result.student, result.assignment) != (item.student, grader.assignment.name):
+        return f"a worker answered for {result.student} in {result.assignment}, not this submission"
+    if result.sha256 is not None:
+        try:
+            with open(item.path, "rb") as fh:
+                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        except OSError:
+            digest = None
+        if digest != result.sha256:
+            return "the notebook a worker graded is not the one here (is the filesystem shared?)"
+    return None
 
 
 @contextmanager

@@ -17,7 +17,8 @@ and reads ``/autograder/results/results.json``. The zip holds::
 
 Inside Gradescope's container there is no Docker: the local backend grades, with the
 kernel's confinement (its own uid, Landlock, seccomp, and namespaces where allowed), and
-``results.json`` says which applied. Everything instructor-only stays readable by root
+``results.json`` says which applied. A failure of the grader or the machine writes no
+results.json (Gradescope then shows a failed run that staff can rerun): it is never a 0. Everything instructor-only stays readable by root
 only: a run's uid cannot read the solutions, the hidden checks or the reference.
 A submission with no notebook, a file that is not one, or several notebooks gets a
 results.json that says so, never a failed autograder.
@@ -54,15 +55,16 @@ SETUP_SH = r"""#!/usr/bin/env bash
 set -euo pipefail
 cd "$(dirname "$0")"
 python=""
+usable() {  # Python 3.11 that can make a venv with pip (Debian's venv needs ensurepip too)
+    command -v "$1" >/dev/null && "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null
+}
 for candidate in python3.11 python3; do
-    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys, venv; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
-        python="$(command -v "$candidate")"; break
-    fi
+    if usable "$candidate"; then python="$(command -v "$candidate")"; break; fi
 done
 if [ -z "$python" ]; then
-    if [ -d wheels ]; then
-        echo "setup.sh: this offline bundle needs Python 3.11 with venv in the image" >&2; exit 1
-    fi
+    # Python itself comes from the image's package manager (Gradescope builds images online);
+    # with --offline only the Python packages come from wheels/.
+    command -v apt-get >/dev/null || { echo "setup.sh: no Python 3.11 and no apt-get: use an image with Python 3.11" >&2; exit 1; }
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     if ! apt-get install -y -qq python3.11 python3.11-venv >/dev/null 2>&1; then
@@ -72,6 +74,7 @@ if [ -z "$python" ]; then
         apt-get install -y -qq python3.11 python3.11-venv >/dev/null
     fi
     python="$(command -v python3.11)"
+    usable "$python" || { echo "setup.sh: python3.11 was installed but cannot make a venv" >&2; exit 1; }
 fi
 "$python" -m venv /autograder/venv
 if [ -d wheels ]; then
@@ -120,7 +123,7 @@ def build(assignment: Assignment, out: Path, sandbox, *, offline: bool = False, 
         raise UsageError(f"{assignment.name} is not ready to grade:\n  " + "\n  ".join(problems))
     started = time.monotonic()
     refs = references(assignment, assignment.checkset(True), sandbox, True)
-    pins = requirements()
+    pins = requirements() + _course_packages(assignment)
     with tempfile.TemporaryDirectory(prefix="autograder-gradescope-") as tmp:
         root = Path(tmp)
         write_text(root / "setup.sh", SETUP_SH, mode=0o755)
@@ -128,10 +131,10 @@ def build(assignment: Assignment, out: Path, sandbox, *, offline: bool = False, 
         write_text(root / "requirements.txt", "\n".join(pins) + "\n")
         shutil.copytree(PACKAGE_DIR, root / "engine" / "autograder",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        shutil.copytree(assignment.release_dir, root / "course" / "assignments" / assignment.name,
-                        ignore=shutil.ignore_patterns("__pycache__", ".*"))
-        shutil.copytree(assignment.solution_dir, root / "course" / "solutions" / assignment.name,
-                        ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        # Everything of the two folders (a DATA file may start with a dot), but caches.
+        skip = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", ".git")
+        shutil.copytree(assignment.release_dir, root / "course" / "assignments" / assignment.name, ignore=skip)
+        shutil.copytree(assignment.solution_dir, root / "course" / "solutions" / assignment.name, ignore=skip)
         write_text(root / "reference.json", json.dumps(refs))
         write_text(root / "autograder.json", json.dumps({
             "assignment": assignment.name, "version": assignment.version, "grader_version": __version__,
@@ -143,7 +146,8 @@ def build(assignment: Assignment, out: Path, sandbox, *, offline: bool = False, 
         with zipfile.ZipFile(partial, "w") as zf:
             for path in sorted(root.rglob("*")):
                 if path.is_file():
-                    info = zipfile.ZipInfo.from_file(path, path.relative_to(root).as_posix())
+                    info = zipfile.ZipInfo.from_file(path, path.relative_to(root).as_posix(),
+                                                     strict_timestamps=False)  # e.g. a Nix store's 1970
                     # Wheels are zips already; everything else compresses.
                     info.compress_type = zipfile.ZIP_STORED if path.suffix == ".whl" else zipfile.ZIP_DEFLATED
                     with open(path, "rb") as fh:
@@ -153,6 +157,13 @@ def build(assignment: Assignment, out: Path, sandbox, *, offline: bool = False, 
            f"({'offline: wheels included' if offline else 'setup.sh installs from PyPI'}; hidden checks "
            f"{hidden_visibility})")
     return out
+
+
+def _course_packages(assignment: Assignment) -> list[str]:
+    """The course's own sandbox packages (course.toml [sandbox] packages), which its notebooks import."""
+    from autograder.coursefile import sandbox_packages
+
+    return list(sandbox_packages(assignment.release_dir.parent.parent))
 
 
 def _download_wheels(pins: list[str], dest: Path, wheelhouse: Path | None, report) -> None:
@@ -177,6 +188,10 @@ def results_json(result: Result, feedback: str, confinement: str, hidden_visibil
     from autograder.exports import gradescope_results
 
     out = gradescope_results(result.to_json(), hidden_visibility)
+    if hidden_visibility != "visible" and any(c.hidden for c in result.checks):
+        # The total includes the hidden checks' points, and so tells their results: it shows
+        # when they do. Public checks keep their own "visible" tests.
+        out["visibility"] = hidden_visibility
     out["execution_time"] = max(1, int(round(execution_s)))
     out["output"] = (f"Note: {note}\n\n" if note else "") + f"{feedback.rstrip()}\n\n{confinement}\n"
     return out
@@ -219,10 +234,10 @@ def run(source: Path, submission: Path, results: Path) -> int:
     assignment = find_assignment(settings["assignment"], source / "course")
     try:
         sandbox = make_sandbox("local")
-    except SandboxUnavailable as exc:  # the machine's fault: said to staff and student alike
-        write_text(results, json.dumps(refused(f"the grader cannot confine notebooks on this machine ({exc}); "
-                                               "this is not a problem in your work: tell the course staff",
-                                               "", time.monotonic() - started), indent=1))
+    except SandboxUnavailable as exc:
+        # The machine's fault, never a grade: no results.json, so Gradescope reports a failed
+        # autograder run that staff can rerun elsewhere; the reason goes to its (staff-only) log.
+        print(f"autograder: cannot grade here: the local sandbox cannot confine notebooks: {exc}")
         return 1
     confinement = describe_confinement(sandbox.describe())
     notebook, note = choose(submission, assignment.name)
@@ -237,9 +252,12 @@ def run(source: Path, submission: Path, results: Path) -> int:
     finally:
         sandbox.close()
     result = graded.result
+    if result.status is Status.ERROR:  # as in a batch: a grader failure is never a grade (see above)
+        print(f"autograder: grading failed, not the student's fault: {result.message}\n{graded.log[-4000:]}")
+        return 1
     if result.status is not Status.GRADED:
         payload = refused(result.message, confinement, time.monotonic() - started)
-        status = 1 if result.status is Status.ERROR else 0
+        status = 0
     else:
         visibility = settings.get("hidden_visibility", "after_published")
         payload = results_json(result, shown_feedback(result, visibility, feedback_text), confinement, visibility,
@@ -264,8 +282,10 @@ def shown_feedback(result: Result, hidden_visibility: str, feedback_text) -> str
     text = feedback_text({**data, "checks": public, "score": sum(c["points"] for c in public),
                           "max_score": sum(c["max_points"] for c in public)})
     text = text.replace("Score: ", "Public checks: ", 1)
-    return (f"{text.rstrip()}\n\nHidden checks ({hidden_points:g} points): their results show here once "
-            f"grades are published.\n")
+    when = {"after_published": "once grades are published", "after_due_date": "after the due date",
+            "hidden": "to the course staff only"}[hidden_visibility]
+    return (f"{text.rstrip()}\n\nHidden checks ({hidden_points:g} points): their results, and your total score, "
+            f"show {when}.\n")
 
 
 def _submitter(autograder_dir: Path) -> str:

@@ -1,7 +1,8 @@
 """A submission's result: one typed value, and its JSON form (the CLI contract).
 
-Built here only (:meth:`Result.graded`, :meth:`Result.invalid`, :meth:`Result.error`,
-:meth:`Result.not_graded`); everything downstream reads it or its JSON form. The JSON
+Built through these constructors only (:meth:`Result.graded`, :meth:`Result.invalid`,
+:meth:`Result.error`, :meth:`Result.not_graded_item`), by :mod:`autograder.grading` and
+:mod:`autograder.batch`; everything downstream reads it or its JSON form. The JSON
 object is what ``grade --json`` prints (one per line), what ``results/<assignment>/
 <student>.json`` holds and what the gradebook stores, keys in this order::
 
@@ -127,22 +128,22 @@ class Result:
 
     # -- the JSON form -------------------------------------------------------------------
     def to_json(self) -> dict:
-        out = {"student": self.student}
-        if self.not_graded:
+        if self.not_graded:  # the order this form always had
+            return {"student": self.student, "name": self.name, "assignment": self.assignment,
+                    "submission": self.submission, "sha256": self.sha256, "status": str(self.status),
+                    "score": self.score, "max_score": self.max_score, "checks": [c.to_json() for c in self.checks],
+                    "backend": self.backend, "device": self.device, "duration_s": self.duration_s,
+                    "message": self.message, "not_graded": True, "lms": self.lms}
+        out = {"student": self.student, "assignment": self.assignment, "submission": self.submission,
+               "sha256": self.sha256, "status": str(self.status), "message": self.message, "score": self.score,
+               "max_score": self.max_score, "checks": [c.to_json() for c in self.checks], "backend": self.backend,
+               "device": self.device, "sandbox": self.sandbox, "duration_s": self.duration_s,
+               "assignment_version": self.assignment_version, "grader_version": self.grader_version,
+               "graded_at": self.graded_at}
+        if self.student_code_s is not None:
+            out["student_code_s"] = self.student_code_s
+        if self.name is not None:
             out["name"] = self.name
-        out.update(assignment=self.assignment, submission=self.submission, sha256=self.sha256,
-                   status=str(self.status), message=self.message, score=self.score, max_score=self.max_score,
-                   checks=[c.to_json() for c in self.checks], backend=self.backend, device=self.device)
-        if not self.not_graded:
-            out.update(sandbox=self.sandbox, duration_s=self.duration_s,
-                       assignment_version=self.assignment_version, grader_version=self.grader_version,
-                       graded_at=self.graded_at)
-            if self.student_code_s is not None:
-                out["student_code_s"] = self.student_code_s
-            if self.name is not None:
-                out["name"] = self.name
-        else:
-            out.update(duration_s=self.duration_s, not_graded=True)
         if self.lms is not None:
             out["lms"] = self.lms
         if self.reused:

@@ -86,6 +86,27 @@ def test_a_task_the_cluster_cannot_run_is_an_error_result_never_stored(course, c
     assert store.gradebook.results(fakes.NAME) == []
 
 
+@pytest.mark.parametrize("forge", [{"student": "mallory"}, {"sha256": "0" * 64}])
+def test_a_result_that_is_not_the_items_is_an_error_never_stored(course, client, tmp_path, monkeypatch, forge):
+    monkeypatch.setattr(cluster, "sandbox_for", lambda spec: fakes.FakeSandbox())
+    cluster._GRADERS.clear()
+    real = cluster.grade_task
+
+    def forged(spec, references, item):
+        data = real(spec, references, item)
+        data["result"].update(forge, score=data["result"]["max_score"])
+        return data
+
+    monkeypatch.setattr(cluster, "grade_task", forged)
+    store = ResultStore(tmp_path / "out")
+    spec = cluster.GraderSpec(course, course.version, "fake")
+    results = run_batch(Grader(course, fakes.FakeSandbox()), [Item(course.solution_notebook, "ada")], store, 1,
+                        False, lambda r: None, cluster.DaskRunner(client, spec))
+    assert results[0].status == "error" and results[0].student == "ada"
+    assert "not this submission" in results[0].message or "not the one here" in results[0].message
+    assert store.gradebook.results(fakes.NAME) == []
+
+
 def test_a_worker_with_another_course_version_refuses(course, client, monkeypatch):
     monkeypatch.setattr(cluster, "sandbox_for", lambda spec: fakes.FakeSandbox())
     cluster._GRADERS.clear()

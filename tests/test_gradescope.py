@@ -73,7 +73,9 @@ def test_run_autograder_grades_the_notebook_with_the_shipped_reference(bundle):
     assert status == 0 and data["score"] == 1.0
     assert [(t["status"], t["visibility"]) for t in data["tests"]] == [("failed", "visible"), ("passed", "hidden")]
     assert "Public checks: 0 / 1" in data["output"] and "[FAIL] scale: 0/1 checks passed  0/1 pts" in data["output"]
-    assert "Hidden checks (1 points): their results show here once grades are published." in data["output"]
+    assert "Hidden checks (1 points): their results, and your total score, show to the course staff only." \
+        in data["output"]
+    assert data["visibility"] == "hidden"  # the total tells the hidden checks' results: it shows when they do
     assert data["output"].rstrip().endswith("Graded in the fake sandbox: no namespaces.")  # which confinement applied
     assert gradescope.describe_confinement({"backend": "local", "confined": True, "landlock_abi": 7, "seccomp": True,
                                             "own_uid": True, "namespaces": []}) == (
@@ -92,6 +94,17 @@ def test_a_submission_that_cannot_be_graded_gets_a_clear_results_json(bundle, fi
     got, data = _run(bundle, files)
     assert got == status and data["score"] == 0.0 and data["tests"] == []
     assert data["output"].startswith("Your submission could not be graded: ") and words in data["output"]
+
+
+def test_a_grader_failure_writes_no_results_so_it_is_never_a_zero(bundle, monkeypatch, capsys):
+    broken = fakes.FakeSandbox(infrastructure={"you": 99})
+    monkeypatch.setattr("autograder.sandbox.registry.make_sandbox", lambda *a, **k: broken)
+    sub = bundle["tmp"] / "submission"
+    sub.mkdir()
+    (sub / f"{fakes.NAME}.ipynb").write_text(bundle["assignment"].solution_notebook.read_text())
+    results = bundle["tmp"] / "results" / "results.json"
+    assert gradescope.run(bundle["source"], sub, results) == 1
+    assert not results.exists() and "grading failed, not the student's fault" in capsys.readouterr().out
 
 
 def test_of_several_notebooks_the_one_named_after_the_assignment_is_graded(bundle):
@@ -197,7 +210,8 @@ def test_the_bundle_in_gradescopes_layout_grades_like_autograder_grade(engine, t
         assert hidden and all(t["visibility"] == "after_published" for t in hidden)
         assert all(t["visibility"] == "visible" for t in data["tests"] if t not in hidden)
         assert "Graded in the local sandbox: Landlock ABI" in data["output"] and "its own uid" in data["output"]
-        assert "their results show here once grades are published" in data["output"]  # none shown in the output
+        assert "their results, and your total score, show once grades are published" in data["output"]
+        assert data["visibility"] == "after_published"  # the total, which includes hidden points, too
     assert found["solution"][1]["score"] == expected["solution"]["max_score"]
     assert found["stub"][1]["score"] == 0
     status, data = found["malformed"]

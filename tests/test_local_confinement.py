@@ -128,6 +128,8 @@ def test_the_probe_says_what_the_kernel_offers(monkeypatch):
     ({"landlock": 7, "seccomp": False, "namespaces": ("pid",)}, "seccomp"),
     ({"landlock": 5, "seccomp": True, "namespaces": ()}, "signal scoping"),   # Ubuntu 24.04 as a TA
     ({"landlock": 6, "seccomp": True, "namespaces": ()}, None),
+    ({"landlock": 1, "seccomp": True, "namespaces": (), "root": True}, None),   # root in a container: own uids
+    ({"landlock": 0, "seccomp": True, "namespaces": (), "root": True}, "Landlock"),
     ({"landlock": 1, "seccomp": True, "namespaces": ("net", "ipc", "pid", "user")}, None),
 ])
 def test_what_a_run_needs_and_the_refusal_without_it(kernel, lacking):

@@ -25,8 +25,8 @@ from tests import fakes
 CONTRACT = ["student", "assignment", "submission", "sha256", "status", "message", "score", "max_score", "checks",
             "backend", "device", "sandbox", "duration_s", "assignment_version", "grader_version", "graded_at",
             "student_code_s", "name", "lms"]
-NOT_GRADED = {"student", "name", "assignment", "submission", "sha256", "status", "score", "max_score", "checks",
-              "backend", "device", "duration_s", "message", "not_graded", "lms"}
+NOT_GRADED = ["student", "name", "assignment", "submission", "sha256", "status", "score", "max_score", "checks",
+              "backend", "device", "duration_s", "message", "not_graded", "lms"]
 CHECK = ["id", "exercise", "name", "points", "max_points", "passed", "hidden", "message", "outcome", "limit_s"]
 
 
@@ -58,7 +58,8 @@ def test_a_right_answer_gets_every_point_and_a_wrong_one_loses_the_public_check(
     bob = g.grade(course["notebook"], "bob").result
     assert (ada.status, ada.score, ada.max_score, ada.message) == (Status.GRADED, 2.0, 2.0, "2/2 checks passed")
     assert (bob.score, [c.passed for c in bob.checks]) == (1.0, [False, True])
-    assert bob.checks[0].outcome == "wrong" and bob.checks[0].limit_s == 3.0
+    # At least the 3 s floor, more on a busy machine, never above the assignment's 30 s.
+    assert bob.checks[0].outcome == "wrong" and 3.0 <= bob.checks[0].limit_s <= 30
     # The public checks ran apart from the hidden ones, which never share a run with them.
     runs = [(j.label, j.checks) for j in sandbox.jobs if j.label == "bob"]
     assert runs == [("bob", [fakes.PUBLIC]), ("bob", [fakes.HIDDEN])]
@@ -100,7 +101,7 @@ def test_the_json_contract_keys_are_pinned(course):
     by = {r.student: r.to_json() for r in emitted}
     assert list(by["ada"]) == CONTRACT
     assert all(list(c) == CHECK for c in by["ada"]["checks"])
-    assert set(by["zed"]) == NOT_GRADED and by["zed"]["not_graded"] is True and by["zed"]["lms"] == {"id": 9}
+    assert list(by["zed"]) == NOT_GRADED and by["zed"]["not_graded"] is True and by["zed"]["lms"] == {"id": 9}
     _, again, _ = batch(course, g, ["ada"])
     assert list(again[0].to_json()) == CONTRACT + ["reused"]
     line = json.loads(json_line(by["ada"]))
