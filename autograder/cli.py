@@ -11,6 +11,12 @@ import os
 import sys
 from pathlib import Path
 
+# Before numpy loads (nothing above imports it). OpenBLAS's own worker threads are shut down
+# by a fork (its atfork handler) even while another thread is inside a BLAS call, which then
+# waits for them for ever: the Docker backend forks (preexec_fn) from grading threads while
+# others judge with numpy. One BLAS thread per process has no such threads to lose.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from autograder.errors import (CheckFileError, ReleaseError, SandboxError, SandboxUnavailable, SolutionFailsChecks,
                                UidRangeError, UsageError)
 from autograder.intake import LAYOUTS

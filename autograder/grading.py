@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 import traceback
 from dataclasses import dataclass, replace
@@ -51,12 +52,15 @@ class Grader:
         self.solution = assignment.load_solution() if assignment.solution_dir else None
         self._references = references
         self._calibration: float | None = None
+        self._lock = threading.Lock()
 
     def prepare(self) -> None:
         """Before a batch's first submission: start the sandbox's warm worker (its start overlaps
-        with what follows) and compute the reference once, before any worker needs it."""
+        with what follows), compute the reference once, before any worker needs it, and time
+        the machine's calibration here, not in a grading thread."""
         self.sandbox.prepare()
         self.references()
+        self._check_limits()
 
     def references(self) -> dict:
         if self._references is None:
@@ -141,8 +145,9 @@ class Grader:
         timings = refs.get("timings") or {}
         if not timings:  # a shipped public reference: no timings, the assignment's limits
             return {}
-        if self._calibration is None:  # once per grader: the machine as it is now
-            self._calibration = calibration_s()
+        with self._lock:
+            if self._calibration is None:  # once per grader: the machine as it is now
+                self._calibration = calibration_s()
         factor = slowdown(refs.get("calibration_s"), self._calibration)
         return check_limits(timings, [c.id for c in self.checkset.checks], self.checkset.limits.check_timeout_s,
                             factor)
