@@ -10,7 +10,6 @@ only one that writes files and the gradebook.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
@@ -18,6 +17,7 @@ from typing import Callable, Iterator, Protocol
 
 from autograder import __version__
 from autograder.feedback_files import render as render_feedback
+from autograder.files import file_sha256
 from autograder.grading import Graded, Grader
 from autograder.intake import Item
 from autograder.notebook import MAX_NOTEBOOK_BYTES, path_text
@@ -113,8 +113,7 @@ def _same_input(prev: Result, grader: Grader, item: Item) -> bool:
     try:
         if item.path.stat().st_size > MAX_NOTEBOOK_BYTES:
             return False
-        with open(item.path, "rb") as fh:
-            digest = hashlib.file_digest(fh, "sha256").hexdigest()  # in chunks: memory stays flat
+        digest = file_sha256(item.path)
     except OSError:
         return False
     return (prev.sha256 == digest and prev.assignment_version == grader.assignment.version

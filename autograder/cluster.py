@@ -25,7 +25,6 @@ cluster must admit only the course's own workers (TLS, see docs/cluster.md).
 from __future__ import annotations
 
 import atexit
-import hashlib
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -34,6 +33,7 @@ from typing import Iterator
 from autograder.batch import failed, grade_one
 from autograder.course import Assignment
 from autograder.errors import UsageError
+from autograder.files import file_sha256
 from autograder.grading import Graded, Grader
 from autograder.intake import Item
 from autograder.result import ErrorKind, Result
@@ -138,8 +138,7 @@ def _mismatch(result: Result, grader: Grader, item: Item) -> str | None:
         return f"a worker answered for {result.student} in {result.assignment}, not this submission"
     if result.sha256 is not None:
         try:
-            with open(item.path, "rb") as fh:
-                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            digest = file_sha256(item.path)
         except OSError:
             digest = None
         if digest != result.sha256:

@@ -29,6 +29,12 @@ def safe_name(student: str) -> str:
     return f"{readable or '_'}~{digest}"
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's content, read in chunks (memory stays flat)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 def write_text(path: Path, text: str, mode: int = 0o644) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")

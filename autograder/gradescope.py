@@ -206,8 +206,9 @@ def refused(message: str, confinement: str, execution_s: float) -> dict:
 
 def choose(submission: Path, name: str) -> tuple[Path | None, str]:
     """The notebook to grade and a note, or None and why there is none."""
-    notebooks = sorted(p for p in submission.rglob("*.ipynb")
-                       if not any(part.startswith(".") for part in p.relative_to(submission).parts))
+    from autograder.intake import notebooks as find_notebooks
+
+    notebooks = find_notebooks(submission)  # as a batch finds them: no checkpoints, no links followed
     if not notebooks:
         others = sorted(p.name for p in submission.rglob("*") if p.is_file())[:5]
         seen = f" (found: {', '.join(others)})" if others else ""

@@ -44,7 +44,9 @@ def client():
 def test_a_dask_batch_stores_what_a_thread_batch_stores_and_ships_no_output_path(course, client, tmp_path,
                                                                                   monkeypatch):
     answers = {"bob": {fakes.PUBLIC: fakes.WRONG}, "cy": {fakes.HIDDEN: fakes.WRONG}}
-    monkeypatch.setattr(cluster, "sandbox_for", lambda spec: fakes.FakeSandbox(answers))
+    on_workers = []
+    monkeypatch.setattr(cluster, "sandbox_for", lambda spec: on_workers.append(fakes.FakeSandbox(answers))
+                        or on_workers[-1])
     cluster._GRADERS.clear()
     students = ["ada", "bob", "cy", "dee"]
     items = [Item(course.solution_notebook, s, name=s.title()) for s in students]
@@ -70,6 +72,8 @@ def test_a_dask_batch_stores_what_a_thread_batch_stores_and_ships_no_output_path
     assert len(sent) == 4  # one task per submission, and none carries where results are written
     assert all(str(out) not in repr(args) for args in sent)
     assert all(isinstance(args[2], Item) for args in sent)
+    # The reference came from the caller: no worker ran the solution.
+    assert on_workers and not any(j.label.endswith("(solution)") for s in on_workers for j in s.jobs)
 
 
 def test_a_task_the_cluster_cannot_run_is_an_error_result_never_stored(course, client, tmp_path, monkeypatch):
@@ -207,3 +211,9 @@ def _rows(out):
         return db.execute("SELECT COUNT(*) FROM grades").fetchone()[0]
     except sqlite3.OperationalError:  # not there yet
         return 0
+
+
+def test_a_local_cluster_listens_on_this_machines_loopback_only():
+    with cluster.dask_client(None, 1) as c:
+        assert c.scheduler.address.startswith("tcp://127.0.0.1:")
+        assert all(w.startswith("tcp://127.0.0.1:") for w in c.scheduler_info()["workers"])
