@@ -149,8 +149,8 @@ class Grader:
             if self._calibration is None:  # once per grader: the machine as it is now
                 self._calibration = calibration_s()
         factor = slowdown(refs.get("calibration_s"), self._calibration)
-        return check_limits(timings, [c.id for c in self.checkset.checks], self.checkset.limits.check_timeout_s,
-                            factor)
+        return check_limits(timings, {c.id: c.allowance_s for c in self.checkset.checks},
+                            self.checkset.limits.check_timeout_s, factor)
 
 def syntax_errors(plan: list, record: RunRecord, exercises: list[str]) -> dict[str, str]:
     """exercise -> how its answer cell fails to compile, for answer cells the run reported as

@@ -52,6 +52,10 @@ class Check:
 
     A hidden check is shown to students as "hidden 1", "hidden 2"... of its exercise,
     unless ``name_shown`` says its name tells nothing of its inputs.
+
+    ``allowance_s``: where the student chooses how much work the check's call does (their
+    own training settings), the seconds the notebook allows it; the check's time limit,
+    otherwise derived from the solution's time, is never below this (scaled for load).
     """
 
     exercise: str
@@ -64,6 +68,7 @@ class Check:
     explain: str = ""
     derive: Callable[..., dict] | None = None
     name_shown: bool = False
+    allowance_s: float = 0.0
 
     @property
     def id(self) -> str:

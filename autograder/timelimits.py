@@ -3,15 +3,20 @@
 The reference run times every check on the solution (grader-side wall clock, see
 ``RunRecord.timings``). A student's check may take
 
-    slowdown x max(FLOOR_S, MULTIPLE x reference seconds)
+    slowdown x max(FLOOR_S, MULTIPLE x reference seconds, the check's allowance_s)
 
 capped by the assignment's ``Limits.check_timeout_s`` (or the CLI's), so an infinite
 loop costs seconds where the solution takes milliseconds, and a correct but slower
-answer (an eager ``GradientTape`` loop, float64) stays far inside its limit.
+answer (an eager ``GradientTape`` loop, float64) stays far inside its limit. A check
+whose cost the student chooses (their own training settings) declares the time the
+notebook allows them (``Check.allowance_s``): the solution's choice says nothing of theirs.
 
 ``slowdown`` keeps the limits fair on a slower or busier machine than the one that
-made the reference: the larger of the ratio of a short CPU calibration timed now to
-the same calibration timed with the reference, and the load average per core.
+made the reference: the largest of the ratio of a short CPU calibration timed with the
+grader's start to the same calibration timed with the reference, the load average per
+core, and the threads runnable right now per core. The last is read at each
+submission's start: a one-minute average lags behind load that has just begun (the
+batch's own other jobs, or another program started with it).
 Cells keep the assignment's limit: an answer cell may hold the student's own
 exploration, which the solution's cells say nothing about.
 """
@@ -48,21 +53,34 @@ def slowdown(reference_calibration_s: float | None, now_calibration_s: float | N
     if reference_calibration_s and reference_calibration_s > 0:
         now = now_calibration_s if now_calibration_s is not None else calibration_s()
         factor = max(factor, now / reference_calibration_s)
+    cores = os.cpu_count() or 1
     try:
-        factor = max(factor, os.getloadavg()[0] / (os.cpu_count() or 1))
+        factor = max(factor, os.getloadavg()[0] / cores)
     except OSError:  # no load average on this platform
         pass
-    return factor
+    return max(factor, runnable_now() / cores)
 
 
-def check_limit(reference_s: float | None, upper_s: float, factor: float = 1.0) -> float:
+def runnable_now() -> int:
+    """Threads running or waiting for a CPU at this instant, this one included (the fourth
+    field of /proc/loadavg, "running/total"); 0 where the kernel does not say."""
+    try:
+        with open("/proc/loadavg") as f:
+            return int(f.read().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def check_limit(reference_s: float | None, upper_s: float, factor: float = 1.0, allowance_s: float = 0.0) -> float:
     """The wall-clock limit of one check; ``upper_s`` when the solution's time is unknown."""
     if reference_s is None or reference_s < 0:
         return upper_s
-    return round(min(upper_s, factor * max(FLOOR_S, MULTIPLE * reference_s)), 1)
+    return round(min(upper_s, factor * max(FLOOR_S, MULTIPLE * reference_s, allowance_s)), 1)
 
 
-def check_limits(timings: dict[str, float], check_ids: list[str], upper_s: float,
+def check_limits(timings: dict[str, float], checks: dict[str, float], upper_s: float,
                  factor: float = 1.0) -> dict[str, float]:
-    """check id -> limit, for the checks whose reference time is known."""
-    return {cid: check_limit(timings[cid], upper_s, factor) for cid in check_ids if cid in timings}
+    """check id -> limit, for the checks whose reference time is known (``checks``: check id ->
+    its allowance_s)."""
+    return {cid: check_limit(timings[cid], upper_s, factor, allowance) for cid, allowance in checks.items()
+            if cid in timings}

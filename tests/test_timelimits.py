@@ -19,7 +19,13 @@ def test_a_limit_is_a_multiple_of_the_solutions_time_between_a_floor_and_the_ass
     assert timelimits.check_limit(0.001, 60, factor=2) == 2 * timelimits.FLOOR_S   # the floor too
     assert timelimits.check_limit(30.0, 60) == 60                # never above the assignment's limit
     assert timelimits.check_limit(None, 60) == 60                # no reference time: the assignment's
-    assert timelimits.check_limits({"a": 0.5, "other": 1}, ["a", "b"], 60) == {"a": 5.0}
+    assert timelimits.check_limits({"a": 0.5, "other": 1}, {"a": 0, "b": 0}, 60) == {"a": 5.0}
+    # A check whose work the student chooses: never below its allowance, scaled, capped.
+    assert timelimits.check_limit(0.5, 120, allowance_s=60) == 60
+    assert timelimits.check_limit(0.5, 120, factor=1.5, allowance_s=60) == 90
+    assert timelimits.check_limit(0.5, 120, factor=3, allowance_s=60) == 120
+    assert timelimits.check_limit(20.0, 300, allowance_s=60) == 200             # the solution's own time rules
+    assert timelimits.check_limits({"a": 0.5}, {"a": 60}, 120) == {"a": 60}
 
 
 def test_the_slowdown_is_at_least_one_and_follows_the_calibration():
@@ -27,6 +33,31 @@ def test_the_slowdown_is_at_least_one_and_follows_the_calibration():
     assert timelimits.slowdown(0.1, now_calibration_s=0.05) >= 1.0   # a faster machine keeps the limits
     assert timelimits.slowdown(0.1, now_calibration_s=0.3) >= 3.0 - 1e-9
     assert 0 < timelimits.calibration_s() < 5
+
+
+def test_the_slowdown_follows_threads_runnable_now_which_a_load_average_only_shows_a_minute_later(monkeypatch):
+    assert timelimits.runnable_now() >= 1                   # this thread, at least (Linux)
+    monkeypatch.setattr(timelimits.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(timelimits.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(timelimits, "runnable_now", lambda: 6)
+    assert timelimits.slowdown(0.1, now_calibration_s=0.1) == 3.0
+    monkeypatch.setattr(timelimits, "runnable_now", lambda: 1)
+    assert timelimits.slowdown(0.1, now_calibration_s=0.1) == 1.0
+
+
+def test_a_check_that_trains_with_the_students_own_settings_gets_the_minute_the_notebook_allows():
+    """03's linear_vs_deep: the student picks the epochs ("keep it under a minute")."""
+    import json
+
+    from autograder.course import find_assignment
+
+    a = find_assignment("03_deep_network")
+    checks = a.checkset(hidden=True).checks
+    allowed = {c.id: c.allowance_s for c in checks if c.exercise == "linear_vs_deep"}
+    assert allowed and set(allowed.values()) == {60.0}, allowed
+    assert all(c.allowance_s == 0 for c in checks if c.exercise != "linear_vs_deep")
+    text = " ".join("".join(c["source"]) for c in json.loads(a.student_notebook.read_text())["cells"])
+    assert "keep it under a minute" in " ".join(text.split())
 
 
 def test_a_timeout_message_says_the_limit_and_what_the_solution_took():

@@ -34,6 +34,9 @@ ACCURACY_MARGIN = 0.03
 HELD_OUT_MARGIN = 0.05
 DEEP_MARGIN = 0.05
 DEEP_OVER_LINEAR = 0.15
+# linear_vs_deep trains with the student's own settings; the notebook asks to keep it under a
+# minute, so its checks get that minute whatever the solution's 30 epochs take (see Check.allowance_s).
+STUDENT_CHOICE_S = 60.0
 
 
 TRAIN_HALF_WIDTH = 2.2  # about a quarter of these points lie inside the circle
@@ -376,6 +379,6 @@ CHECKS = [
           points=2, derive=training_values,
           explain="[16, 16] for 20 full-batch epochs: falling loss, training accuracy near the reference's"),
     Check("linear_vs_deep", "ring", compare_probe, (300, 0), [Property(comparison_properties)],
-          derive=comparison_values,
+          derive=comparison_values, allowance_s=STUDENT_CHOICE_S,
           explain="the MLP beats logistic regression on held-out data, and does as well on other new points"),
 ]

@@ -1,6 +1,6 @@
 """Hidden checks of 03_deep_network: other inputs and edge cases (instructors only)."""
 
-from checks import (LOSS_RULE, Close, Property, comparison_properties, comparison_values, compare_probe,
+from checks import (LOSS_RULE, STUDENT_CHOICE_S, Close, Property, comparison_properties, comparison_values, compare_probe,
                     driving_probe, features_probe, mlp_probe, mlp_properties, mlp_values, train_probe,
                     training_properties, training_values)
 
@@ -20,5 +20,5 @@ CHECKS = [
     Check("train_mlp", "one_wide_layer", train_probe, (250, 5, [32], 20, 0.05), [Property(training_properties)],
           points=2, hidden=True, derive=training_values),
     Check("linear_vs_deep", "other_ring", compare_probe, (400, 2), [Property(comparison_properties)],
-          points=2, hidden=True, derive=comparison_values),
+          points=2, hidden=True, derive=comparison_values, allowance_s=STUDENT_CHOICE_S),
 ]
