@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--backend", choices=BACKENDS, default="auto")
     c.add_argument("--unconfined", action="store_true", help="local backend: without the kernel's confinement")
     c.add_argument("--gpu", choices=["auto", "on", "off"], default="off")
+    c.add_argument("--runs", type=int, default=min(2, len(os.sched_getaffinity(0))),
+                   help="sandbox runs side by side, each checking some of the exercises (default: 2 where "
+                        "the machine has 2 cores or more; 1 checks every exercise in one run, in order)")
     _limit_args(c)
 
     r = sub.add_parser("release", help="instructors: regenerate the student notebook and public reference")
@@ -257,14 +260,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     from autograder.feedback import check_report
     from autograder.grading import Grader
 
+    if args.runs < 1:
+        raise UsageError("--runs must be at least 1")
     assignment = find_assignment(args.assignment)
     for notebook in args.notebook:
         if not notebook.is_file():
             raise UsageError(f"{notebook}: no such file")
     # The same public reference students get, never a recomputation from the solution.
+    sandbox = make_sandbox(args.backend, args.gpu, args.unconfined, trusted=True)
+    # The warm worker's TensorFlow import (seconds) starts now and overlaps with reading the
+    # check files, the reference and the notebook: a self-check waits for it either way.
+    sandbox.prepare()
     refs = assignment.load_public_reference()
-    grader = Grader(assignment, make_sandbox(args.backend, args.gpu, args.unconfined, trusted=True),
-                    include_hidden=False, limits=_limit_changes(args), references=refs)
+    grader = Grader(assignment, sandbox, include_hidden=False, limits=_limit_changes(args), references=refs,
+                    public_runs=args.runs)
     status = 0
     for n, notebook in enumerate(args.notebook):
         result = grader.grade(notebook, "you").result

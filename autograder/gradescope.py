@@ -240,6 +240,7 @@ def run(source: Path, submission: Path, results: Path) -> int:
         # autograder run that staff can rerun elsewhere; the reason goes to its (staff-only) log.
         print(f"autograder: cannot grade here: the local sandbox cannot confine notebooks: {exc}")
         return 1
+    sandbox.prepare()  # the warm worker starts now: its import overlaps with reading the submission
     confinement = describe_confinement(sandbox.describe())
     notebook, note = choose(submission, assignment.name)
     if notebook is None:

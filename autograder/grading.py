@@ -12,6 +12,7 @@ import re
 import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +25,7 @@ from autograder.notebook import InvalidSubmission, assemble, path_text, read_not
 from autograder.reference import references
 from autograder.result import CheckOutcome, ErrorKind, Outcome, Result, Status
 from autograder.sandbox.base import RunRecord, Sandbox
+from autograder.spec import Check
 from autograder.timelimits import calibration_s, check_limits, slowdown
 
 
@@ -43,10 +45,11 @@ class Grader:
     or the first grade."""
 
     def __init__(self, assignment: Assignment, sandbox: Sandbox, *, include_hidden: bool = True,
-                 limits: dict | None = None, references: dict | None = None):
+                 limits: dict | None = None, references: dict | None = None, public_runs: int = 1):
         self.assignment = assignment
         self.sandbox = sandbox
         self.include_hidden = include_hidden
+        self.public_runs = public_runs
         checkset = assignment.checkset(include_hidden)
         self.checkset = replace(checkset, limits=replace(checkset.limits, **(limits or {})))
         self.solution = assignment.load_solution() if assignment.solution_dir else None
@@ -120,8 +123,18 @@ class Grader:
         student's code raised or printed) can carry a hidden input: none was there yet."""
         checks, limits = self.checkset.checks, self.checkset.limits
         public = [c for c in checks if not c.hidden]
-        record = self.sandbox.run(build_job(student, self.assignment, plan, public, limits, hidden=False,
-                                            check_limits=timed, data=self.checkset.data))
+
+        def run_public(group: list[Check]) -> RunRecord:
+            return self.sandbox.run(build_job(student, self.assignment, plan, group, limits, hidden=False,
+                                              check_limits=timed, data=self.checkset.data))
+
+        groups = exercise_groups(public, self.public_runs)
+        if len(groups) > 1:
+            with ThreadPoolExecutor(len(groups)) as pool:
+                records = list(pool.map(run_public, groups))
+            record = records[0].beside(records[1:])
+        else:
+            record = run_public(public)
         hidden = [c for c in checks if c.hidden]
         if record.infrastructure_error or not hidden:
             return record
@@ -151,6 +164,25 @@ class Grader:
         factor = slowdown(refs.get("calibration_s"), self._calibration)
         return check_limits(timings, {c.id: c.allowance_s for c in self.checkset.checks},
                             self.checkset.limits.check_timeout_s, factor)
+
+def exercise_groups(checks: list[Check], n: int) -> list[list[Check]]:
+    """``checks`` in at most ``n`` groups of whole exercises, for runs side by side. An exercise
+    whose work the student chooses (``allowance_s``) weighs that allowance, any other one second
+    a check: the costliest exercises go first, each to the lightest group."""
+    by_exercise: dict[str, list[Check]] = {}
+    for c in checks:
+        by_exercise.setdefault(c.exercise, []).append(c)
+    weight = {e: sum(c.allowance_s or 1.0 for c in cs) for e, cs in by_exercise.items()}
+    groups: list[list[str]] = [[] for _ in range(max(1, min(n, len(by_exercise))))]
+    loads = [0.0] * len(groups)
+    for e in sorted(by_exercise, key=lambda e: -weight[e]):
+        i = loads.index(min(loads))
+        groups[i].append(e)
+        loads[i] += weight[e]
+    order = list(by_exercise)
+    groups = sorted((g for g in groups if g), key=lambda g: min(order.index(e) for e in g))
+    return [[c for c in checks if c.exercise in g] for g in groups]
+
 
 def syntax_errors(plan: list, record: RunRecord, exercises: list[str]) -> dict[str, str]:
     """exercise -> how its answer cell fails to compile, for answer cells the run reported as

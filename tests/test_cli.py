@@ -50,6 +50,9 @@ def test_check_passes_the_solution_and_explains_the_stub(run_cli, tmp_path):
     assert proc.returncode == 1
     assert "[FAIL] eager_linear" in proc.stdout and "expected 7.5" in proc.stdout
     assert "7 of 8 exercises" in proc.stdout
+    # By default the exercises are checked in two runs side by side; one run, in order, says the same.
+    one_run = run_cli("check", A, wrong, "--runs", "1")
+    assert (one_run.returncode, one_run.stdout) == (proc.returncode, proc.stdout)
 
     proc = run_cli("check", A, nbfactory.ROOT / "assignments" / A / f"{A}.ipynb")
     assert proc.returncode == 1 and proc.stdout.count("is not implemented yet") == 8

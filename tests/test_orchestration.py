@@ -87,6 +87,44 @@ def test_a_grader_bug_is_an_error_of_its_own_kind(course):
     assert result.message == "grader error: ZeroDivisionError: division by zero"
 
 
+def test_a_self_check_splits_whole_exercises_into_runs_side_by_side():
+    from autograder.grading import exercise_groups
+    from autograder.spec import Check
+
+    def check(exercise, name, allowance=None):
+        return Check(exercise, name, lambda student: {}, (), [], allowance_s=allowance)
+
+    checks = [check("features", "a"), check("data", "a"), check("data", "b"), check("build", "a"),
+              check("train", "a"), check("compare", "a", allowance=60.0)]
+    groups = exercise_groups(checks, 2)
+    assert [[c.id for c in g] for g in groups] == [["features.a", "data.a", "data.b", "build.a", "train.a"],
+                                                   ["compare.a"]]  # the student-paced exercise alone
+    assert exercise_groups(checks, 1) == [checks]
+    three = exercise_groups(checks, 3)
+    assert sorted(c.id for g in three for c in g) == sorted(c.id for c in checks)
+    assert all(len({c.exercise for c in g} & {c.exercise for c in h}) == 0
+               for g in three for h in three if g is not h)
+    assert exercise_groups(checks[:1], 4) == [checks[:1]]  # never more runs than exercises
+    assert exercise_groups([], 2) == []
+
+
+def test_runs_side_by_side_keep_every_observation_and_the_longest_wall_time():
+    from autograder.sandbox.base import RunRecord
+
+    first = RunRecord(observations={"a.x": {"status": "ok"}}, cells={0: {"status": "ok"}}, output="one",
+                      output_bytes=3, duration_s=2.0, student_s=1.5, timings={"a.x": 1.0, "cell:0": 0.1})
+    other = RunRecord(observations={"b.y": {"status": "timeout"}}, cells={0: {"status": "ok"}}, output="two",
+                      output_bytes=3, duration_s=3.5, student_s=3.0, restarts=1, timings={"b.y": 3.0, "cell:0": 0.2})
+    merged = first.beside([other])
+    assert set(merged.observations) == {"a.x", "b.y"} and merged.restarts == 1
+    assert merged.duration_s == 3.5 and merged.student_s == 4.5
+    assert merged.timings == {"a.x": 1.0, "cell:0": 0.1, "b.y": 3.0}
+    assert "one" in merged.output and "two" in merged.output and merged.output_bytes == 6
+    assert merged.infrastructure_error is None
+    broken = RunRecord(infrastructure_error="the worker died")
+    assert RunRecord().beside([broken]).infrastructure_error == "the worker died"
+
+
 def test_limits_given_to_the_grader_change_the_assignments_own(course):
     g = Grader(course["assignment"], fakes.FakeSandbox(), limits={"check_timeout_s": 7.5, "memory_mb": 900})
     assert (g.checkset.limits.check_timeout_s, g.checkset.limits.memory_mb) == (7.5, 900)

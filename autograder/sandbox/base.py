@@ -70,6 +70,22 @@ class RunRecord:
         self.second = second
         return self
 
+    def beside(self, others: list["RunRecord"]) -> "RunRecord":
+        """Runs of the same cells at the same time, each probing other exercises (a self-check
+        on several cores): their observations together, the wall time of the longest. The
+        cells' statuses are this run's; the others' output follows this one's."""
+        for other in others:
+            self.observations.update(other.observations)
+            self.restarts += other.restarts
+            self.duration_s = max(self.duration_s, other.duration_s)
+            self.student_s += other.student_s
+            self.timings.update({k: v for k, v in other.timings.items() if k not in self.timings})
+            self.infrastructure_error = self.infrastructure_error or other.infrastructure_error
+            if other.output:
+                self.output += f"\n--- output of the run beside it ---\n{other.output}"
+                self.output_bytes += other.output_bytes
+        return self
+
 
 
 

@@ -24,6 +24,7 @@ orphaned because its run supervisor died lands here and is killed at once.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import selectors
@@ -75,6 +76,10 @@ def serve(control_fd: int) -> None:
     from autograder.sandbox import linux
 
     warm_up()
+    # Every run is a fork of this process: frozen, the imported objects stay out of the runs'
+    # garbage collections, which would otherwise touch (and so copy) their pages in each run.
+    gc.collect()
+    gc.freeze()
     linux.subreaper()
     control = socket.socket(fileno=control_fd)
     wake_r, wake_w = os.pipe()
