@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--backend", choices=BACKENDS, default="auto")
     c.add_argument("--unconfined", action="store_true", help="local backend: without the kernel's confinement")
     c.add_argument("--gpu", choices=["auto", "on", "off"], default="off")
-    c.add_argument("--runs", type=int, default=min(2, len(os.sched_getaffinity(0))),
+    c.add_argument("--runs", type=int, default=min(2, _cores()),
                    help="sandbox runs side by side, each checking some of the exercises (default: 2 where "
                         "the machine has 2 cores or more; 1 checks every exercise in one run, in order)")
     _limit_args(c)
@@ -129,6 +129,13 @@ def _lms_args(p: argparse.ArgumentParser) -> None:
                                                 "grading worksheet (CSV)")
     p.add_argument("--lms-column", help="the Canvas assignment's column header, e.g. \"Lab 1 (123456)\"")
     p.add_argument("--missing-as-zero", action="store_true", help="export students who handed in nothing as 0")
+
+
+def _cores() -> int:
+    """The cores this process may use (all of the machine's where the OS cannot say: macOS)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _limit_args(p: argparse.ArgumentParser) -> None:

@@ -12,7 +12,6 @@ import re
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -129,12 +128,7 @@ class Grader:
                                               check_limits=timed, data=self.checkset.data))
 
         groups = exercise_groups(public, self.public_runs)
-        if len(groups) > 1:
-            with ThreadPoolExecutor(len(groups)) as pool:
-                records = list(pool.map(run_public, groups))
-            record = records[0].beside(records[1:])
-        else:
-            record = run_public(public)
+        record = side_by_side(run_public, groups) if len(groups) > 1 else run_public(public)
         hidden = [c for c in checks if c.hidden]
         if record.infrastructure_error or not hidden:
             return record
@@ -164,6 +158,30 @@ class Grader:
         factor = slowdown(refs.get("calibration_s"), self._calibration)
         return check_limits(timings, {c.id: c.allowance_s for c in self.checkset.checks},
                             self.checkset.limits.check_timeout_s, factor)
+
+def side_by_side(run, groups: list[list[Check]]) -> RunRecord:
+    """``run`` of each group at once: the first in this thread, so that Ctrl-C stops it (and
+    the command) at once; the others in daemon threads, which never hold up the exit (closing
+    the sandbox ends their runs). An exception of any run is raised here."""
+    outcomes: list = [None] * len(groups)
+
+    def work(i: int) -> None:
+        try:
+            outcomes[i] = run(groups[i])
+        except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(1, len(groups))]
+    for thread in threads:
+        thread.start()
+    first = run(groups[0])
+    for thread in threads:
+        thread.join()
+    for outcome in outcomes[1:]:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return first.beside(outcomes[1:])
+
 
 def exercise_groups(checks: list[Check], n: int) -> list[list[Check]]:
     """``checks`` in at most ``n`` groups of whole exercises, for runs side by side. An exercise

@@ -174,6 +174,7 @@ for name in ("numpy.testing", "autograder.rules", "autograder.judge"):
 # answer forges an "ok" observation for the check in progress on the event channel.
 HARNESS = r"""
 import gc, json, sys
+gc.unfreeze()  # what a fork server froze is searched too
 def _fake(*args, **kwargs):
     return {"status": "ok", "values": {"value": {"t": "float", "v": 42.0}}}
 for name, module in list(sys.modules.items()):
@@ -210,6 +211,7 @@ npy = io.BytesIO()
 import numpy as _np
 _np.save(npy, _np.array([_Boom()], dtype=object), allow_pickle=True)
 blob = base64.b64encode(npy.getvalue()).decode()
+gc.unfreeze()  # what a fork server froze is searched too
 ids = [o.id for o in gc.get_objects() if type(o).__name__ == "Check" and o.exercise == "eager_linear"]
 for obj in gc.get_objects():
     if type(obj).__name__ == "Channel" and hasattr(obj, "fd"):
@@ -311,6 +313,7 @@ DISPLAYS = "from IPython.display import display\nfor _i in range(100000):\n    d
 # source nor an earlier call's leftovers can match them.
 SEARCH_MEMORY = r"""
 import gc, os, sys
+gc.unfreeze()  # what a fork server froze is searched too
 gc.collect()
 _rneedles = ["NOITULOS NIGEB ###", "STSET NEDDIH NIGEB ###"] + __SECRETS__
 _found = set()
@@ -369,6 +372,7 @@ PRINT_ENV = "import os\nprint('ENVIRONMENT', dict(os.environ))"
 # sys.modules and every live object.
 MISTAKE_EXPLOIT = r"""
 import gc, sys
+gc.unfreeze()  # what a fork server froze is searched too
 _sources = []
 for _name, _module in list(sys.modules.items()):
     for _item in list(getattr(_module, "MISTAKES", []) or []):
@@ -392,6 +396,7 @@ print("MISTAKES FOUND", len(set(_sources)))
 # any, puts them in the exception it raises: a public message quotes its text.
 PUBLIC_LEAK = r"""
 import gc, sys
+gc.unfreeze()  # what a fork server froze is searched too
 _found = []
 for _obj in gc.get_objects():
     if type(_obj).__name__ == "Check" and getattr(_obj, "hidden", False):
@@ -413,6 +418,7 @@ if (x, w, b) != (1.0, 6.0, 1.5):
 
 _CHANNEL = r"""
 import gc, json, os, sys
+gc.unfreeze()  # what a fork server froze is searched too
 def _fd():
     for _obj in gc.get_objects():
         if type(_obj).__name__ == "Channel" and isinstance(getattr(_obj, "fd", None), int):

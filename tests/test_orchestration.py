@@ -108,6 +108,46 @@ def test_a_self_check_splits_whole_exercises_into_runs_side_by_side():
     assert exercise_groups([], 2) == []
 
 
+def test_a_self_check_in_runs_side_by_side_says_what_one_run_says(tmp_path):
+    """01's public checks with a fake sandbox (every observation the same wrong value): two runs,
+    each with every cell and some whole exercises, give the result of one run; a run that fails
+    fails the check."""
+    from tests import nbfactory
+
+    assignment = find_assignment("01_tf_basics")
+    notebook = nbfactory.make(tmp_path / "mine.ipynb", "01_tf_basics")
+    refs = assignment.load_public_reference()
+
+    def check(runs, sandbox=None):
+        sandbox = sandbox or fakes.FakeSandbox()
+        result = Grader(assignment, sandbox, include_hidden=False, references=refs, public_runs=runs).grade(
+            notebook, "you").result
+        return result, sandbox
+
+    one, one_sandbox = check(1)
+    two, two_sandbox = check(2)
+    assert len(one_sandbox.jobs) == 1 and len(two_sandbox.jobs) == 2
+    public = one_sandbox.jobs[0].checks
+    split = [job.checks for job in two_sandbox.jobs]
+    assert sorted(split[0] + split[1]) == sorted(public) and not set(split[0]) & set(split[1])
+    exercises = [{cid.split(".")[0] for cid in ids} for ids in split]
+    assert not exercises[0] & exercises[1]  # whole exercises per run
+    assert all(job.cells == one_sandbox.jobs[0].cells for job in two_sandbox.jobs)
+    assert [(c.id, c.passed, c.message, c.points) for c in two.checks] == \
+           [(c.id, c.passed, c.message, c.points) for c in one.checks]
+    assert (two.status, two.score, two.message) == (one.status, one.score, one.message)
+    assert any(not c.passed for c in one.checks)  # the fake's values are wrong for most checks
+
+    class Failing(fakes.FakeSandbox):
+        def run(self, job):
+            if "eager_linear" in job.exercise_of.values():
+                raise RuntimeError("the run beside it broke")
+            return super().run(job)
+
+    broken, _ = check(2, Failing())
+    assert broken.status is Status.ERROR and "the run beside it broke" in broken.message
+
+
 def test_runs_side_by_side_keep_every_observation_and_the_longest_wall_time():
     from autograder.sandbox.base import RunRecord
 

@@ -73,7 +73,8 @@ class RunRecord:
     def beside(self, others: list["RunRecord"]) -> "RunRecord":
         """Runs of the same cells at the same time, each probing other exercises (a self-check
         on several cores): their observations together, the wall time of the longest. The
-        cells' statuses are this run's; the others' output follows this one's."""
+        cells' statuses are this run's; the others' output follows this one's. ``student_s``
+        is the sum over the runs, so it counts the cells once per run."""
         for other in others:
             self.observations.update(other.observations)
             self.restarts += other.restarts
@@ -81,9 +82,9 @@ class RunRecord:
             self.student_s += other.student_s
             self.timings.update({k: v for k, v in other.timings.items() if k not in self.timings})
             self.infrastructure_error = self.infrastructure_error or other.infrastructure_error
+            self.output_bytes += other.output_bytes
             if other.output:
                 self.output += f"\n--- output of the run beside it ---\n{other.output}"
-                self.output_bytes += other.output_bytes
         return self
 
 
