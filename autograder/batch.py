@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import replace
+import dataclasses
 from typing import Callable, Iterator, Protocol
 
 from autograder import __version__
 from autograder.feedback_files import render as render_feedback
 from autograder.files import file_sha256
+from autograder.gradebook import counts, with_override
 from autograder.grading import Graded, Grader
 from autograder.intake import Item
 from autograder.notebook import MAX_NOTEBOOK_BYTES, path_text
@@ -30,7 +31,7 @@ def grade_one(grader: Grader, item: Item) -> Graded:
     graded = grader.grade(item.path, item.student, item.shown or None)
     if graded.result.error_kind is ErrorKind.INFRASTRUCTURE:
         graded = grader.grade(item.path, item.student, item.shown or None)
-    return replace(graded, result=graded.result.with_item(item.name or item.student, item.lms, item.notes))
+    return dataclasses.replace(graded, result=graded.result.with_item(item.name or item.student, item.lms, item.notes))
 
 
 class Runner(Protocol):
@@ -57,20 +58,27 @@ class ThreadRunner:
 
 
 def run_batch(grader: Grader, items: list[Item], store: ResultStore, jobs: int, force: bool,
-              emit: Callable[[Result], None], runner: Runner | None = None) -> list[Result]:
+              emit: Callable[[Result], None], runner: Runner | None = None, *, replace: bool = False,
+              sources: list[str] = ()) -> list[Result]:
     """Every item's result, in the order they are done: reused when unchanged (unless
     ``force``), else graded by ``runner`` (default: ``jobs`` threads), stored as each
-    arrives, here, by this thread only."""
+    arrives, here, by this thread only, as one batch of the gradebook (``sources`` name it).
+    A result that may not replace the counted one (:func:`autograder.gradebook.counts`;
+    ``replace`` lets it) is stored in the history only, and listed in ``store.kept``."""
     results: list[Result] = []
     todo: list[Item] = []
+    store.begin_batch(grader.assignment.name, sources)
+    store.kept = []
     for item in items:
         if item.problem is not None:
             results.append(_not_graded(grader, item))
+            if item.status == "invalid" and not item.superseded and not _same_problem(store, results[-1]):
+                _store(store, results[-1], "", replace)
             emit(results[-1])
             continue
         prev = None if force else store.previous(grader.assignment.name, item.student)
         if prev and prev.status in (Status.GRADED, Status.INVALID) and _same_input(prev, grader, item):
-            results.append(replace(prev, reused=True, override=None, final_score=None))
+            results.append(dataclasses.replace(prev, reused=True, override=None, final_score=None))
             emit(results[-1])
         else:
             todo.append(item)
@@ -84,11 +92,28 @@ def run_batch(grader: Grader, items: list[Item], store: ResultStore, jobs: int, 
               desc=grader.assignment.name) as bar:
         for graded in runner.results(grader, todo):
             if graded.result.status is not Status.ERROR:  # a grader failure is never stored as a result
-                store.save(graded.result, render_feedback(graded.result.to_json()), graded.log)
+                _store(store, graded.result, graded.log, replace)
             results.append(graded.result)
             emit(graded.result)
             bar.update()
     return results
+
+
+def _store(store: ResultStore, result: Result, log: str, replace: bool) -> None:
+    data = result.to_json()
+    before = store.counted(result.assignment, result.student)
+    count = counts(before, data, replace)
+    view = with_override(data, store.gradebook.override(result.student, result.assignment))
+    store.save(result, render_feedback(view) if count else {}, log, count)
+    if not count:
+        store.kept.append((result, before))
+
+
+def _same_problem(store: ResultStore, result: Result) -> bool:
+    """An unchanged not-graded submission, stored before: not stored again."""
+    prev = store.previous(result.assignment, result.student)
+    return prev is not None and (prev.status, prev.message, prev.submission) == (
+        result.status, result.message, result.submission)
 
 
 def failed(grader: Grader, item: Item, message: str) -> Graded:

@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--layout", choices=LAYOUTS, default="auto",
                    help="how the submissions are named (auto: detected from the names, and said)")
     _lms_args(g)
+    g.add_argument("--pick", action="append", default=[], metavar="STUDENT=FILE",
+                   help="grade this notebook of a student whose submission holds several (their LMS id, and the "
+                        "file's name as the invalid message lists it); repeatable")
+    g.add_argument("--replace", action="store_true",
+                   help="let an invalid result replace a student's graded one even from another file (by default "
+                        "the graded one keeps counting, and the batch says so)")
     g.add_argument("--gradebook", type=Path, help="SQLite gradebook (default: OUT/gradebook.sqlite)")
     _limit_args(g)
 
@@ -89,6 +95,17 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--allow-out-of-range", action="store_true", help="accept a score below 0 or above the maximum")
     o.add_argument("--out", type=Path, default=Path("autograder-out"))
     o.add_argument("--gradebook", type=Path)
+
+    h = sub.add_parser("history", help="every grading of a student, and which one counts")
+    h.add_argument("student", help="the student's id (as in the results: their LMS id)")
+    h.add_argument("assignment")
+    h.add_argument("--out", type=Path, default=Path("autograder-out"))
+    h.add_argument("--gradebook", type=Path)
+
+    u = sub.add_parser("undo", help="undo the last batch of an assignment: what counted before it counts again")
+    u.add_argument("assignment")
+    u.add_argument("--out", type=Path, default=Path("autograder-out"))
+    u.add_argument("--gradebook", type=Path)
 
     n = sub.add_parser("new", help="instructors: scaffold a new assignment in this course folder")
     n.add_argument("name", help="the assignment's name, e.g. 04_relu")
@@ -161,7 +178,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from autograder.batch import run_batch
     from autograder.outputs import human_line, json_line
     from autograder.grading import Grader
-    from autograder.intake import collect
+    from autograder.intake import collect, parse_picks
     from autograder.record import ResultStore
 
     if args.jobs < 1:
@@ -169,8 +186,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     assignment = find_assignment(args.assignment)
     if assignment.solution_dir is None:
         raise UsageError(f"grading '{assignment.name}' needs its solutions folder")
-    items, ignored, layouts = collect(args.submissions, assignment.name, args.layout)
+    items, ignored, layouts = collect(args.submissions, assignment.name, args.layout, parse_picks(args.pick))
     roster = outputs.read_roster(args.roster) if args.roster else None
+    outputs.check_lms(roster, assignment.name, args.lms_column)
     outputs.name_from_roster(items, roster)
     for arg, layout in zip(args.submissions, layouts):
         if args.layout == "auto" and not Path(arg).is_file() or arg.lower().endswith(".zip"):
@@ -191,6 +209,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(json_line(data) if args.json else human_line(data), flush=True)
 
     store = ResultStore(args.out, args.gradebook)
+    options = dict(replace=args.replace, sources=[os.path.abspath(a) for a in args.submissions])
     if args.dask or args.dask_local:
         from autograder.cluster import DaskRunner, GraderSpec, dask_client
 
@@ -199,14 +218,16 @@ def cmd_grade(args: argparse.Namespace) -> int:
         spec = GraderSpec(resolved, assignment.version, grader.sandbox.name, args.gpu, args.unconfined,
                           tuple(sorted(limits.items())))
         with dask_client(args.dask, args.dask_local) as client:
-            done = run_batch(grader, items, store, args.jobs, args.force, emit, DaskRunner(client, spec))
+            done = run_batch(grader, items, store, args.jobs, args.force, emit, DaskRunner(client, spec), **options)
     else:
-        done = run_batch(grader, items, store, args.jobs, args.force, emit)
+        done = run_batch(grader, items, store, args.jobs, args.force, emit, **options)
     grader.sandbox.close()
     results = [r.to_json() for r in done]
     outputs.remember(args.out, assignment.name, roster, args.lms_column, args.missing_as_zero, results)
-    written = outputs.refresh(args.out, assignment.name, store.gradebook)
+    written, notes = outputs.refresh(args.out, assignment.name, store.gradebook)
     for line in outputs.summary_lines(results, ignored, outputs.missing(args.out, assignment.name, store.gradebook)):
+        print(line, file=sys.stderr)
+    for line in outputs.kept_lines(store.kept) + [f"note: {n}" for n in notes]:
         print(line, file=sys.stderr)
     print(f"gradebook: {store.gradebook.path}\nfeedback:  {args.out / 'feedback' / assignment.name}/\n"
           f"exports:   {args.out / 'exports'}/\nreport:    {written[-1]}", file=sys.stderr)
@@ -230,9 +251,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not book.results(assignment):
         raise UsageError(f"no results for {assignment} in {book.path}")
     roster = outputs.read_roster(args.roster) if args.roster else None
+    outputs.check_lms(roster or outputs.saved_roster(args.out, assignment), assignment,
+                      args.lms_column or outputs.saved_column(args.out, assignment))
     outputs.remember(args.out, assignment, roster, args.lms_column, args.missing_as_zero)
-    for written in outputs.refresh(args.out, assignment, book):
-        print(f"wrote {written}")
+    written, notes = outputs.refresh(args.out, assignment, book)
+    for path in written:
+        print(f"wrote {path}")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 
@@ -255,11 +281,47 @@ def cmd_override(args: argparse.Namespace) -> int:
                              "--allow-out-of-range accepts it")
         book.set_override(args.student, args.assignment, args.score, args.reason)
     after = next(r for r in book.results(args.assignment) if r["student"] == args.student)
-    outputs.refresh_student(args.out, args.assignment, after)
-    written = outputs.refresh(args.out, args.assignment, book)
+    written, notes = outputs.refresh(args.out, args.assignment, book)
     print(f"{args.student}: {before['final_score']:g} -> {after['final_score']:g}"
           + (f" (set by hand: {args.reason})" if not args.clear else " (automatic score again)"))
     print(f"refreshed the feedback of {args.student} and {len(written)} exports")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from autograder.outputs import history_lines
+
+    book = _gradebook(args)
+    assignment = find_assignment(args.assignment).name
+    found = book.history(args.student, assignment)
+    if not found:
+        raise UsageError(f"no grading of {args.student} in {assignment} in {book.path}")
+    for line in history_lines(found, book.override(args.student, assignment)):
+        print(line)
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    from autograder import outputs
+    from autograder.feedback_files import render
+    from autograder.record import ResultStore
+
+    store = ResultStore(args.out, args.gradebook or args.out / "gradebook.sqlite")
+    assignment = find_assignment(args.assignment).name
+    undone = store.gradebook.undo_last_batch(assignment)
+    if undone is None:
+        raise UsageError(f"no batch of {assignment} to undo in {store.gradebook.path}")
+    batch, students = undone
+    for student in students:
+        now = store.counted(assignment, student)
+        store.restore_files(assignment, student, now, render(now) if now else {})
+        print(f"{student}: " + (f"{now['status']} {now['score']:g}/{now['max_score']:g} again ({now['submission']})"
+                                if now else "no result again"))
+    outputs.refresh(args.out, assignment, store.gradebook)
+    print(f"undid batch {batch['id']} of {batch['started_at']} ({' '.join(batch['sources'])}): "
+          f"{len(students)} student(s) changed back; `autograder history STUDENT {assignment}` shows every grading")
     return 0
 
 
@@ -271,6 +333,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("--runs must be at least 1")
     assignment = find_assignment(args.assignment)
     for notebook in args.notebook:
+        if notebook.is_dir():
+            raise UsageError(f"{notebook} is a folder: give the notebook file itself (a .ipynb)")
         if not notebook.is_file():
             raise UsageError(f"{notebook}: no such file")
     # The same public reference students get, never a recomputation from the solution.
@@ -411,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release, "image": cmd_image,
+                "history": cmd_history, "undo": cmd_undo,
                 "report": cmd_report, "override": cmd_override, "new": cmd_new, "validate": cmd_validate,
                 "packages": cmd_packages, "gradescope": cmd_gradescope}[args.command](args)
     except (UsageError, SandboxUnavailable, UidRangeError) as exc:

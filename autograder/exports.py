@@ -46,13 +46,22 @@ def csv_text(header: list[str], rows: list[list]) -> str:
     return buf.getvalue()
 
 
+def lms_id(result: dict) -> str:
+    """The student's id in their LMS (Canvas user id, Moodle participant, Blackboard username)."""
+    lms = result.get("lms") or {}
+    return str(lms.get("user_id") or lms.get("participant") or lms.get("username") or result["student"])
+
+
 def grades_csv(results: list[dict], assignment: str) -> str:
+    """Every counted grade with the student's name and ids (the roster's, when one was given)."""
     rows = []
     for r in results:
-        override = r.get("override") or {}
-        rows.append([r["student"], "", "", r["student"], "", f"{r['final_score']:g}", r["status"],
-                     f"{r.get('score', 0):g}", f"{r.get('max_score') or 0:g}", override.get("reason", "")])
-    return csv_text(CANVAS_COLUMNS + [assignment, "status", "automatic score", "max score", "override reason"], rows)
+        override, lms = r.get("override") or {}, r.get("lms") or {}
+        rows.append([r.get("name") or r["student"], lms_id(r), lms.get("sis_user_id", ""), lms.get("sis_login_id", ""),
+                     lms.get("section", ""), f"{r['final_score']:g}", r["status"], f"{r.get('score', 0):g}",
+                     f"{r.get('max_score') or 0:g}", override.get("reason", ""), "late" if lms.get("late") else ""])
+    return csv_text(CANVAS_COLUMNS + [assignment, "status", "automatic score", "max score", "override reason", "late"],
+                    rows)
 
 
 def checks_csv(results: list[dict]) -> str:

@@ -83,11 +83,14 @@ def feedback_html(result: dict) -> str:
 
 def feedback_text(result: dict) -> str:
     checks = [CheckOutcome.from_json(c) for c in result.get("checks", [])]
-    lines = [f"{result['assignment']} — feedback for {result['student']}", ""]
+    lines = [f"{result['assignment']} — feedback for {result.get('name') or result['student']}", ""]
+    override = result.get("override")
     if result["status"] != "graded":
         lines += [f"Your submission could not be graded: {result['message']}", ""]
+        if override:
+            lines += [f"Score: {_points(override['score'])} / {_points(result['max_score'])} (set by hand: "
+                      f"{override.get('reason', '')})", ""]
         return "\n".join(lines)
-    override = result.get("override")
     if override:
         lines.append(f"Score: {_points(override['score'])} / {_points(result['max_score'])} (set by hand: "
                      f"{override.get('reason', '')}; the checks below gave {_points(result['score'])})")

@@ -1,20 +1,28 @@
 """Grades and feedback back to the LMS, in files it imports as they are.
 
-* ``exports/<assignment>-canvas.csv``: Canvas' gradebook import, exactly ``Student, ID,
-  SIS User ID, SIS Login ID, Section, <column>``, where ``<column>`` is the Canvas
-  assignment's own header (``--lms-column``, or the roster's column naming the
-  assignment); any other column would make Canvas create a new assignment. The ID is the
-  Canvas user id; the score is the final one (overrides applied); blank, never 0, for an
-  invalid, failed or missing submission (0 for a missing one with ``--missing-as-zero``).
-* ``exports/<assignment>-moodle.csv``: Moodle's grading worksheet (``Identifier`` =
-  ``Participant <id>``, ``Full name``, ..., ``Grade``, ``Feedback comments``), filled in:
-  the roster's own worksheet row by row when one was given, else one row per participant
-  graded, ready for "Upload grading worksheet".
+Only the files of the LMS in use are written, and a file that would mislead is not
+written at all: an import file needs the LMS's own list of students (``--roster``), which
+says the ids, the column and the scale.
+
+* ``exports/<assignment>-canvas.csv`` (with a Canvas gradebook export as the roster):
+  Canvas' gradebook import, exactly ``Student, ID, SIS User ID, SIS Login ID, Section,
+  <column>``, where ``<column>`` is the roster's column of this assignment (its header
+  holds the assignment's name, or ``--lms-column`` names it); any other column would make
+  Canvas create a new assignment, so it is refused (:func:`canvas_column`). The score is
+  the counted one (overrides applied), scaled to the column's ``Points Possible`` when the
+  export has that row; blank, never 0, for an invalid or missing submission without an
+  override (0 for a missing one with ``--missing-as-zero``). Anonymous submissions have
+  no user id to import under: they are left out, and said so.
+* ``exports/<assignment>-moodle.csv`` (with Moodle's grading worksheet as the roster): the
+  worksheet filled in row by row, each grade scaled to the row's ``Maximum Grade``
+  (moodle/moodle, ``mod/assign/feedback/offline``: the upload takes ``Grade`` as it is).
 * ``exports/<assignment>-feedback.zip``: every student's feedback page, laid out for the
   LMS's bulk upload: Moodle's feedback-files zip mirrors the download's folder names
-  (``<Full Name>_<id>_assignsubmission_file_/feedback.html``), Canvas' re-upload keeps each
-  file's download prefix (``<name>_<user id>_<submission id>_feedback.html``), other
-  layouts a folder per student.
+  (``<Full Name>_<id>_assignsubmission_file_/feedback.html``); Canvas' "upload submission
+  comments" reads the first two numbers of a name as the user id and an attachment id of
+  the submission (instructure/canvas-lms, ``app/models/assignment.rb``,
+  ``infer_comment_context_from_filename``), so each page is named
+  ``<name>[_LATE]_<user id>_<attachment id>_feedback.html``; other layouts a folder per student.
 
 What the commands were told (the roster, the column, ``--missing-as-zero``) is kept in
 ``exports/<assignment>-lms/``, so ``report`` and ``override`` refresh these files alone.
@@ -28,6 +36,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from autograder.errors import UsageError
 from autograder.exports import csv_text
 from autograder.files import safe_name, write_json, write_text
 from autograder.roster import Roster, load, save
@@ -55,59 +64,95 @@ def settings(out: Path, assignment: str) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _score(result: dict, missing_as_zero: bool) -> str:
-    if result["status"] == "graded":
-        return f"{result['final_score']:g}"
-    if result["status"] == "missing" and missing_as_zero:
-        return "0"
-    return ""
+def _score(result: dict, missing_as_zero: bool, scale: float | None = None) -> str:
+    """The counted score as the LMS takes it: scaled to its points when ``scale`` is given."""
+    if result["status"] == "graded" or result.get("override"):
+        score = result["final_score"]
+    elif result["status"] == "missing" and missing_as_zero:
+        score = 0.0
+    else:
+        return ""
+    if scale is not None and result.get("max_score"):
+        score = score * scale / result["max_score"]
+    return f"{round(score, 2):g}"
 
 
-def canvas_csv(results: list[dict], assignment: str, roster: Roster | None, column: str | None,
-               missing_as_zero: bool) -> str:
-    column = column or (roster.assignment_column(assignment) if roster else None) or assignment
-    people = roster.by_id() if roster and roster.kind == "canvas" else {}
-    rows = []
+def canvas_column(roster: Roster, assignment: str, column: str | None) -> str:
+    """The roster's grade column for this assignment; anything else is refused (a new column
+    would make Canvas create a new assignment)."""
+    columns = roster.columns[len(CANVAS_COLUMNS):]
+    listed = "; ".join(repr(c) for c in columns) or "none"
+    if column is not None:
+        if column not in columns:
+            raise UsageError(f"--lms-column {column!r} is not a column of the Canvas roster (Canvas would import "
+                             f"it as a new assignment); its assignment columns: {listed}")
+        return column
+    found = roster.assignment_column(assignment)
+    if found is None:
+        raise UsageError(f"the Canvas roster has no single column named like {assignment}; name the assignment's "
+                         f"column with --lms-column (its assignment columns: {listed})")
+    return found
+
+
+def canvas_csv(results: list[dict], assignment: str, roster: Roster, column: str | None,
+               missing_as_zero: bool) -> tuple[str, list[str]]:
+    """The import file's text, and what it had to leave out."""
+    column = canvas_column(roster, assignment, column)
+    points = roster.points_possible(column)
+    people = roster.by_id()
+    rows, left_out = [], []
     for r in results:
-        uid = str(r.get("lms", {}).get("user_id") or (r["student"] if r["student"] in people else ""))
+        lms = r.get("lms") or {}
+        uid = str(lms.get("user_id") or (r["student"] if r["student"] in people else ""))
         person = people.get(uid)
-        rows.append([person.name if person else r.get("name") or r["student"], uid,
-                     person.sis_user_id if person else "", person.sis_login_id if person else "",
-                     person.section if person else "", _score(r, missing_as_zero)])
-    return csv_text(CANVAS_COLUMNS + [column], rows)
+        if person is None:
+            left_out.append(r.get("name") or r["student"])
+            continue
+        rows.append([person.name, uid, person.sis_user_id, person.sis_login_id, person.section,
+                     _score(r, missing_as_zero, points)])
+    notes = [f"{assignment}-canvas.csv leaves out {len(left_out)} submission(s) with no Canvas user id in the "
+             f"roster ({', '.join(left_out[:5])}{', ...' if len(left_out) > 5 else ''}): anonymous ones, or not "
+             "Canvas's"] if left_out else []
+    return csv_text(CANVAS_COLUMNS + [column], rows), notes
 
 
 def _comment(result: dict) -> str:
-    if result["status"] != "graded":
+    if result["status"] != "graded" and not result.get("override"):
         return result.get("message", "")
     lost = sorted({c["exercise"] for c in result.get("checks", []) if not c.get("passed")})
     text = f"{result['final_score']:g}/{result.get('max_score') or 0:g}"
     if result.get("override"):
         text += f" (set by hand: {result['override'].get('reason', '')})"
+    if result["status"] != "graded":
+        return text
     return text + (f"; to look at again: {', '.join(lost)}" if lost else "; every check passed")
 
 
-def moodle_worksheet(results: list[dict], roster: Roster | None, missing_as_zero: bool) -> str:
-    by_pid = {str(r.get("lms", {}).get("participant") or r["student"]): r for r in results}
-    if roster is not None and roster.kind == "moodle-worksheet":
-        rows = []
-        for row in roster.rows:
-            pid = row.get("Identifier", "").rsplit(" ", 1)[-1]
-            r = by_pid.get(pid)
-            if r is not None:
-                grade = _score(r, missing_as_zero)
-                row = {**row, "Grade": f"{float(grade):.2f}" if grade else "", "Feedback comments": _comment(r)}
-            rows.append([row.get(c, "") for c in roster.columns])
-        return csv_text(roster.columns, rows)
-    header = ["Identifier", "Full name", "Status", "Grade", "Maximum Grade", "Feedback comments"]
-    rows = []
-    for pid, r in by_pid.items():
-        if r.get("lms", {}).get("layout") != "moodle" and r["status"] != "missing":
-            continue
-        grade = _score(r, missing_as_zero)
-        rows.append([f"Participant {pid}", r.get("name") or r["student"], r["status"],
-                     f"{float(grade):.2f}" if grade else "", f"{r.get('max_score') or 0:.2f}", _comment(r)])
-    return csv_text(header, rows)
+def _number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", "."))
+    except (ValueError, AttributeError):
+        return None
+
+
+def moodle_worksheet(results: list[dict], roster: Roster, missing_as_zero: bool) -> tuple[str, list[str]]:
+    """Moodle's own worksheet filled in, each grade scaled to the row's Maximum Grade."""
+    by_pid = {str((r.get("lms") or {}).get("participant") or r["student"]): r for r in results}
+    rows, notes = [], []
+    for row in roster.rows:
+        pid = row.get("Identifier", "").rsplit(" ", 1)[-1]
+        r = by_pid.get(pid)
+        if r is not None:
+            top = _number(row.get("Maximum Grade", ""))
+            if top is None:
+                notes.append(f"Participant {pid}: the worksheet's Maximum Grade {row.get('Maximum Grade')!r} is not "
+                             "a number (a scale?): grade left blank")
+                grade = ""
+            else:
+                grade = _score(r, missing_as_zero, top)
+            row = {**row, "Grade": f"{float(grade):.2f}" if grade else "", "Feedback comments": _comment(r)}
+        rows.append([row.get(c, "") for c in roster.columns])
+    return csv_text(roster.columns, rows), notes
 
 
 def _feedback_name(result: dict) -> str:
@@ -115,6 +160,8 @@ def _feedback_name(result: dict) -> str:
     if lms.get("layout") == "moodle" and lms.get("folder"):
         return f"{lms['folder']}/feedback.html"
     if lms.get("layout") == "canvas" and lms.get("prefix"):
+        if lms.get("attachment_id"):
+            return f"{lms['prefix']}_{lms['attachment_id']}_feedback.html"
         return f"{lms['prefix']}_feedback.html"
     return f"{safe_name(result['student'])}/feedback.html"
 
@@ -143,7 +190,7 @@ def missing_results(results: list[dict], roster: Roster | None, assignment: str,
     """A ``missing`` result for each roster student who handed in nothing."""
     if roster is None:
         return []
-    handed = {r["student"] for r in results} | {str(r.get("lms", {}).get("participant", "")) for r in results}
+    handed = {r["student"] for r in results} | {str((r.get("lms") or {}).get("participant", "")) for r in results}
     names = {(r.get("name") or "").casefold() for r in results}
     out = []
     for p in roster.people:
@@ -155,16 +202,29 @@ def missing_results(results: list[dict], roster: Roster | None, assignment: str,
     return out
 
 
-def export_lms(out: Path, assignment: str, results: list[dict]) -> list[Path]:
-    """The three LMS files, from the stored results and what was remembered."""
+_WHERE_TO_GET = {
+    "canvas": "for a Canvas import file, export the Canvas gradebook (Grades > Export > CSV) and pass it as --roster",
+    "moodle": "for Moodle's grading worksheet filled in, download it (the assignment's View all submissions > "
+              "Grading action > Download grading worksheet) and pass it as --roster",
+}
+
+
+def export_lms(out: Path, assignment: str, results: list[dict]) -> tuple[list[Path], list[str]]:
+    """The LMS files of the LMS in use, from the stored results and what was remembered; and
+    what to tell the instructor about them."""
     folder = settings_folder(out, assignment)
     roster, conf = load(folder), settings(out, assignment)
     max_score = max((r.get("max_score") or 0 for r in results), default=0)
     everyone = results + missing_results(results, roster, assignment, max_score)
     zero = conf.get("missing_as_zero", False)
-    return [
-        write_text(out / "exports" / f"{assignment}-canvas.csv",
-                   canvas_csv(everyone, assignment, roster, conf.get("column"), zero)),
-        write_text(out / "exports" / f"{assignment}-moodle.csv", moodle_worksheet(everyone, roster, zero)),
-        feedback_zip(out, assignment, results),
-    ]
+    written, notes = [feedback_zip(out, assignment, results)], []
+    if roster is not None and roster.kind == "canvas":
+        text, notes = canvas_csv(everyone, assignment, roster, conf.get("column"), zero)
+        written.insert(0, write_text(out / "exports" / f"{assignment}-canvas.csv", text))
+    elif roster is not None and roster.kind == "moodle-worksheet":
+        text, notes = moodle_worksheet(everyone, roster, zero)
+        written.insert(0, write_text(out / "exports" / f"{assignment}-moodle.csv", text))
+    else:
+        layouts = {(r.get("lms") or {}).get("layout") for r in results}
+        notes = [f"no LMS import file written: {_WHERE_TO_GET[lms]}" for lms in ("canvas", "moodle") if lms in layouts]
+    return written, notes

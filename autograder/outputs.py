@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from autograder.errors import UsageError
 from autograder.files import write_json
 from autograder.lms_exports import export_lms, missing_results, settings_folder
 from autograder.lms_exports import remember as remember_lms
@@ -34,15 +35,28 @@ def name_from_roster(items: list, roster: Roster | None) -> None:
         person = roster.find(item.student, item.name)
         if person is not None:
             item.name = person.name
-            item.lms = {**item.lms, "sis_user_id": person.sis_user_id, "section": person.section}
+            item.lms = {**item.lms, "sis_user_id": person.sis_user_id, "sis_login_id": person.sis_login_id,
+                        "section": person.section}
+
+
+def check_lms(roster: Roster | None, assignment: str, column: str | None) -> None:
+    """Before grading: refuse (UsageError) an LMS column the exports could not write truthfully."""
+    from autograder.lms_exports import canvas_column
+
+    if roster is not None and roster.kind == "canvas":
+        canvas_column(roster, assignment, column)
+    elif column is not None and (roster is None or roster.kind != "canvas"):
+        raise UsageError("--lms-column names a Canvas gradebook column: give the Canvas gradebook export as "
+                         "--roster too (it says the students' ids and the column's points)")
 
 
 def remember(out: Path, assignment: str, roster: Roster | None, column: str | None, missing_as_zero: bool,
              results: list[dict] | None = None) -> None:
     remember_lms(out, assignment, roster, column, missing_as_zero)
-    if results is not None:
+    if results is not None:  # what the gradebook does not hold: superseded attempts, claims of one id
         kept = [{k: r.get(k) for k in ("student", "name", "submission", "status", "message")}
-                for r in results if r.get("not_graded")]
+                for r in results if r.get("not_graded")
+                and (r["status"] == "error" or r["message"].startswith("not graded: superseded by"))]
         write_json(settings_folder(out, assignment) / NOT_GRADED, kept)
 
 
@@ -51,21 +65,42 @@ def not_graded(out: Path, assignment: str) -> list[dict]:
     return json.loads(path.read_text()) if path.exists() else []
 
 
+def stored(out: Path, assignment: str, gradebook) -> list[dict]:
+    """The counted results, named and identified from the remembered roster."""
+    results = gradebook.results(assignment)
+    roster = load(settings_folder(out, assignment))
+    if roster is not None:
+        for r in results:
+            person = roster.find(r["student"], r.get("name") or "")
+            if person is not None:
+                r["name"] = person.name
+                r["lms"] = {**(r.get("lms") or {}), "sis_user_id": person.sis_user_id,
+                            "sis_login_id": person.sis_login_id, "section": person.section}
+    return results
+
+
 def missing(out: Path, assignment: str, gradebook) -> list[dict]:
     results = gradebook.results(assignment)
     max_score = max((r.get("max_score") or 0 for r in results), default=0)
     return missing_results(results, load(settings_folder(out, assignment)), assignment, max_score)
 
 
-def refresh(out: Path, assignment: str, gradebook) -> list[Path]:
-    """Every export and the report, from the gradebook; the report's page comes last."""
+def refresh(out: Path, assignment: str, gradebook) -> tuple[list[Path], list[str]]:
+    """Every student's feedback, every export and the report, from the gradebook's counted
+    results (overrides and the roster's names included); the report's page comes last. Also
+    returns what the instructor should be told about the LMS files."""
     from autograder.exports import export_all
+    from autograder.feedback_files import render
+    from autograder.record import write_feedback
     from autograder.report import report
 
-    stored = gradebook.results(assignment)
-    written = export_all(out, assignment, stored)[:2] + export_lms(out, assignment, stored)
-    written.append(report(out, assignment, stored, not_graded(out, assignment), missing(out, assignment, gradebook)))
-    return written
+    results = stored(out, assignment, gradebook)
+    for r in results:
+        write_feedback(out, assignment, r["student"], render(r))
+    lms_files, notes = export_lms(out, assignment, results)
+    written = export_all(out, assignment, results)[:2] + lms_files
+    written.append(report(out, assignment, results, not_graded(out, assignment), missing(out, assignment, gradebook)))
+    return written, notes
 
 
 def refresh_student(out: Path, assignment: str, result: dict) -> None:
@@ -74,6 +109,44 @@ def refresh_student(out: Path, assignment: str, result: dict) -> None:
     from autograder.record import write_feedback
 
     write_feedback(out, assignment, result["student"], render(result))
+
+
+def kept_lines(kept: list) -> list[str]:
+    """What a batch did not let replace a graded result (see :func:`autograder.gradebook.counts`)."""
+    lines = []
+    for result, before in kept:
+        who = result.name or result.student
+        lines.append(f"  kept {printable(who)}'s graded result ({before['score']:g}/{before['max_score']:g} from "
+                     f"{printable(before.get('submission') or '?')}): this batch's {printable(result.submission)} is "
+                     f"{result.status} ({printable(result.message)}); --replace counts it instead")
+    return lines
+
+
+def saved_roster(out: Path, assignment: str) -> Roster | None:
+    return load(settings_folder(out, assignment))
+
+
+def saved_column(out: Path, assignment: str) -> str | None:
+    from autograder.lms_exports import settings
+
+    return settings(out, assignment).get("column")
+
+
+def history_lines(history: list[dict], override: dict | None) -> list[str]:
+    """``autograder history``: one line per grading, oldest first, the counted one marked."""
+    lines = []
+    for h in history:
+        r = h["result"]
+        head = f"{r['score']:g}/{r['max_score']:g}" if r["status"] == "graded" else r["status"].upper()
+        marks = [m for m, on in (("COUNTS", h["counted"]), (f"batch undone {h['undone_at']}", h["undone_at"])) if on]
+        lines.append(f"batch {h['batch']} {h['batch_started_at']}  {head}  {printable(r.get('submission') or '')}"
+                     f"  sha256 {(r.get('sha256') or '-')[:12]}" + (f"  [{', '.join(marks)}]" if marks else ""))
+        if r["status"] != "graded":
+            lines.append(f"    {printable(r.get('message') or '')}")
+    if override:
+        lines.append(f"override: {override['score']:g} (set by hand: {printable(override['reason'])}): this is "
+                     "the score every export carries")
+    return lines
 
 
 def summary_lines(results: list[dict], ignored: list[str], missing_students: list[dict]) -> list[str]:

@@ -32,22 +32,53 @@ def write_feedback(out_dir: Path, assignment: str, student: str, files: dict[str
 
 
 class ResultStore:
-    """Writes a result's files, then commits it to the gradebook (the commit means "done")."""
+    """Writes a result's files, then commits it to the gradebook (the commit means "done").
+
+    The files under ``results/`` and ``feedback/`` are always those of the *counted*
+    result (:func:`autograder.gradebook.counts`); a result that does not count is stored in
+    the gradebook's history only."""
 
     def __init__(self, out_dir: Path, gradebook_path: Path | None = None):
         self.out_dir = out_dir
         self.gradebook = Gradebook(gradebook_path or out_dir / "gradebook.sqlite")
+        self._batch: int | None = None
+        self.kept: list = []   # (result, the counted result it did not replace) of the batch
+
+    def begin_batch(self, assignment: str, sources: list[str]) -> None:
+        """Results saved from now on belong to a new batch (made when the first one is saved)."""
+        self._batch, self._pending = None, (assignment, list(sources))
 
     def previous(self, assignment: str, student: str) -> Result | None:
-        found = self.gradebook.get(student, assignment)
+        """The newest grading of the student (counted or not), for reuse."""
+        found = self.gradebook.latest(student, assignment)
         return Result.from_json(found) if found else None
 
-    def save(self, result: Result, feedback: dict[str, str], log: str) -> Path:
+    def counted(self, assignment: str, student: str) -> dict | None:
+        return self.gradebook.get(student, assignment)
+
+    def save(self, result: Result, feedback: dict[str, str], log: str, count: bool = True) -> Path:
+        """Store ``result``; when it ``count``s, its files first (``feedback``: suffix -> text)."""
         data = result.to_json()
-        write_feedback(self.out_dir, result.assignment, result.student, feedback)
-        # The log may hold hidden inputs a student printed: the instructor's only.
-        write_text(self.out_dir / "logs" / result.assignment / f"{safe_name(result.student)}.log", log, mode=0o600)
         path = self.out_dir / "results" / result.assignment / f"{safe_name(result.student)}.json"
-        write_json(path, data)
-        self.gradebook.record(data)  # last: a committed row means every file above exists
+        if count:
+            write_feedback(self.out_dir, result.assignment, result.student, feedback)
+            # The log may hold hidden inputs a student printed: the instructor's only.
+            write_text(self.out_dir / "logs" / result.assignment / f"{safe_name(result.student)}.log", log,
+                       mode=0o600)
+            write_json(path, data)
+        if self._batch is None:
+            assignment, sources = getattr(self, "_pending", (result.assignment, []))
+            self._batch = self.gradebook.begin_batch(assignment, sources)
+        self.gradebook.record(data, self._batch, count)  # last: a committed row means every file above exists
         return path
+
+    def restore_files(self, assignment: str, student: str, result: dict | None, feedback: dict[str, str]) -> None:
+        """The student's result and feedback files again, from their counted result (none: removed)."""
+        path = self.out_dir / "results" / assignment / f"{safe_name(student)}.json"
+        if result is None:
+            for suffix in (".txt", ".html", ".json"):
+                feedback_path(self.out_dir, assignment, student, suffix).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
+            return
+        write_feedback(self.out_dir, assignment, student, feedback)
+        write_json(path, {k: v for k, v in result.items() if k not in ("override", "final_score")})

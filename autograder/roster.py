@@ -2,9 +2,13 @@
 
 Read as the LMS writes them (the dialect is sniffed: commas or semicolons, a BOM):
 
-* **Canvas**, the gradebook export: ``Student, ID, SIS User ID, SIS Login ID, Section``,
-  then one column per assignment (``Lab 1 (123456)``); a ``Points Possible`` row is skipped.
-  The id is the Canvas user id, as in its submission downloads.
+* **Canvas**, the gradebook export (instructure/canvas-lms, ``lib/gradebook_exporter.rb``):
+  ``Student`` (or ``LastName, FirstName``), ``ID``, ``SIS User ID``, ``SIS Login ID``,
+  ``Integration ID``, ``Root Account``, ``Section`` (the SIS ones only when exported with
+  them), custom columns, then one column per assignment titled ``<title> (<assignment id>)``
+  and the totals. A row of ``Manual Posting`` may follow the header, then the
+  ``Points Possible`` row (kept: a grade is scaled to its column's points). The id is the
+  Canvas user id, as in its submission downloads.
 * **Moodle**, the assignment's grading worksheet: ``Identifier`` (``Participant 1001``),
   ``Full name``, ``Email address``... The id is the participant id, as in its downloads.
   Moodle's participants table (``First name``, ``Last name``, ``Email address``...) holds
@@ -19,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -43,6 +48,7 @@ class Roster:
     people: list[Person]
     columns: list[str] = field(default_factory=list)   # the file's header
     rows: list[dict] = field(default_factory=list)     # its rows (a worksheet is filled in as it is)
+    points: dict[str, float] = field(default_factory=dict)  # Canvas: assignment column -> points possible
 
     def by_id(self) -> dict[str, Person]:
         return {p.id: p for p in self.people}
@@ -53,12 +59,21 @@ class Roster:
             return next((p for p in self.people if p.name.casefold() == name.casefold()), None)
         return self.by_id().get(student)
 
+    def assignment_columns(self) -> list[str]:
+        """A Canvas gradebook's assignment columns: titled ``<title> (<assignment id>)``."""
+        return [c for c in self.columns if _CANVAS_ASSIGNMENT.search(c)] if self.kind == "canvas" else []
+
     def assignment_column(self, assignment: str) -> str | None:
         """A Canvas gradebook's column for this assignment (its header names it), if exactly one."""
-        if self.kind != "canvas":
-            return None
-        found = [c for c in self.columns[5:] if assignment.casefold() in c.casefold()]
+        wanted = assignment.casefold()
+        found = [c for c in self.assignment_columns() if wanted in c.casefold()]
         return found[0] if len(found) == 1 else None
+
+    def points_possible(self, column: str) -> float | None:
+        return self.points.get(column)
+
+
+_CANVAS_ASSIGNMENT = re.compile(r"\(\d+\)$")
 
 
 def _rows(path: Path) -> tuple[list[str], list[dict]]:
@@ -78,11 +93,8 @@ def _rows(path: Path) -> tuple[list[str], list[dict]]:
 
 def read_roster(path: Path) -> Roster:
     columns, rows = _rows(path)
-    if {"Student", "ID"} <= set(columns):
-        people = [Person(r["ID"], r["Student"], r.get("SIS User ID", ""), r.get("SIS Login ID", ""),
-                         r.get("Section", "")) for r in rows
-                  if r["ID"].isdigit() and not r["Student"].startswith("Points Possible")]
-        return Roster("canvas", people, columns, rows)
+    if "ID" in columns and ("Student" in columns or {"LastName", "FirstName"} <= set(columns)):
+        return _canvas(columns, rows)
     if {"Identifier", "Full name"} <= set(columns):
         people = [Person(r["Identifier"].rsplit(" ", 1)[-1], r["Full name"], email=r.get("Email address", ""))
                   for r in rows if r["Identifier"].rsplit(" ", 1)[-1].isdigit()]
@@ -95,11 +107,33 @@ def read_roster(path: Path) -> Roster:
                      "Student and ID columns, or a Moodle grading worksheet with Identifier and Full name)")
 
 
+def _canvas(columns: list[str], rows: list[dict]) -> Roster:
+    def name(r: dict) -> str:
+        return r["Student"] if "Student" in r else f"{r.get('LastName', '')}, {r.get('FirstName', '')}"
+
+    people, points = [], {}
+    for r in rows:
+        if name(r).strip().startswith("Points Possible"):
+            points = {c: float(v) for c, v in r.items() if _CANVAS_ASSIGNMENT.search(c) and _is_number(v)}
+        elif r["ID"].isdigit():
+            people.append(Person(r["ID"], name(r), r.get("SIS User ID", ""), r.get("SIS Login ID", ""),
+                                 r.get("Section", "")))
+    return Roster("canvas", people, columns, rows, points)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def save(roster: Roster, folder: Path) -> None:
     from autograder.files import write_json
 
     write_json(folder / SAVED, {"kind": roster.kind, "columns": roster.columns, "rows": roster.rows,
-                                "people": [asdict(p) for p in roster.people]})
+                                "people": [asdict(p) for p in roster.people], "points": roster.points})
 
 
 def load(folder: Path) -> Roster | None:
@@ -107,4 +141,5 @@ def load(folder: Path) -> Roster | None:
     if not path.exists():
         return None
     data = json.loads(path.read_text())
-    return Roster(data["kind"], [Person(**p) for p in data["people"]], data["columns"], data["rows"])
+    return Roster(data["kind"], [Person(**p) for p in data["people"]], data["columns"], data["rows"],
+                  data.get("points", {}))

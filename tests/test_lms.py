@@ -50,15 +50,23 @@ def make_moodle(root):
     return root
 
 
+# Named as instructure/canvas-lms lib/content_zipper.rb names them: the sortable name ("Lovelace, Ada")
+# lower-cased with every non-word character removed, _LATE when late, the user id, the attachment id
+# (one per file of the current submission), the file's display name.
 CANVAS = {  # file -> solved
-    "lovelace_ada_12345_67890_01_tf_basics.ipynb": True,
-    "okafor_ben_12346_67891_01_tf_basics.ipynb": False,
-    "martin_chloe_12347_67892_01_tf_basics.ipynb": False,
-    "martin_chloe_LATE_12347_67999_01_tf_basics-1.ipynb": True,          # a late resubmission
-    "patel_dev_12348_67893_01_tf_basics.ipynb": True,
-    "stone_emma_12349_67894_01_tf_basics.ipynb": "broken",
-    "nguyen_an_12350_67895_lab.ipynb": True,                              # another file name, the only one
+    "lovelaceada_12345_67890_01_tf_basics.ipynb": True,
+    "okaforben_12346_67891_01_tf_basics.ipynb": False,
+    "martinchloe_LATE_12347_67999_01_tf_basics-1.ipynb": True,            # late; a second upload of the name
+    "pateldev_12348_67893_01_tf_basics.ipynb": True,
+    "pateldev_12348_67900_scratch.ipynb": False,                            # a second file of that submission
+    "stoneemma_12349_67894_01_tf_basics.ipynb": "broken",
+    "nguyenan_12350_67895_lab.ipynb": True,                                 # another file name, the only one
 }
+CANVAS_ROSTER = ("Student,ID,SIS User ID,SIS Login ID,Section,Lab 1 (123456),Current Score\n"
+                 "    Points Possible,,,,,22,(read only)\n"
+                 + "".join(f'"{n}",{i},S{i},{n.split(",")[1].strip().lower()},Sec A,,\n' for n, i in (
+                     ("Lovelace, Ada", 12345), ("Okafor, Ben", 12346), ("Martin, Chloe", 12347), ("Patel, Dev", 12348),
+                     ("Stone, Emma", 12349), ("Nguyen, An", 12350))))
 
 
 def make_canvas(root):
@@ -88,21 +96,24 @@ def test_moodle_folders_give_one_student_each_by_participant_id(tmp_path):
     assert s["1002"][0].path.name == f"{A}.ipynb" and s["1002"][0].problem is None      # resolved by its name
     assert any("scratch work.ipynb (not the notebook of 1002)" in t for t in ignored)
     assert s["1003"][0].path.name == "my notebook.ipynb" and s["1003"][0].problem is None  # the only one
-    assert s["1004"][0].problem == "not graded: this submission holds no notebook (.ipynb)"
+    assert s["1004"][0].problem == "not graded: this submission holds no notebook (.ipynb) (it holds report.pdf)"
     assert s["1002"][0].lms == {"layout": "moodle", "participant": "1002",
                                 "folder": "Ben Okafor_1002_assignsubmission_file_"}
 
 
-def test_canvas_files_by_user_id_and_the_latest_submission_counts(tmp_path):
-    items, _, layouts = collect([str(make_canvas(tmp_path / "canvas"))], A)
+def test_canvas_files_by_user_id_every_file_of_the_current_submission_considered(tmp_path):
+    items, ignored, layouts = collect([str(make_canvas(tmp_path / "canvas"))], A)
     assert layouts == ["canvas"]
     s = by_student(items)
     assert sorted(s) == ["12345", "12346", "12347", "12348", "12349", "12350"]
-    chloe = {i.path.name: i for i in s["12347"]}
-    assert chloe["martin_chloe_LATE_12347_67999_01_tf_basics-1.ipynb"].problem is None
-    assert chloe["martin_chloe_12347_67892_01_tf_basics.ipynb"].problem.startswith("not graded: superseded by")
-    assert s["12345"][0].name == "lovelace ada"
-    assert s["12345"][0].lms["prefix"] == "lovelace_ada_12345_67890" and s["12345"][0].lms["user_id"] == "12345"
+    assert all(len(v) == 1 and v[0].problem is None for v in s.values())
+    assert s["12347"][0].path.name == "martinchloe_LATE_12347_67999_01_tf_basics-1.ipynb"
+    assert s["12347"][0].lms["late"] is True and s["12345"][0].lms["late"] is False
+    assert s["12348"][0].path.name == "pateldev_12348_67893_01_tf_basics.ipynb"   # named like the assignment
+    assert any("pateldev_12348_67900_scratch.ipynb (not the notebook of 12348)" in t for t in ignored)
+    assert s["12345"][0].name == "lovelaceada"
+    assert s["12345"][0].lms["prefix"] == "lovelaceada_12345" and s["12345"][0].lms["user_id"] == "12345"
+    assert s["12345"][0].lms["attachment_id"] == "67890"
     assert s["12350"][0].problem is None
 
 
@@ -241,10 +252,10 @@ def test_canvas_roster_and_its_gradebook_import_file(tmp_path):
     assert roster.kind == "canvas" and [p.id for p in roster.people] == ["12345", "12346"]
     assert roster.assignment_column("tf basics") == "Lab 1: TF basics (123456)"
     results = [{"student": "12345", "name": "lovelace ada", "status": "graded", "final_score": 20.0,
-                "lms": {"user_id": "12345"}},
+                "max_score": 22.0, "lms": {"user_id": "12345"}},
                {"student": "12346", "status": "invalid", "final_score": 0.0, "lms": {"user_id": "12346"}}]
-    rows = list(csv.reader(io.StringIO(canvas_csv(results, "01_tf_basics", roster, "Lab 1: TF basics (123456)",
-                                                  False))))
+    text, notes = canvas_csv(results, "01_tf_basics", roster, "Lab 1: TF basics (123456)", False)
+    rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Lab 1: TF basics (123456)"]
     assert rows[1] == ["Lovelace, Ada", "12345", "S001", "ada", "Sec A", "20"]
     assert rows[2] == ["Okafor, Ben", "12346", "S002", "ben", "Sec B", ""]   # invalid: blank, never 0
@@ -262,7 +273,7 @@ def test_moodle_worksheet_is_filled_in_as_it_is(tmp_path):
     assert roster.kind == "moodle-worksheet" and roster.by_id()["1001"].name == "Ada Lovelace"
     results = [{"student": "1001", "status": "graded", "final_score": 19.0, "max_score": 22.0,
                 "checks": [{"exercise": "evaluate", "passed": False}], "lms": {"participant": "1001"}}]
-    rows = list(csv.DictReader(io.StringIO(moodle_worksheet(results, roster, False))))
+    rows = list(csv.DictReader(io.StringIO(moodle_worksheet(results, roster, False)[0])))
     assert rows[0]["Grade"] == "19.00" and rows[0]["Feedback comments"].startswith("19/22; to look at again: evaluate")
     assert rows[0]["Email address"] == "ada@example.org" and rows[1]["Grade"] == ""
     assert list(rows[0]) == roster.columns
@@ -331,36 +342,43 @@ def test_the_same_submissions_from_the_zip_and_from_its_folder_give_the_same_gra
                 for s, st, sc, ch, sha in found]
 
     first, second = rows(base / "out_folder"), rows(moodle_graded["out"])
-    assert first == second and len(first) >= 2 and all(checks for _, _, _, checks, _ in first)
+    # (invalid students are stored too, with no checks: 1004 handed in a PDF only)
+    assert first == second and len(first) >= 2 and all(checks for _, st, _, checks, _ in first if st == "graded")
+    assert [(s, st) for s, st, _, _, _ in first if st != "graded"] == [("1004", "invalid")]
 
 
 @pytest.mark.slow
-def test_a_canvas_zip_with_a_late_resubmission_and_its_import_file(tmp_path, run_cli):
+def test_a_canvas_zip_with_a_late_and_a_two_file_submission_and_its_import_file(tmp_path, run_cli):
     archive = zip_folder(make_canvas(tmp_path / "download"), tmp_path / "submissions.zip")
-    proc = run_cli("grade", A, archive, "--json", "--out", tmp_path / "out", "--lms-column", "Lab 1 (123456)",
-                   "--jobs", "2")
+    roster = tmp_path / "gradebook.csv"
+    roster.write_text(CANVAS_ROSTER)
+    proc = run_cli("grade", A, archive, "--json", "--out", tmp_path / "out", "--roster", roster,
+                   "--lms-column", "Lab 1 (123456)", "--jobs", "2")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    lines = [json.loads(line) for line in proc.stdout.splitlines()]
-    superseded = [r for r in lines if "superseded" in r["message"]]
-    assert [r["student"] for r in superseded] == ["12347"] and superseded[0]["status"] == "invalid"
-    results = {r["student"]: r for r in lines if r not in superseded}
-    assert len(results) == 6
-    assert results["12347"]["score"] == FULL and "LATE" in results["12347"]["submission"]
-    assert "superseded by" in proc.stderr and "martin chloe (12347)" in proc.stderr
+    results = {r["student"]: r for r in map(json.loads, proc.stdout.splitlines())}
+    assert len(results) == 6 and not any("superseded" in r["message"] for r in results.values())
+    assert results["12347"]["score"] == FULL and results["12347"]["lms"]["late"] is True
+    assert results["12348"]["score"] == FULL and results["12347"]["name"] == "Martin, Chloe"
     rows = list(csv.reader(io.StringIO((tmp_path / "out" / "exports" / f"{A}-canvas.csv").read_text())))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Lab 1 (123456)"]
     assert all(len(r) == 6 and r[1] for r in rows[1:]) and len(rows) == 7
     scores = {r[1]: r[5] for r in rows[1:]}
     assert scores == {"12345": "22", "12346": "0", "12347": "22", "12348": "22", "12349": "", "12350": "22"}
+    assert not (tmp_path / "out" / "exports" / f"{A}-moodle.csv").exists()   # a Canvas run: Canvas files only
     with zipfile.ZipFile(tmp_path / "out" / "exports" / f"{A}-feedback.zip") as fb:
-        assert "martin_chloe_LATE_12347_67999_feedback.html" in fb.namelist()
+        assert "martinchloe_LATE_12347_67999_feedback.html" in fb.namelist()
+    page = (tmp_path / "out" / "feedback" / A / "12347.html").read_text()
+    assert "feedback for Martin, Chloe" in page
 
 
 @pytest.mark.slow
 def test_override_refreshes_feedback_and_exports_and_refuses_out_of_range(tmp_path, run_cli):
     archive = zip_folder(make_canvas(tmp_path / "download"), tmp_path / "submissions.zip")
+    roster = tmp_path / "gradebook.csv"
+    roster.write_text(CANVAS_ROSTER)
     out = tmp_path / "out"
-    assert run_cli("grade", A, archive, "--out", out, "--jobs", "2").returncode == 0
+    assert run_cli("grade", A, archive, "--out", out, "--jobs", "2", "--roster", roster,
+                   "--lms-column", "Lab 1 (123456)").returncode == 0
     refused = run_cli("override", A, "12346", "30", "--reason", "typo", "--out", out)
     assert refused.returncode == 2 and "outside 0..22" in refused.stderr
     done = run_cli("override", A, "12346", "15", "--reason", "late work accepted by hand", "--out", out)
@@ -369,6 +387,16 @@ def test_override_refreshes_feedback_and_exports_and_refuses_out_of_range(tmp_pa
     assert "set by hand: late work accepted by hand" in page and "15" in page
     rows = {r[1]: r[5] for r in csv.reader(io.StringIO((out / "exports" / f"{A}-canvas.csv").read_text()))}
     assert rows["12346"] == "15"
+    # A regrade keeps the override in every output (the feedback page, zip, report and CSVs).
+    assert run_cli("grade", A, archive, "--out", out, "--jobs", "2", "--force").returncode == 0
+    assert run_cli("report", A, "--out", out).returncode == 0
+    assert "set by hand: late work accepted by hand" in (out / "feedback" / A / "12346.html").read_text()
+    assert "Score: 15 / 22" in (out / "feedback" / A / "12346.txt").read_text()
+    with zipfile.ZipFile(out / "exports" / f"{A}-feedback.zip") as fb:
+        assert b"set by hand: late work accepted by hand" in fb.read("okaforben_12346_67891_feedback.html")
+    rows = {r[1]: r[5] for r in csv.reader(io.StringIO((out / "exports" / f"{A}-canvas.csv").read_text()))}
+    grades = {r["ID"]: r for r in csv.DictReader(io.StringIO((out / "exports" / f"{A}-grades.csv").read_text()))}
+    assert rows["12346"] == "15" and grades["12346"][A] == "15" and grades["12346"]["Student"] == "Okafor, Ben"
     assert run_cli("override", A, "12346", "99", "--reason", "bonus", "--allow-out-of-range", "--out", out
                    ).returncode == 0
 

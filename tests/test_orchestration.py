@@ -229,7 +229,8 @@ def test_one_broken_run_is_retried_and_a_broken_sandbox_is_never_stored(course):
 
 def test_a_submission_that_cannot_be_graded_is_reported_not_stored(course):
     g, sandbox = grader(course)
-    superseded = Item(course["notebook"], "cy", problem="superseded by a later submission", notes=["late"])
+    superseded = Item(course["notebook"], "cy", problem="superseded by a later submission", notes=["late"],
+                      superseded=True)
     results, emitted, store = batch(course, g, [superseded])
     assert results == emitted and results[0].not_graded and results[0].message == "superseded by a later submission"
     assert store.gradebook.results(fakes.NAME) == [] and sandbox.jobs == [] and sandbox.prepared == 0
@@ -285,7 +286,7 @@ def test_the_exports_and_the_report_read_the_stored_results(course):
     stored = store.gradebook.results(fakes.NAME)
     grades = grades_csv(stored, "Lab 4").splitlines()
     assert grades[0].startswith("Student,ID,SIS User ID,SIS Login ID,Section,Lab 4,status")
-    assert grades[1].startswith("ada,,,ada,,2,graded,2,2") and grades[2].startswith("bob,,,bob,,0,graded,0,2")
+    assert grades[1].startswith("ada,ada,,,,2,graded,2,2") and grades[2].startswith("bob,bob,,,,0,graded,0,2")
     assert len(checks_csv(stored).splitlines()) == 1 + 4
     gs = gradescope_results(stored[1])
     assert gs["score"] == 0.0 and [t["visibility"] for t in gs["tests"]] == ["visible", "after_published"]
