@@ -30,6 +30,7 @@ Model description::
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 from typing import Any, Iterator
 
@@ -44,6 +45,11 @@ MAX_MODELS = 16
 # can describe a huge result (an [n,1] times [1,n] product, a Dense layer of a million units).
 MAX_VALUE = 1_000_000       # elements of one value the judge computes
 MAX_FLOPS = 200_000_000     # multiply-adds of one matrix product
+# ...and so is all it computes for one check (a graph of a hundred such products, a model
+# called again and again): each element computed and each multiply-add counts one unit of
+# work, charged before the work is done (see :func:`work_budget`).
+MAX_WORK = 200_000_000
+MAX_LIVE = 8_000_000        # elements of the values a graph's evaluation holds at once (64 MB)
 
 
 def _bounded(shape: tuple, flops: int = 0) -> None:
@@ -53,6 +59,39 @@ def _bounded(shape: tuple, flops: int = 0) -> None:
     if size > MAX_VALUE or flops > MAX_FLOPS:
         raise ArtefactError("the graph or network computes values far larger than the exercise needs")
 
+
+class WorkBudget:
+    """The work the judge may still spend on artefacts; ``exceeded`` stays set once it ran out,
+    even where a check's ``derive`` caught the error (the judge fails the check then)."""
+
+    def __init__(self, limit: int = MAX_WORK):
+        self.limit, self.left, self.exceeded = limit, limit, False
+
+    def charge(self, units: int) -> None:
+        self.left -= int(units)
+        if self.left < 0 or self.exceeded:
+            self.exceeded = True
+            raise ArtefactError(f"judging this answer needs more computation than the exercise ever does (the "
+                                f"grader stops at {self.limit:,} operations): build only what the exercise asks for")
+
+
+_BUDGET: contextvars.ContextVar[WorkBudget | None] = contextvars.ContextVar("artefact_work_budget", default=None)
+
+
+@contextlib.contextmanager
+def work_budget(limit: int = MAX_WORK) -> Iterator[WorkBudget]:
+    """One budget for every artefact evaluated inside the block (the judge: one per check)."""
+    budget = WorkBudget(limit)
+    token = _BUDGET.set(budget)
+    try:
+        yield budget
+    finally:
+        _BUDGET.reset(token)
+
+
+def _budget() -> WorkBudget:
+    """The judge's budget of this check, or one for this call alone outside a judge."""
+    return _BUDGET.get() or WorkBudget()
 
 
 
@@ -157,15 +196,22 @@ _DTYPES = {"float16", "float32", "float64", "int32", "int64"}
 
 
 def evaluate_graph(description: Any) -> tuple[np.ndarray, str, set]:
-    """(value, dtype name, op types used) of the described graph's target tensor."""
+    """(value, dtype name, op types used) of the described graph's target tensor.
+
+    Bounded whatever the description: at most ``MAX_NODES`` nodes, each value at most
+    ``MAX_VALUE`` elements, the work charged to the check's budget (:func:`work_budget`)
+    before it is done, and each value dropped once its last consumer has read it, with at
+    most ``MAX_LIVE`` elements held at once."""
     if not isinstance(description, dict) or not isinstance(description.get("nodes"), list):
         raise ArtefactError("no graph was recorded")
-    if description.get("too_many"):
+    if description.get("too_many") or len(description["nodes"]) > MAX_NODES:
         raise ArtefactError(f"the graph has more than {MAX_NODES} operations: build only y = x * w + b in it")
+    budget = _budget()
     nodes = {}
     for node in description["nodes"]:
         if not (isinstance(node, dict) and isinstance(node.get("name"), str) and isinstance(node.get("op"), str)
-                and isinstance(node.get("inputs"), list) and all(isinstance(i, str) for i in node["inputs"])):
+                and isinstance(node.get("inputs"), list) and len(node["inputs"]) <= MAX_NODES
+                and all(isinstance(i, str) for i in node["inputs"])):
             raise ArtefactError("the recorded graph is malformed")
         nodes[node["name"]] = node
     target = description.get("target")
@@ -174,13 +220,31 @@ def evaluate_graph(description: Any) -> tuple[np.ndarray, str, set]:
     name, _, port = target.partition(":")
     if port not in ("", "0") or name not in nodes:
         raise ArtefactError("y is not an operation of the graph returned")
+    # How many times each value will be read: it is dropped after its last reader.
+    readers: dict[str, int] = {}
+    seen, stack = {name}, [name]
+    while stack:
+        for i in nodes[stack.pop()]["inputs"]:
+            i = i.split(":")[0]
+            readers[i] = readers.get(i, 0) + 1
+            if i in nodes and i not in seen:
+                seen.add(i)
+                stack.append(i)
     used: set = set()
     values: dict[str, np.ndarray] = {}
+    live = [0]  # elements held in ``values``
+
+    def read(node_name: str, depth: int) -> np.ndarray:
+        node_name = node_name.split(":")[0]
+        return values[node_name] if node_name in values else value(node_name, depth)
+
+    def release(node_name: str) -> None:
+        node_name = node_name.split(":")[0]
+        readers[node_name] -= 1
+        if readers[node_name] <= 0 and node_name in values:
+            live[0] -= values.pop(node_name).size
 
     def value(node_name: str, depth: int) -> np.ndarray:
-        node_name = node_name.split(":")[0]
-        if node_name in values:
-            return values[node_name]
         node = nodes.get(node_name)
         if node is None or depth > MAX_NODES:
             raise ArtefactError("the recorded graph is malformed")
@@ -192,18 +256,21 @@ def evaluate_graph(description: Any) -> tuple[np.ndarray, str, set]:
         dtype = node.get("dtype")
         if dtype not in _DTYPES:
             raise ArtefactError(f"the graph holds a value of dtype {str(dtype)[:20]}: use float32 constants")
-        args = [value(i, depth + 1) for i in node["inputs"]]
+        args = [read(i, depth + 1) for i in node["inputs"]]
         with np.errstate(all="ignore"):
             if op == "Const":
                 out = node.get("value")
                 if not isinstance(out, np.ndarray):
                     raise ArtefactError("the recorded graph is malformed")
+                _bounded(out.shape)
             elif op in ("Identity", "Cast"):
                 out = args[0] if len(args) == 1 else None
             elif op in ("Mul", "AddV2", "Add", "BiasAdd", "AddN"):
                 if (op == "AddN" and not args) or (op != "AddN" and len(args) != 2):
                     raise ArtefactError("the recorded graph is malformed")
-                _bounded(np.broadcast_shapes(*(a.shape for a in args)))
+                shape = np.broadcast_shapes(*(a.shape for a in args))
+                _bounded(shape)
+                budget.charge(int(np.prod(shape, dtype=np.int64)) * max(1, len(args) - 1))
                 out = args[0] * args[1] if op == "Mul" else sum(args[1:], args[0])
             else:  # MatMul
                 if len(args) != 2 or any(a.ndim != 2 for a in args):
@@ -212,10 +279,19 @@ def evaluate_graph(description: Any) -> tuple[np.ndarray, str, set]:
                 b = args[1].T if node.get("transpose_b") else args[1]
                 if a.shape[1] != b.shape[0]:
                     raise ArtefactError("the matrices of tf.matmul do not fit together")
-                _bounded((a.shape[0], b.shape[1]), a.shape[0] * a.shape[1] * b.shape[1])
+                flops = a.shape[0] * a.shape[1] * b.shape[1]
+                _bounded((a.shape[0], b.shape[1]), flops)
+                budget.charge(flops)
                 out = a @ b
         if out is None:
             raise ArtefactError("the recorded graph is malformed")
+        budget.charge(np.size(out))
+        live[0] += np.size(out)
+        if live[0] > MAX_LIVE:
+            raise ArtefactError("the graph holds values far larger than the exercise needs at once")
+        del args
+        for i in node["inputs"]:  # each input read once more; dropped after its last reader
+            release(i)
         try:
             out = np.asarray(out).astype(dtype)
         except (ValueError, TypeError):
@@ -248,6 +324,9 @@ def _layers(description: Any) -> list[dict]:
     if not isinstance(description, dict) or not isinstance(description.get("layers"), list) \
             or not all(isinstance(layer, dict) for layer in description["layers"]):
         raise ArtefactError("no model was recorded")
+    if len(description["layers"]) > MAX_LAYERS:
+        raise ArtefactError(f"the model has more than {MAX_LAYERS} layers: build the network the exercise "
+                            "describes")
     return description["layers"]
 
 
@@ -263,12 +342,16 @@ def structure(description: Any) -> dict:
 
 def predict(description: Any, X: np.ndarray) -> np.ndarray:
     """The model's output for each row of X (a [n] array), computed from its weights."""
+    budget = _budget()
+    layers = _layers(description)
     x = np.asarray(X, dtype=np.float64)
-    for layer in _layers(description):
+    budget.charge(x.size)
+    for layer in layers:
         kind = layer.get("kind")
         if kind == "InputLayer":
             continue
         if kind == "Activation":
+            budget.charge(x.size)
             x = _activate(layer.get("activation"), x)
             continue
         if kind != "Dense":
@@ -279,15 +362,16 @@ def predict(description: Any, X: np.ndarray) -> np.ndarray:
         kernel = weights[0]
         if kernel.ndim != 2 or kernel.shape[0] != x.shape[1]:
             raise ArtefactError("the Dense layers' weights do not fit together")
-        _bounded((x.shape[0], kernel.shape[1]), x.shape[0] * kernel.shape[0] * kernel.shape[1])
+        flops = x.shape[0] * kernel.shape[0] * kernel.shape[1]
+        _bounded((x.shape[0], kernel.shape[1]), flops)
+        budget.charge(flops + kernel.size + 3 * x.shape[0] * kernel.shape[1])  # product, bias, activation
         kernel = kernel.astype(np.float64)
         with np.errstate(all="ignore"):
             x = x @ kernel
             if layer.get("use_bias") and len(weights) > 1:
-                bias = weights[1].astype(np.float64)
-                if bias.shape != (kernel.shape[1],):
+                if weights[1].shape != (kernel.shape[1],):
                     raise ArtefactError("the Dense layers' weights do not fit together")
-                x = x + bias
+                x = x + weights[1].astype(np.float64)
             x = _activate(layer.get("activation"), x)
     if x.ndim != 2 or x.shape[1] != 1:
         raise ArtefactError("the model should output one probability per point (its last layer: Dense(1))")
@@ -297,5 +381,6 @@ def predict(description: Any, X: np.ndarray) -> np.ndarray:
 def same_weights(a: Any, b: Any) -> bool:
     wa = [w for layer in _layers(a) for w in layer.get("weights") or []]
     wb = [w for layer in _layers(b) for w in layer.get("weights") or []]
+    _budget().charge(sum(np.size(w) for w in wa))
     return len(wa) == len(wb) and all(isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
                                       and x.shape == y.shape and np.array_equal(x, y) for x, y in zip(wa, wb))

@@ -10,10 +10,10 @@ from autograder.artefacts import (ArtefactError, describe_graph, describe_model,
                                   same_weights, structure, trained_models)
 from autograder.probing import WrongAnswerType, as_dtype_name, as_int, as_shape, unpack
 from autograder.rules import Close, Equal, Property, Rule, SameShape, number
-from autograder.spec import Check, Limits, Mistake
+from autograder.spec import Check, Limits, Mistake, sibling
 
 __all__ = [
     "ArtefactError", "Check", "Close", "Equal", "Limits", "Mistake", "Property", "Rule", "SameShape",
     "WrongAnswerType", "as_dtype_name", "as_int", "as_shape", "describe_graph", "describe_model",
-    "evaluate_graph", "number", "predict", "same_weights", "structure", "trained_models", "unpack",
+    "evaluate_graph", "number", "predict", "same_weights", "sibling", "structure", "trained_models", "unpack",
 ]

@@ -25,7 +25,7 @@ from autograder.reference import references
 from autograder.result import CheckOutcome, ErrorKind, Outcome, Result, Status
 from autograder.sandbox.base import RunRecord, Sandbox
 from autograder.spec import Check
-from autograder.timelimits import calibration_s, check_limits, slowdown
+from autograder.timelimits import JUDGE_S, MIN_RUN_S, calibration_s, check_limits, slowdown, submission_budget
 
 
 @dataclass(frozen=True)
@@ -122,13 +122,21 @@ class Grader:
         student's code raised or printed) can carry a hidden input: none was there yet."""
         checks, limits = self.checkset.checks, self.checkset.limits
         public = [c for c in checks if not c.hidden]
+        # One budget for both runs and the judging (see autograder.timelimits): the hidden run
+        # gets what the public one left, so its cells never get a second budget.
+        budget = submission_budget(timed, [c.id for c in checks], limits.check_timeout_s, limits.cell_timeout_s,
+                                   limits.total_timeout_s, 2 if len(public) < len(checks) else 1)
+        runs_s = budget - min(JUDGE_S, budget / 4)  # the rest is the judge's
+        deadline = time.monotonic() + runs_s
+        first = replace(limits, total_timeout_s=min(limits.total_timeout_s, runs_s))
 
         def run_public(group: list[Check]) -> RunRecord:
-            return self.sandbox.run(build_job(student, self.assignment, plan, group, limits, hidden=False,
+            return self.sandbox.run(build_job(student, self.assignment, plan, group, first, hidden=False,
                                               check_limits=timed, data=self.checkset.data))
 
         groups = exercise_groups(public, self.public_runs)
         record = side_by_side(run_public, groups) if len(groups) > 1 else run_public(public)
+        _submission_limit(record, budget)
         hidden = [c for c in checks if c.hidden]
         if record.infrastructure_error or not hidden:
             return record
@@ -141,9 +149,16 @@ class Grader:
         hidden = [c for c in hidden if c.exercise not in stopped]
         if not hidden:
             return record
+        left = deadline - time.monotonic()
+        if left < min(MIN_RUN_S, budget / 4):  # the public run used the budget: the hidden checks ran out of time
+            for c in hidden:
+                record.observations[c.id] = {"status": "timeout", "scope": "submission", "limit_s": budget}
+            return record
         skip = [i for i, cell in record.cells.items() if cell.get("status") in ("timeout", "crashed", "protocol")]
-        second = self.sandbox.run(build_job(student, self.assignment, plan, hidden, limits, hidden=True,
+        second = self.sandbox.run(build_job(student, self.assignment, plan, hidden,
+                                            replace(limits, total_timeout_s=round(left, 1)), hidden=True,
                                             skip_cells=skip, check_limits=timed, data=self.checkset.data))
+        _submission_limit(second, budget)
         return record.merged(second)
 
     def _check_limits(self) -> dict[str, float]:
@@ -215,6 +230,13 @@ def syntax_errors(plan: list, record: RunRecord, exercises: list[str]) -> dict[s
             if problem and (cell.label == f"answer_{exercise}" or defines(cell.source, exercise)):
                 out.setdefault(exercise, problem)
     return out
+
+
+def _submission_limit(record: RunRecord, budget: float) -> None:
+    """A check stopped by the run's total limit says the submission's budget ran out."""
+    for obs in record.observations.values():
+        if obs.get("status") == "timeout" and obs.get("scope") == "submission":
+            obs["limit_s"] = budget
 
 
 def _finish(result: Result, started: float, log: str) -> Graded:

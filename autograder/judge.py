@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from autograder.artefacts import ArtefactError, work_budget
 from autograder.hints import hint_for
-from autograder.plaindata import DecodeError, decode
+from autograder.plaindata import DecodeError, decode, decode_budget
 from autograder.rules import Rule
 from autograder.spec import Check
 
@@ -44,6 +45,10 @@ HIDDEN_MESSAGES = {
 SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 
 
+class JudgeBudgetExceeded(Exception):
+    """A check's ``derive`` ran out of its work budget: the check fails with this message."""
+
+
 @dataclass
 class CheckResult:
     id: str
@@ -63,7 +68,8 @@ def decode_values(observation: dict) -> dict:
     if not isinstance(values, dict):
         raise DecodeError("no values")
     try:
-        return {str(k): decode(v) for k, v in values.items()}
+        budget = decode_budget()  # one for the whole observation, not one per value
+        return {str(k): decode(v, 0, budget) for k, v in values.items()}
     except DecodeError:
         raise
     except (RecursionError, ValueError, TypeError, OverflowError, MemoryError) as exc:
@@ -125,10 +131,28 @@ def _with_derived(check: Check, values: dict) -> dict:
     """``values`` with what the check's ``derive`` computes from them (it wins over recorded values)."""
     if check.derive is None:
         return values
-    derived = check.derive(values, *check.args)
+    with work_budget() as budget:  # bounded, whatever the artefacts (see autograder.artefacts)
+        try:
+            derived = check.derive(values, *check.args)
+        except ArtefactError:
+            if not budget.exceeded:
+                raise
+            derived = None
+    if budget.exceeded:  # even where derive caught it: the answer was not judged in full
+        raise JudgeBudgetExceeded(f"judging the recorded answer needs more computation than the exercise "
+                                  f"ever does (the grader stops at {budget.limit:,} operations per check): "
+                                  "build only what the exercise asks for")
     if not isinstance(derived, dict):
         raise TypeError(f"{check.id}: derive must return a dict")
     return {**values, **derived}
+
+
+def reference_values(check: Check, observation: dict) -> dict:
+    """The values of a reference-side observation (the solution's, a known mistake's), derived
+    here; a released public reference holds them derived already (``"derived": true``: the
+    values the rules read, never the artefacts they came from, such as trained networks)."""
+    values = decode_values(observation)
+    return values if observation.get("derived") is True else _with_derived(check, values)
 
 
 def _matching_mistakes(check: Check, actual: dict, expected: dict, mistakes: list) -> list[str]:
@@ -145,7 +169,7 @@ def _matching_mistakes(check: Check, actual: dict, expected: dict, mistakes: lis
         if not observation or observation.get("status") != "ok" or message in found:
             continue
         try:
-            wrong = _with_derived(check, decode_values(observation))
+            wrong = reference_values(check, observation)
             values = [r for r in check.rules if not isinstance(r, Property)]
             broken = [r for r in values if r.judge(wrong, expected, True) is not None]
             if values and not broken:
@@ -172,11 +196,13 @@ def _verdict(check: Check, obs: dict | None, reference: dict, mistakes: list) ->
     if obs is None or obs.get("status") != "ok":
         return (False, *_failure(check, obs))
     fn = f"`{check.exercise}`"
-    expected = _with_derived(check, decode_values(reference))  # the reference must derive: else a bug
+    expected = reference_values(check, reference)  # the reference must derive: else a bug
     try:
         actual = _with_derived(check, decode_values(obs))
     except DecodeError as exc:
         return False, "error", f"{fn}: the recorded answer could not be read ({exc})"
+    except JudgeBudgetExceeded as exc:
+        return False, "error", f"{fn}: {exc}"
     except Exception as exc:  # noqa: BLE001 - artefacts of odd shapes or types
         return False, "error", f"{fn}: the recorded answer could not be judged ({type(exc).__name__})"
     problems = []
@@ -253,15 +279,42 @@ def judge_all(checks: list[Check], observations: dict, references: dict,
     inputs) unless its author set ``name_shown``."""
     out = []
     hidden_count: dict[str, int] = {}
+    siblings: list[tuple[Check, CheckResult]] = []
     for c in checks:
         known = [(m["message"], m["checks"].get(c.id)) for m in references.get("mistakes", {}).values()
                  if m.get("exercise") == c.exercise]
         result = judge_check(c, observations.get(c.id), references["checks"][c.id], known,
                              (syntax or {}).get(c.exercise))
+        if c.sibling_of:
+            siblings.append((c, result))
+            if not c.points:
+                continue  # judged for its public check only (see with_siblings)
         if c.hidden and not c.name_shown:
             hidden_count[c.exercise] = hidden_count.get(c.exercise, 0) + 1
             result.name = f"hidden {hidden_count[c.exercise]}"
         else:
             result.name = c.name
         out.append(result)
-    return out
+    return with_siblings(out, siblings)
+
+
+# Outcomes of a sibling that cost its public check its points: the answer computes something
+# else than the published example shows (a timeout or a crash says nothing of that).
+SIBLING_FAILURES = {"wrong": "gives a wrong answer", "error": "raises an exception",
+                    "not_implemented": "is not implemented"}
+
+
+def with_siblings(results: list[CheckResult], siblings: list[tuple[Check, CheckResult]]) -> list[CheckResult]:
+    """``results`` where a public check that passed earns nothing when its unpublished sibling
+    (``Check.sibling_of``) fails: the answer matches the published example only. The message
+    names no input and no value of the sibling."""
+    by_id = {r.id: r for r in results}
+    for check, sibling in siblings:
+        public = by_id.get(f"{check.exercise}.{check.sibling_of}")
+        if public is None or public.hidden or not public.passed or sibling.outcome not in SIBLING_FAILURES:
+            continue
+        public.passed, public.points, public.outcome = False, 0.0, "wrong"
+        public.message = (f"`{check.exercise}` matches the published example only: on another input of the "
+                          f"same kind, which is not published, it {SIBLING_FAILURES[sibling.outcome]}, so this "
+                          "check earns no points. Compute the result from the function's arguments")
+    return results

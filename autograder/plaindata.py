@@ -32,6 +32,7 @@ MAX_ITEMS = 10_000            # per list / dict
 MAX_DEPTH = 6
 MAX_NODES = 100_000           # per recorded value
 MAX_STR = 10_000
+MAX_ARRAYS = 2_048            # per decoded observation (03's 16 models x 32 layers x 2 weights: 1,024)
 NUMERIC_KINDS = "biuf"
 
 
@@ -162,9 +163,14 @@ class Opaque:
         return isinstance(other, Opaque) and (self.type_name, self.info) == (other.type_name, other.info)
 
 
+def decode_budget() -> list:
+    """What one observation may hold when decoded: [elements, arrays]; share it across its values."""
+    return [MAX_ELEMENTS * 4, MAX_ARRAYS]
+
+
 def decode(data: Any, depth: int = 0, budget: list | None = None) -> Any:
     """Rebuild plain Python/numpy values from encoded data, rejecting anything odd."""
-    budget = budget if budget is not None else [MAX_ELEMENTS * 4]
+    budget = budget if budget is not None else decode_budget()
     if depth > MAX_DEPTH + 2:
         raise DecodeError("value nested too deeply")
     if not isinstance(data, dict) or not isinstance(data.get("t"), str):
@@ -217,6 +223,10 @@ def _decode_array(data: dict, budget: list) -> np.ndarray:
     raw = data.get("npy")
     if not isinstance(raw, str):
         raise DecodeError("malformed array")
+    if len(budget) > 1:  # each array costs a parse, whatever its size
+        budget[1] -= 1
+        if budget[1] < 0:
+            raise DecodeError(f"observation holds more than {MAX_ARRAYS} arrays")
     if len(raw) > (MAX_ELEMENTS * 16 * 4) // 3 + 1024 or len(raw) > budget[0] * 12:
         raise DecodeError("array too large")
     try:

@@ -91,7 +91,41 @@ def stale(assignment: Assignment) -> list[Path]:
 
 def releasable(assignment: Assignment, refs: dict) -> dict:
     """The public reference as released: the values and each exercise's points. Timings are
-    this machine's and change every run, so they stay out of what is committed."""
+    this machine's and change every run, so they stay out of what is committed. A check with a
+    ``derive`` ships what the judge derives (see :func:`published`), never its artefacts."""
     out = {k: v for k, v in refs.items() if k not in ("timings", "calibration_s")}
+    checks = {c.id: c for c in assignment.checkset(hidden=False).checks}
+    out["checks"] = {cid: published(checks.get(cid), obs) for cid, obs in refs.get("checks", {}).items()}
+    if "mistakes" in refs:
+        out["mistakes"] = {name: {**m, "checks": {cid: published(checks.get(cid), obs)
+                                                  for cid, obs in m.get("checks", {}).items()}}
+                           for name, m in refs["mistakes"].items()}
     out["points"] = worth(assignment.checkset(hidden=True))
     return out
+
+
+def published(check, observation: dict) -> dict:
+    """One observation as a public reference holds it. For a check with a ``derive``: the values
+    the judge derives from the recorded artefacts, and the recorded values that are not artefacts
+    themselves (a recorded graph or network: plain dicts, or lists of them), marked ``derived``.
+    So the self-check judges as the grader does, and a trained network, which could be handed in
+    as it is, never ships."""
+    from autograder.judge import reference_values
+    from autograder.plaindata import encode
+
+    if check is None or check.derive is None or not isinstance(observation, dict) \
+            or observation.get("status") != "ok" or observation.get("derived") is True:
+        return observation
+    recorded = observation.get("values") or {}
+    values = reference_values(check, observation)
+    return {"status": "ok", "derived": True,
+            "values": {k: encode(v) for k, v in sorted(values.items()) if not _artefact(recorded.get(k))}}
+
+
+def _artefact(plain) -> bool:
+    if not isinstance(plain, dict):
+        return False
+    if plain.get("t") == "dict":
+        return True
+    return plain.get("t") in ("list", "tuple") and any(isinstance(x, dict) and x.get("t") == "dict"
+                                                       for x in plain.get("items") or [])

@@ -56,6 +56,13 @@ class Check:
     ``allowance_s``: where the student chooses how much work the check's call does (their
     own training settings), the seconds the notebook allows it; the check's time limit,
     otherwise derived from the solution's time, is never below this (scaled for load).
+
+    ``sibling_of`` (hidden checks only): the name of the public check of the same exercise this
+    check is the unpublished sibling of: the same probe and rules on another input of the same
+    kind, which no student sees. The public check earns its points only when its siblings pass
+    too, so an answer that returns the published values without computing them earns nothing
+    ("matches the published example only"). A sibling may be worth points of its own, or none
+    (then it is judged but never listed in a result); see :func:`sibling`.
     """
 
     exercise: str
@@ -69,6 +76,7 @@ class Check:
     derive: Callable[..., dict] | None = None
     name_shown: bool = False
     allowance_s: float = 0.0
+    sibling_of: str = ""
 
     @property
     def id(self) -> str:
@@ -77,6 +85,16 @@ class Check:
     @property
     def probe_name(self) -> str:
         return self.probe.__name__
+
+
+def sibling(check: Check, args: tuple, name: str = "") -> Check:
+    """The unpublished sibling of the public ``check``: the same probe and rules on ``args``
+    (inputs of the same kind, not an edge case), hidden, worth no points of its own. Put it in
+    ``hidden_checks.py``."""
+    from dataclasses import replace
+
+    return replace(check, name=name or f"{check.name}_sibling", args=tuple(args), points=0.0, hidden=True,
+                   explain="", name_shown=False, sibling_of=check.name)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,16 @@ submission's start: a one-minute average lags behind load that has just begun (t
 batch's own other jobs, or another program started with it).
 Cells keep the assignment's limit: an answer cell may hold the student's own
 exploration, which the solution's cells say nothing about.
+
+One submission has one budget (:func:`submission_budget`), for its runs (the public one,
+then the hidden one, which runs the cells again) and the judging together:
+
+    cells: one cell limit per run  +  the sum of its checks' limits  +  JUDGE_S
+
+capped by the assignment's ``total_timeout_s``. The public run may use the budget less
+``JUDGE_S``; the hidden run gets what is left of it (and does not start with less than
+``MIN_RUN_S`` left: its checks then time out for the whole submission). So cells that
+took long in the public run take their time from the hidden run's, never a second budget.
 """
 
 from __future__ import annotations
@@ -84,3 +94,18 @@ def check_limits(timings: dict[str, float], checks: dict[str, float], upper_s: f
     its allowance_s)."""
     return {cid: check_limit(timings[cid], upper_s, factor, allowance) for cid, allowance in checks.items()
             if cid in timings}
+
+
+JUDGE_S = 10.0     # of a submission's budget, kept for judging (bounded: see autograder.artefacts)
+MIN_RUN_S = 30.0   # the least of the budget a run of the hidden checks starts with
+
+
+def submission_budget(check_limits: dict[str, float], checks: list[str], check_upper_s: float,
+                      cell_s: float, upper_s: float, runs: int) -> float:
+    """Wall-clock seconds one submission may take: ``runs`` runs (of ``checks``, whose limits are
+    ``check_limits``, else ``check_upper_s``) and the judging. ``upper_s`` (the assignment's
+    total limit) when the solution's times are unknown (a shipped public reference)."""
+    if not check_limits:
+        return upper_s
+    derived = runs * cell_s + sum(check_limits.get(cid, check_upper_s) for cid in checks) + JUDGE_S
+    return round(min(upper_s, derived), 1)

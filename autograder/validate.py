@@ -78,6 +78,9 @@ def check_problems(checkset: CheckSet) -> list[str]:
         if twin is not None:
             problems.append(f"hidden check {check.id} has the same inputs as public check {twin.id}: "
                             "students know them; give it inputs of its own")
+        if check.sibling_of and not any(p.exercise == check.exercise and p.name == check.sibling_of for p in public):
+            problems.append(f"hidden check {check.id} is the sibling of {check.sibling_of}, which is no public "
+                            f"check of {check.exercise}")
         quoted = quoted_inputs(check) if check.name_shown else []
         if quoted:
             problems.append(f"hidden check {check.id} is shown to students by its name (name_shown=True), "
@@ -177,7 +180,7 @@ def run_problems(assignment: Assignment, sandbox, report=print) -> list[str]:
     if assignment.public_reference.exists():  # the values students check against, as released
         shipped = assignment.load_public_reference().get("checks", {})
         changed = [c.id for c in checkset.checks if not c.hidden and c.id in shipped
-                   and not judge_check(c, shipped[c.id], refs["checks"][c.id]).passed]
+                   and not judge_check(c, refs["checks"][c.id], shipped[c.id]).passed]  # shipped: derived
         if changed:
             problems.append(f"{assignment.public_reference.name} is stale: the solution's values of "
                             f"{', '.join(changed)} changed since the release; run `autograder release "

@@ -5,9 +5,12 @@ Deterministic exercises (features, data) are compared with the reference
 with margins taken from the reference solution trained on the same data:
 architecture, repeatability and the compiled loss's value on two probabilities
 (rtol=1e-5) for build_mlp, one loss per epoch, one optimizer step per epoch (full
-batch), a falling loss, a training accuracy no more than 0.03 below the
-reference's and an accuracy on new points no more than 0.05 below it for
-train_mlp, and for linear_vs_deep a deep accuracy no more than 0.05 below the
+batch; counted on every optimizer that updated the network, and 0 steps fails), a
+falling loss whose last value is near the judge's loss of the returned weights, a
+network that differs when trained from another seed, a training accuracy no more
+than 0.03 below the reference's and an accuracy on new points no more than 0.05
+below it for train_mlp, and for linear_vs_deep (both models trained by an
+optimizer) a deep accuracy no more than 0.05 below the
 reference's (on X_test and on other points the judge draws itself, which no
 sandbox sees), beating the linear one by at least 0.15, on test points drawn from
 a smaller square than the training points (about half of them inside the circle,
@@ -21,6 +24,8 @@ functions), never taken from the student's process, where a model's ``predict``
 or the returned numbers could lie.
 """
 
+import contextlib
+
 import numpy as np
 
 from autograder.artefacts import ArtefactError, describe_model, predict, same_weights, structure, trained_models
@@ -31,6 +36,10 @@ from autograder.spec import Check, Limits
 LIMITS = Limits(check_timeout_s=120, cell_timeout_s=180, total_timeout_s=1200, memory_mb=6144)
 
 ACCURACY_MARGIN = 0.03
+# The last loss train_mlp returns (the loss before the last step, as model.fit reports it) and the
+# judge's loss of the returned network's weights differ by one step: at most this much.
+LOSS_GAP = 0.25
+LOSS_GAP_ABS = 0.02
 HELD_OUT_MARGIN = 0.05
 DEEP_MARGIN = 0.05
 DEEP_OVER_LINEAR = 0.15
@@ -123,22 +132,58 @@ def mlp_probe(student, hidden_units, seed):
 
 
 def train_probe(student, n, seed, hidden_units, epochs, learning_rate):
-    """Records the trained network and the losses: the judge measures the network's accuracy
-    itself, on these points and on others that never enter the sandbox (see training_values)."""
+    """Records the trained network, the losses and the optimizer steps that trained it, and the
+    network of a second training from another seed: the judge measures the network's accuracy and
+    the loss of its final weights itself, on these points and on others that never enter the
+    sandbox (see training_values)."""
     X, labels = ring_data(n, seed)
-    model, losses = unpack(student.train_mlp(X, labels, list(hidden_units), epochs, learning_rate, seed), 2,
-                           "train_mlp")
-    losses = [_float(v, "each loss") for v in list(losses)]
-    return {"model": describe_model(model, "train_mlp"), "losses": np.array(losses, dtype=np.float64),
-            "steps": _optimizer_steps(model)}
+    out = {}
+    for key, s in (("", seed), ("other_", seed + 1)):
+        with optimizer_steps() as steps:
+            model, losses = unpack(student.train_mlp(X, labels, list(hidden_units), epochs, learning_rate, s), 2,
+                                   "train_mlp")
+        out[key + "model"] = describe_model(model, "train_mlp")
+        if not key:
+            out["losses"] = np.array([_float(v, "each loss") for v in list(losses)], dtype=np.float64)
+            out["steps"] = steps(model)
+    return out
 
 
-def _optimizer_steps(model):
-    """How many steps the model's optimizer took (None where it has none to count)."""
+@contextlib.contextmanager
+def optimizer_steps():
+    """Inside the block, every Keras optimizer that updates variables is noted (its ``apply``, which
+    ``model.fit`` and ``apply_gradients`` go through); yields ``steps(model)``: the steps those
+    optimizers took on the model's weights (0 when none did: a network that was never trained)."""
+    import keras
+
+    applied: dict = {}  # id(optimizer) -> (optimizer, ids of the variables it updated)
+    cls = keras.optimizers.Optimizer
+    saved, original = cls.__dict__.get("apply"), cls.apply
+
+    def apply(self, grads, trainable_variables=None, *args, **kwargs):
+        if trainable_variables is not None:
+            trainable_variables = list(trainable_variables)
+        variables = trainable_variables if trainable_variables is not None else \
+            list(getattr(self, "_trainable_variables", None) or [])
+        applied.setdefault(id(self), (self, set()))[1].update(id(v) for v in variables)
+        return original(self, grads, trainable_variables, *args, **kwargs)
+
+    def steps(model):
+        try:
+            mine = {id(v) for v in model.trainable_variables}
+            return sum(int(np.asarray(opt.iterations).reshape(())) for opt, touched in applied.values()
+                       if touched & mine)
+        except Exception:  # noqa: BLE001 - not a Keras model, or an optimizer without a step count
+            return 0
+
+    cls.apply = apply
     try:
-        return int(np.asarray(model.optimizer.iterations).reshape(()))
-    except Exception:  # noqa: BLE001 - no optimizer, or one without a step count
-        return None
+        yield steps
+    finally:
+        if saved is None:
+            del cls.apply
+        else:
+            cls.apply = saved
 
 
 def compare_probe(student, n, seed):
@@ -148,13 +193,14 @@ def compare_probe(student, n, seed):
     training points differ from the test accuracies by far more than MATCH points."""
     X_train, y_train = ring_data(n, seed)
     X_test, y_test = ring_data(n, seed + 100, TEST_HALF_WIDTH)
-    with trained_models() as models:
+    with trained_models() as models, optimizer_steps() as steps:
         result = student.linear_vs_deep(X_train, y_train, X_test, y_test, seed)
     if not isinstance(result, dict) or set(result) != {"linear", "deep"}:
         raise WrongAnswerType("linear_vs_deep should return a dict with exactly the keys 'linear' and 'deep'")
     return {"linear": _float(result["linear"], "the linear accuracy"),
             "deep": _float(result["deep"], "the deep accuracy"),
-            "models": [describe_model(m, "linear_vs_deep") for m in models]}
+            "models": [describe_model(m, "linear_vs_deep") for m in models],
+            "model_steps": np.array([steps(m) for m in models], dtype=np.int64)}
 
 
 # ---------------------------------------------------------------- judge side: values from the artefacts
@@ -192,16 +238,32 @@ def mlp_values(values, hidden_units, seed):
                              "in_unit_interval", "repeatable", "seed_matters")), **out, "model_problem": problem}
 
 
+def _loss(description, X, labels):
+    """The binary cross-entropy of a recorded network on (X, labels), as Keras computes it (the
+    probabilities clipped to [1e-7, 1 - 1e-7])."""
+    p = np.clip(predict(description, X), 1e-7, 1 - 1e-7)
+    y = np.asarray(labels, np.float64) > 0.5
+    return float(np.mean(-np.where(y, np.log(p), np.log1p(-p))))
+
+
 def training_values(values, n, seed, hidden_units, epochs, learning_rate):
     out, problem = _network(values.get("model"))
     losses = values.get("losses")
     losses = np.asarray(losses, dtype=np.float64).reshape(-1) if isinstance(losses, np.ndarray) else np.zeros(0)
+    steps = values.get("steps")
     out.update(n_losses=int(losses.size), first_loss=float(losses[0]) if losses.size else None,
-               last_loss=float(losses[-1]) if losses.size else None, train_accuracy=None, held_out_accuracy=None)
+               last_loss=float(losses[-1]) if losses.size else None, train_accuracy=None, held_out_accuracy=None,
+               final_loss=None, other_seed_differs=None,
+               steps=steps if isinstance(steps, int) and not isinstance(steps, bool) else None)
     if problem is None:
         try:
             out["train_accuracy"] = _accuracy(values["model"], *ring_data(n, seed))
             out["held_out_accuracy"] = _accuracy(values["model"], *ring_data(n, seed + HELD_OUT))
+            out["final_loss"] = _loss(values["model"], *ring_data(n, seed))
+            try:
+                out["other_seed_differs"] = not same_weights(values["model"], values.get("other_model"))
+            except ArtefactError:
+                out["other_seed_differs"] = False
         except ArtefactError as exc:
             problem = str(exc)
     return {**dict.fromkeys(("units", "activations", "other_layers", "loss", "compiled")), **out,
@@ -210,8 +272,10 @@ def training_values(values, n, seed, hidden_units, epochs, learning_rate):
 
 def comparison_values(values, n, seed):
     X_test, y_test = ring_data(n, seed + 100, TEST_HALF_WIDTH)
-    measured, deep_models = {"linear": [], "deep": []}, []
-    for description in values.get("models") or []:
+    measured, found = {"linear": [], "deep": []}, {"linear": [], "deep": []}
+    steps = values.get("model_steps")
+    steps = [int(x) for x in np.asarray(steps).reshape(-1)] if isinstance(steps, np.ndarray) else []
+    for i, description in enumerate(values.get("models") or []):
         network, problem = _network(description)
         if problem is not None or not network["units"]:
             continue
@@ -219,17 +283,19 @@ def comparison_values(values, n, seed):
             accuracy = _accuracy(description, X_test, y_test)
         except ArtefactError:
             continue
-        measured["linear" if len(network["units"]) == 1 else "deep"].append(accuracy)
-        if len(network["units"]) > 1:
-            deep_models.append(description)
-    out, problem = {"deep_held_out": None}, None
+        key = "linear" if len(network["units"]) == 1 else "deep"
+        measured[key].append(accuracy)
+        found[key].append((description, steps[i] if i < len(steps) else 0))
+    out, problem, untrained = {"deep_held_out": None}, None, []
     for key in ("linear", "deep"):  # the measured accuracy the returned one stands for
         claimed = number(values.get(key))
         match = next((i for i, a in enumerate(measured[key]) if claimed is not None and abs(a - claimed) <= MATCH / n),
                      None)
         out[key] = None if match is None else measured[key][match]
+        if match is not None and found[key][match][1] <= 0:  # its optimizer never stepped
+            untrained.append(key)
         if key == "deep" and match is not None:  # the same network on points the sandbox never saw
-            out["deep_held_out"] = _accuracy(deep_models[match], *ring_data(n, seed + HELD_OUT, TEST_HALF_WIDTH))
+            out["deep_held_out"] = _accuracy(found[key][match][0], *ring_data(n, seed + HELD_OUT, TEST_HALF_WIDTH))
     if not measured["linear"] and not measured["deep"]:
         problem = ("no trained Keras model was found: train both models with Keras (model.fit), the linear one "
                    "as a network without hidden layers (Dense(1, activation='sigmoid'))")
@@ -239,6 +305,10 @@ def comparison_values(values, n, seed):
     elif out["linear"] is None or out["deep"] is None:
         problem = ("the accuracies returned are not the test accuracies of the models your function trained: "
                    "measure both models on X_test and y_test")
+    elif untrained:
+        problem = (f"the {' and the '.join(untrained)} model{'s were' if len(untrained) > 1 else ' was'} never "
+                   "trained (no optimizer step changed the weights): train both models on X_train and y_train "
+                   "with model.fit")
     return {**out, "comparison_problem": problem}
 
 
@@ -309,8 +379,11 @@ def training_properties(actual, expected, hidden=False):
             return "the number of losses returned is wrong: there must be one per epoch"
         return f"{actual.get('n_losses')} losses returned; there must be one per epoch"
     steps, want = actual.get("steps"), expected.get("steps")
-    # 0 or None: the model holds no optimizer that trained it (a GradientTape loop): nothing to count
-    if isinstance(steps, int) and steps > 0 and isinstance(want, int) and steps != want:
+    # Counted on every optimizer that updated the network's weights (model.fit or a GradientTape loop)
+    if not isinstance(steps, int) or steps <= 0:
+        return ("no optimizer step changed the network's weights: train_mlp must train the network "
+                "(model.fit(..., batch_size=len(X)), or an optimizer's apply_gradients in a loop)")
+    if steps != want:
         if hidden:
             return ("the optimizer did not take one step per epoch: training is full batch, "
                     "model.fit(..., batch_size=len(X))")
@@ -319,6 +392,14 @@ def training_properties(actual, expected, hidden=False):
     first, last = number(actual.get("first_loss")), number(actual.get("last_loss"))
     if first is None or last is None or not np.isfinite(last) or not last < first:
         return "the loss did not decrease during training"
+    final = number(actual.get("final_loss"))
+    if final is None or not abs(last - final) <= LOSS_GAP * final + LOSS_GAP_ABS:
+        shown = "" if hidden or final is None else f" ({last:.4f}; the network returned has {final:.4f})"
+        return (f"the last loss returned is not the loss of the network returned{shown}: return the losses of "
+                "this network's own training, one per epoch (history.history['loss'])")
+    if not actual.get("other_seed_differs"):
+        return ("another seed gave the same trained network: build the network with build_mlp(hidden_units, "
+                "seed) and train it; weights that do not depend on the seed did not come from training")
     accuracy, reference = number(actual.get("train_accuracy")), number(expected.get("train_accuracy"))
     if accuracy < reference - ACCURACY_MARGIN:
         shown = "" if hidden else f" {accuracy:.3f}"

@@ -4,11 +4,12 @@ Never shipped to students; the inputs enter the sandbox only while grading and
 feedback for these checks never quotes them.
 """
 
+from checks import CHECKS as PUBLIC
 from checks import (F32, GRAPH_RULES, OPS, Close, Equal, Property, describe_probe, elementwise_probe,
                     eager_probe, evaluate_probe, graph_values, linear_graph_probe, placeholder_probe,
                     unique_probe, variables_probe, variables_properties)
 
-from autograder.spec import Check
+from autograder.spec import Check, sibling
 
 CHECKS = [
     Check("build_linear_graph", "vector_input", linear_graph_probe, ([1.0, -2.0, 0.5], 0.4, 3.0),
@@ -34,3 +35,17 @@ CHECKS = [
     Check("eager_linear", "other_values", eager_probe, (-2.5, 0.4, 3.0),
           [Close("value", scalar=True, label="y", **F32)], hidden=True),
 ]
+
+# Each public check's unpublished sibling: the same probe and rules on other inputs of the same
+# kind. A public check earns its points only when its sibling passes too (see Check.sibling_of).
+SIBLING_ARGS = {
+    "build_linear_graph.lecture_example": (2.0, -3.0, 0.5),
+    "evaluate.scalar_graph": (2.5, -2.0, 0.5),
+    "variables_model.properties": (-1.5, 11, 12),
+    "feed_placeholder.default_parameters": ([0.5, -1.0, 2.0],),
+    "describe_tensor.lecture_table": (7, [0.5, 1.5], [[1, 2], [3, 4]]),
+    "unique_shapes.lecture_examples": ([4, 4, 1, 2], [6, 6]),
+    "elementwise_ops.small_example": ([6.0, 2.0, -1.5, 0.25], [1.5, 4.0, 2.5, -0.5]),
+    "eager_linear.lecture_example": (3.0, -0.5, 2.0),
+}
+CHECKS += [sibling(c, SIBLING_ARGS[c.id]) for c in PUBLIC]

@@ -1,12 +1,13 @@
 """Hidden checks of 02_linear_classifier: other inputs and edge cases (instructors only)."""
 
 import numpy as np
+from checks import CHECKS as PUBLIC
 from checks import (F32, SUM, TRAIN, TRAINING_RULES, Close, Property, accuracy_probe, cross_entropy_probe,
                     dataset_probe, gd_probe, in_unit_interval, logits_probe, momentum_probe, proba_probe,
                     scores_probe, sgd_probe, step_size_probe)
 
 from autograder.rules import SameShape
-from autograder.spec import Check
+from autograder.spec import Check, sibling
 
 
 def overshoots(actual, expected, hidden=False):  # fixed messages: safe for hidden checks
@@ -75,3 +76,18 @@ CHECKS = [
           hidden=True),
 ]
 
+# Each public check's unpublished sibling: the same probe and rules on other inputs of the same
+# kind. A public check earns its points only when its sibling passes too (see Check.sibling_of).
+SIBLING_ARGS = {
+    "make_dataset.small": (30, 5),
+    "decision_scores.lecture_line": ([[0.5, -1.0], [2.0, 0.5], [-1.5, -0.25]], [[0.7], [-0.4]], 0.3),
+    "predict_proba.lecture_line": ([[0.2, 0.4], [-1.0, 0.5]], [[0.8], [-1.2]], 0.1),
+    "cross_entropy.three_points": ([0.0, 1.0, 1.0], [0.3, 0.6, 0.85]),
+    "cross_entropy_from_logits.one_large_score": ([0.0, 1.0, 1.0, 0.0], [1.5, -2.0, 0.5, 35.0]),
+    "train_gradient_descent.ten_steps": (60, 5, 0.1, 8),
+    "train_minibatch_sgd.batches_of_8": (40, 6, 0.1, 2, 8, 1),
+    "train_momentum.ten_steps": (60, 4, 0.05, 0.9, 8),
+    "decayed_step_size.example": ((0.3, 50, 16),),
+    "accuracy.lecture_line": (80, 6, [[0.9], [-0.7]], 0.05),
+}
+CHECKS += [sibling(c, SIBLING_ARGS[c.id]) for c in PUBLIC]
