@@ -1,6 +1,7 @@
 # Two entry points for a fresh machine (see README.md):
 #   make example   grade the bundled example batch (local backend)
-#   make test      lint, then the whole test suite (slow and Docker tests included; as root
+#   make test      lint, the documentation site (mkdocs build --strict), then the whole test
+#                  suite, printing its ten slowest tests (slow and Docker tests included; as root
 #                  it installs and starts a Docker engine and builds the sandbox image, and
 #                  runs the local sandbox's suite again as an unprivileged user)
 PYTHON ?= python3
@@ -10,7 +11,7 @@ BIN    := $(VENV)/bin
 PINS   := pyproject.toml docker/requirements-tensorflow.txt $(wildcard requirements/*.txt)
 STAMP  := $(VENV)/.installed-$(shell cat $(PINS) | sha256sum | cut -c1-12)
 
-.PHONY: example lint test test-fast venv
+.PHONY: docs example lint test test-fast venv
 
 venv: $(STAMP)
 
@@ -27,11 +28,16 @@ example: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The user documentation (docs/, mkdocs.yml) builds with no warning: broken links and anchors fail.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 # pytest's 5 ("no tests collected") is never expected, but is no failure of the code either.
-test: lint
+# --durations=10 prints the ten slowest tests in CI's log, so their growth is seen.
+test: lint docs
 	bash docker/ensure-engine.sh
 	bash tests/ensure-chromium.sh
-	$(BIN)/python -m pytest -ra || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -ra --durations=10 || [ $$? -eq 5 ]
 	bash tests/as-user.sh
 
 test-fast: $(STAMP)

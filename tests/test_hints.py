@@ -51,6 +51,7 @@ def test_a_failing_answer_matching_a_known_mistake_gets_its_message():
 # Hints proven against the real errors of TensorFlow 2.21 / Keras 3: each test below makes a
 # student's mistake, catches what TensorFlow raises and checks the hint the judge would add
 # (the judge passes at most 300 characters of the message, so the hint must be found in those).
+# They import TensorFlow (seconds) and are marked slow: the fast subset runs without it.
 
 def raised(fn, *args, **kwargs) -> BaseException:
     try:
@@ -119,6 +120,7 @@ def tf(determinism_process):
     return pytest.importorskip("tensorflow")
 
 
+@pytest.mark.slow
 def test_graph_dtype_mix(tf):
     import numpy as np
 
@@ -131,6 +133,7 @@ def test_graph_dtype_mix(tf):
     assert hint_of(eager) == hint
 
 
+@pytest.mark.slow
 def test_random_op_without_seed_under_determinism(tf, determinism_process):
     stdout, stderr = determinism_process.communicate(timeout=300)
     assert determinism_process.returncode == 0, stderr[-2000:]
@@ -145,6 +148,7 @@ def test_random_op_without_seed_under_determinism(tf, determinism_process):
     assert found["tf2_seed_outside"] != "ok" and "Random ops require a seed" in found["tf2_seed_outside"][1]
 
 
+@pytest.mark.slow
 def test_numpy_on_a_graph_tensor(tf):
     with tf.Graph().as_default():
         exc = raised(lambda: tf.constant(1.0).numpy())
@@ -153,6 +157,7 @@ def test_numpy_on_a_graph_tensor(tf):
     assert "no value until a session runs it" in hint and "sess.run(t)" in hint
 
 
+@pytest.mark.slow
 def test_graph_passed_as_the_session_target(tf, monkeypatch):
     # The half-built Session's __del__ raises too (a TensorFlow quirk): keep that out of the report.
     monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: None)
@@ -164,6 +169,7 @@ def test_graph_passed_as_the_session_target(tf, monkeypatch):
     assert "tf.compat.v1.Session(graph=g)" in hint
 
 
+@pytest.mark.slow
 def test_eager_matmul_shapes(tf):
     exc = raised(tf.matmul, tf.ones([2, 3]), tf.ones([2, 1]))
     assert "Matrix size-incompatible: In[0]: [2,3], In[1]: [2,1]" in str(exc)
@@ -184,6 +190,7 @@ def _placeholder_graph(tf):
     return graph, x, y, c
 
 
+@pytest.mark.slow
 def test_fed_value_of_the_wrong_shape(tf):
     import numpy as np
 
@@ -195,6 +202,7 @@ def test_fed_value_of_the_wrong_shape(tf):
     assert "np.reshape(x, (-1, 1))" in hint and "declare the placeholder" in hint
 
 
+@pytest.mark.slow
 def test_a_tensor_fed_in_feed_dict(tf):
     graph, x, y, c = _placeholder_graph(tf)
     with tf.compat.v1.Session(graph=graph) as sess:
@@ -204,6 +212,7 @@ def test_a_tensor_fed_in_feed_dict(tf):
     assert "numpy arrays or Python lists" in hint and "not tensors" in hint
 
 
+@pytest.mark.slow
 def test_keras_optimizer_lr_argument():
     keras = pytest.importorskip("keras")
     exc = raised(keras.optimizers.SGD, lr=0.1)
@@ -211,6 +220,7 @@ def test_keras_optimizer_lr_argument():
     assert "learning_rate=" in hint_of(exc)
 
 
+@pytest.mark.slow
 def test_keras_compile_with_a_tf1_optimizer_or_unknown_name(tf):
     keras = pytest.importorskip("keras")
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
@@ -221,6 +231,7 @@ def test_keras_compile_with_a_tf1_optimizer_or_unknown_name(tf):
         assert "keras.optimizers.SGD(learning_rate=" in hint and '"sgd"' in hint
 
 
+@pytest.mark.slow
 def test_uninitialised_variables_including_the_optimizers(tf):
     def run(optimizer, init_first):
         graph = tf.Graph()
@@ -244,6 +255,7 @@ def test_uninitialised_variables_including_the_optimizers(tf):
         assert "after every variable, including the optimizer's" in hint and "slot variables" in hint
 
 
+@pytest.mark.slow
 def test_tf1_names_are_spelled_in_tensorflow_2(tf):
     def hint(name):
         return hint_of(raised(getattr, tf, name))
@@ -262,6 +274,7 @@ def test_tf1_names_are_spelled_in_tensorflow_2(tf):
     assert hint_for("AttributeError", str(raised(getattr, tf.compat.v1, "Sessoin"))) is None
 
 
+@pytest.mark.slow
 def test_tf1_to_tf2_table_is_right_for_tensorflow_2(tf):
     """Each name is really gone (but modules, whose members are), each new spelling really exists."""
     for old, new in TF1_TO_TF2.items():
