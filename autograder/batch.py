@@ -18,7 +18,7 @@ from typing import Callable, Iterator, Protocol
 from autograder import __version__
 from autograder.feedback_files import render as render_feedback
 from autograder.files import file_sha256
-from autograder.gradebook import counts, with_override
+from autograder.gradebook import with_override
 from autograder.grading import Graded, Grader
 from autograder.intake import Item
 from autograder.notebook import MAX_NOTEBOOK_BYTES, path_text
@@ -72,13 +72,22 @@ def run_batch(grader: Grader, items: list[Item], store: ResultStore, jobs: int, 
     for item in items:
         if item.problem is not None:
             results.append(_not_graded(grader, item))
-            if item.status == "invalid" and not item.superseded and not _same_problem(store, results[-1]):
+            if item.status == "invalid" and not item.superseded and (
+                    not _same_problem(store, results[-1])
+                    or replace and not store.latest_counts(grader.assignment.name, item.student)):
                 _store(store, results[-1], "", replace)
             emit(results[-1])
             continue
         prev = None if force else store.previous(grader.assignment.name, item.student)
         if prev and prev.status in (Status.GRADED, Status.INVALID) and _same_input(prev, grader, item):
-            results.append(dataclasses.replace(prev, reused=True, override=None, final_score=None))
+            again = dataclasses.replace(prev, override=None, final_score=None, name=item.name or item.student,
+                                        lms=item.lms)
+            kept = not store.latest_counts(grader.assignment.name, item.student)
+            if (again.name, again.lms) != (prev.name, prev.lms) or (replace and kept):
+                # the same notebook under new LMS data (a late re-upload), or now allowed to count: stored
+                # again as it was graded, its log left as it is
+                _store(store, again, None, replace)
+            results.append(dataclasses.replace(again, reused=True))
             emit(results[-1])
         else:
             todo.append(item)
@@ -99,12 +108,12 @@ def run_batch(grader: Grader, items: list[Item], store: ResultStore, jobs: int, 
     return results
 
 
-def _store(store: ResultStore, result: Result, log: str, replace: bool) -> None:
-    data = result.to_json()
-    before = store.counted(result.assignment, result.student)
-    count = counts(before, data, replace)
-    view = with_override(data, store.gradebook.override(result.student, result.assignment))
-    store.save(result, render_feedback(view) if count else {}, log, count)
+def _store(store: ResultStore, result: Result, log: str | None, replace: bool) -> None:
+    def feedback() -> dict[str, str]:
+        override = store.gradebook.override(result.student, result.assignment)
+        return render_feedback(with_override(result.to_json(), override))
+
+    count, before = store.save(result, feedback, log, replace)
     if not count:
         store.kept.append((result, before))
 

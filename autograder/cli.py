@@ -132,6 +132,17 @@ def _parser() -> argparse.ArgumentParser:
                                                             "(the local backend's sandbox)")
     pk.add_argument("--dry-run", action="store_true", help="print the pip command, run nothing")
 
+    sim = sub.add_parser("similarity", help="instructors: which notebooks were copied (similarity of the code "
+                                            "students wrote, across a class)")
+    sim.add_argument("assignment")
+    sim.add_argument("submissions", nargs="+", help=".ipynb files, folders searched for them, or an LMS's .zip")
+    sim.add_argument("--against", nargs="+", default=[], metavar="PAST_FOLDER",
+                     help="past terms' submissions (folders or zips): compared with this class, not with each other")
+    sim.add_argument("--layout", choices=LAYOUTS, default="auto", help="how the submissions are named")
+    sim.add_argument("--threshold", type=float, help="report pairs at or above this score (default: the "
+                                                     "documented one, docs/similarity.md)")
+    sim.add_argument("--out", type=Path, help="output folder (default: autograder-out/similarity/ASSIGNMENT)")
+
     i = sub.add_parser("image", help="build the Docker sandbox image")
     i.add_argument("action", choices=["build"])
     i.add_argument("--gpu", action="store_true", help="the CUDA build of TensorFlow")
@@ -145,7 +156,8 @@ def _lms_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--roster", type=Path, help="the LMS's student list: a Canvas gradebook export or a Moodle "
                                                 "grading worksheet (CSV)")
     p.add_argument("--lms-column", help="the Canvas assignment's column header, e.g. \"Lab 1 (123456)\"")
-    p.add_argument("--missing-as-zero", action="store_true", help="export students who handed in nothing as 0")
+    p.add_argument("--missing-as-zero", action=argparse.BooleanOptionalAction, default=None,
+                   help="export students who handed in nothing as 0 (remembered; --no-missing-as-zero: blank again)")
 
 
 def _cores() -> int:
@@ -173,65 +185,35 @@ def _limit_changes(args: argparse.Namespace) -> dict:
     return changes
 
 
-def cmd_grade(args: argparse.Namespace) -> int:
-    from autograder import outputs
-    from autograder.batch import run_batch
-    from autograder.outputs import human_line, json_line
-    from autograder.grading import Grader
-    from autograder.intake import collect, parse_picks
-    from autograder.record import ResultStore
+def grade_settings(args: argparse.Namespace):
+    """The ``grade`` command's options as the library's one settings value."""
+    from autograder.intake import parse_picks
+    from autograder.settings import Settings
 
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    assignment = find_assignment(args.assignment)
-    if assignment.solution_dir is None:
-        raise UsageError(f"grading '{assignment.name}' needs its solutions folder")
-    items, ignored, layouts = collect(args.submissions, assignment.name, args.layout, parse_picks(args.pick))
-    roster = outputs.read_roster(args.roster) if args.roster else None
-    outputs.check_lms(roster, assignment.name, args.lms_column)
-    outputs.name_from_roster(items, roster)
-    for arg, layout in zip(args.submissions, layouts):
-        if args.layout == "auto" and not Path(arg).is_file() or arg.lower().endswith(".zip"):
-            print(f"autograder: {arg}: layout {layout}{' (detected)' if args.layout == 'auto' else ''}",
-                  file=sys.stderr)
-    if not items:
-        raise UsageError("no .ipynb submissions found in " + " ".join(args.submissions))
-    if args.dask_local is not None and args.dask_local < 1:
-        raise UsageError("--dask-local must be at least 1")
-    limits = _limit_changes(args)
-    grader = Grader(assignment, make_sandbox(args.backend, args.gpu, args.unconfined), limits=limits)
-    if not grader.sandbox.describe().get("confined", True):
-        print("autograder: note: the local backend runs unconfined (--unconfined): every notebook has "
-              "your rights; grade untrusted notebooks without this option", file=sys.stderr)
+    return Settings(backend=args.backend, gpu=args.gpu, unconfined=args.unconfined,
+                    limits=tuple(sorted(_limit_changes(args).items())), jobs=args.jobs, dask=args.dask,
+                    dask_local=args.dask_local, force=args.force, replace=args.replace, layout=args.layout,
+                    picks=tuple(parse_picks(args.pick).items()), roster=args.roster, lms_column=args.lms_column,
+                    missing_as_zero=args.missing_as_zero)
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.api import grade_batch
+    from autograder.outputs import human_line, json_line
 
     def emit(result) -> None:
         data = result.to_json()
         print(json_line(data) if args.json else human_line(data), flush=True)
 
-    store = ResultStore(args.out, args.gradebook)
-    options = dict(replace=args.replace, sources=[os.path.abspath(a) for a in args.submissions])
-    if args.dask or args.dask_local:
-        from autograder.cluster import DaskRunner, GraderSpec, dask_client
-
-        resolved = type(assignment)(assignment.name, assignment.release_dir.resolve(),
-                                    assignment.solution_dir.resolve())
-        spec = GraderSpec(resolved, assignment.version, grader.sandbox.name, args.gpu, args.unconfined,
-                          tuple(sorted(limits.items())))
-        with dask_client(args.dask, args.dask_local) as client:
-            done = run_batch(grader, items, store, args.jobs, args.force, emit, DaskRunner(client, spec), **options)
-    else:
-        done = run_batch(grader, items, store, args.jobs, args.force, emit, **options)
-    grader.sandbox.close()
-    results = [r.to_json() for r in done]
-    outputs.remember(args.out, assignment.name, roster, args.lms_column, args.missing_as_zero, results)
-    written, notes = outputs.refresh(args.out, assignment.name, store.gradebook)
-    for line in outputs.summary_lines(results, ignored, outputs.missing(args.out, assignment.name, store.gradebook)):
+    report = grade_batch(find_assignment(args.assignment), args.submissions, grade_settings(args), out=args.out,
+                         gradebook=args.gradebook, sandbox=lambda settings: make_sandbox(
+                             settings.backend, settings.gpu, settings.unconfined),
+                         emit=emit, say=lambda line: print(f"autograder: {line}", file=sys.stderr))
+    for line in report.lines():
         print(line, file=sys.stderr)
-    for line in outputs.kept_lines(store.kept) + [f"note: {n}" for n in notes]:
-        print(line, file=sys.stderr)
-    print(f"gradebook: {store.gradebook.path}\nfeedback:  {args.out / 'feedback' / assignment.name}/\n"
-          f"exports:   {args.out / 'exports'}/\nreport:    {written[-1]}", file=sys.stderr)
-    return 1 if any(r["status"] == "error" for r in results) else 0
+    print(f"gradebook: {report.gradebook}\nfeedback:  {args.out / 'feedback' / report.assignment}/\n"
+          f"exports:   {args.out / 'exports'}/\nreport:    {report.written[-1]}", file=sys.stderr)
+    return 1 if report.failed else 0
 
 
 def _gradebook(args: argparse.Namespace):
@@ -308,6 +290,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
     from autograder.feedback_files import render
     from autograder.record import ResultStore
 
+    _gradebook(args).close()   # refuses a folder without a gradebook, creating none
     store = ResultStore(args.out, args.gradebook or args.out / "gradebook.sqlite")
     assignment = find_assignment(args.assignment).name
     undone = store.gradebook.undo_last_batch(assignment)
@@ -471,13 +454,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_similarity(args: argparse.Namespace) -> int:
+    from autograder import similarity
+
+    assignment = find_assignment(args.assignment)
+    threshold = similarity.THRESHOLD if args.threshold is None else args.threshold
+    if not 0 < threshold <= 1:
+        raise UsageError("--threshold is a share of the code: above 0, at most 1")
+    out = args.out or Path("autograder-out") / "similarity" / assignment.name
+    solution = assignment.solution_notebook if assignment.solution_dir is not None else None
+    docs, pairs, skipped, written = similarity.run(assignment.name, assignment.student_notebook, solution,
+                                                   args.submissions, args.against, out, args.layout, threshold)
+    if not docs:
+        raise UsageError("no notebook to compare in " + " ".join(args.submissions))
+    for s in skipped:
+        print(f"autograder: {s.path}: not compared: {s.why}", file=sys.stderr)
+    above = [p for p in pairs if p.score >= threshold]
+    for p in above:
+        print(f"{p.score:.2f}  {p.a.label}  {p.b.label}  {' '.join(g for g, _ in p.exercises)}")
+    print(f"{len(docs)} notebooks compared, {len(skipped)} not; {len(above)} pair(s) at or above {threshold:.2f}\n"
+          f"report: {written['index']}\ncsv:    {written['csv']}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release, "image": cmd_image,
                 "history": cmd_history, "undo": cmd_undo,
                 "report": cmd_report, "override": cmd_override, "new": cmd_new, "validate": cmd_validate,
-                "packages": cmd_packages, "gradescope": cmd_gradescope}[args.command](args)
+                "packages": cmd_packages, "gradescope": cmd_gradescope, "similarity": cmd_similarity}[args.command](args)
     except (UsageError, SandboxUnavailable, UidRangeError) as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 2

@@ -27,7 +27,7 @@ from __future__ import annotations
 import atexit
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from autograder.batch import failed, grade_one
@@ -37,21 +37,20 @@ from autograder.files import file_sha256
 from autograder.grading import Graded, Grader
 from autograder.intake import Item
 from autograder.result import ErrorKind, Result
+from autograder.settings import Settings
 
 
 @dataclass(frozen=True)
 class GraderSpec:
-    """How a worker builds its grader: plain, picklable, the cache's key."""
+    """How a worker builds its grader: the assignment, its version, and the batch's settings
+    (one picklable value); the cache's key."""
 
     assignment: Assignment
     version: str                  # the caller's assignment version: a worker's course must be the same
-    backend: str = "local"
-    gpu: str = "off"
-    unconfined: bool = False
-    limits: tuple = field(default=())   # (Limits field, value) pairs
+    settings: Settings = Settings(backend="local", gpu="off")
 
     def key(self) -> tuple:
-        return (self.assignment, self.version, self.backend, self.gpu, self.unconfined, self.limits)
+        return (self.assignment, self.version, *self.settings.sandbox_key())
 
 
 WAIT_FOR_WORKERS_S = 600
@@ -63,7 +62,7 @@ def sandbox_for(spec: GraderSpec):
     """The worker's own sandbox (as ``grade --backend`` would make it on that machine)."""
     from autograder.sandbox.registry import make_sandbox
 
-    return make_sandbox(spec.backend, spec.gpu, spec.unconfined)
+    return make_sandbox(spec.settings.backend, spec.settings.gpu, spec.settings.unconfined)
 
 
 def _grader(spec: GraderSpec, references: dict) -> Grader:
@@ -75,8 +74,8 @@ def _grader(spec: GraderSpec, references: dict) -> Grader:
             if assignment.version != spec.version:
                 raise RuntimeError(f"the course of {assignment.name} on this worker is not the caller's (version "
                                    f"{assignment.version}, not {spec.version}): give every worker the same files")
-            grader = Grader(assignment, sandbox_for(spec),
-                            limits=dict(spec.limits), references=references)
+            grader = Grader(assignment, sandbox_for(spec), limits=spec.settings.limit_changes(),
+                            references=references)
             grader.sandbox.prepare()
             atexit.register(grader.sandbox.close)
             _GRADERS[spec.key()] = grader

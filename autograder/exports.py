@@ -16,7 +16,8 @@ from autograder.feedback_files import shown_name
 from autograder.files import safe_name, write_text
 
 # Canvas' gradebook import: these five identity columns, then one column per assignment.
-CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+GRADE_COLUMNS = ["name", "id", "sis_user_id", "sis_login_id", "section", "score", "status", "automatic_score",
+                 "max_score", "override_reason", "late"]
 CHECK_COLUMNS = ["student", "assignment", "check", "exercise", "hidden", "passed", "points", "max_points",
                  "outcome", "message"]
 
@@ -28,7 +29,7 @@ def cell(value: object) -> str:
     """A CSV cell a spreadsheet shows as text: one starting like a formula (a student id such as
     ``=HYPERLINK(...)``, a message) gets a leading apostrophe, as OWASP advises."""
     text = str(value)
-    if not text.startswith(_FORMULA_START):
+    if not text.startswith(_FORMULA_START) or text in ("-", "+"):   # a lone sign (Moodle's "-") is no formula
         return text
     try:
         float(text)  # a plain negative number is no formula
@@ -60,8 +61,9 @@ def grades_csv(results: list[dict], assignment: str) -> str:
         rows.append([r.get("name") or r["student"], lms_id(r), lms.get("sis_user_id", ""), lms.get("sis_login_id", ""),
                      lms.get("section", ""), f"{r['final_score']:g}", r["status"], f"{r.get('score', 0):g}",
                      f"{r.get('max_score') or 0:g}", override.get("reason", ""), "late" if lms.get("late") else ""])
-    return csv_text(CANVAS_COLUMNS + [assignment, "status", "automatic score", "max score", "override reason", "late"],
-                    rows)
+    # Not Canvas' column names: this file is for analysis, and Canvas would import an unknown column
+    # as a new assignment (the import file is exports/<assignment>-canvas.csv).
+    return csv_text(GRADE_COLUMNS, rows)
 
 
 def checks_csv(results: list[dict]) -> str:

@@ -29,6 +29,7 @@ import json
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -154,24 +155,41 @@ class Gradebook:
         marks = ", ".join([":batch", *(f":{k}" for k in row)])
         return self.db.execute(f"INSERT INTO gradings ({names}) VALUES ({marks})", {**row, "batch": batch}).lastrowid
 
-    def record(self, result: dict, batch: int, count: bool = True) -> int:
-        """Store one result (its JSON form) atomically as a new grading of ``batch``; when
-        ``count``, it becomes the counted one (and the batch's change is logged)."""
+    def record(self, result: dict, batch: int, replace: bool = False,
+               on_count: Callable[[dict | None], None] | None = None) -> tuple[bool, dict | None]:
+        """Store one result (its JSON form) as a new grading of ``batch``, in one transaction that
+        also decides whether it counts (:func:`counts`, against the counted result read in that
+        same transaction, so two graders cannot both win). When it counts, ``on_count`` runs first
+        (the result's files are written before the row says they exist). Returns whether it
+        counts, and the result that counted before."""
         row = {c: result.get(c) for c in COLUMNS}
         row["score"] = float(result.get("score") or 0.0)
         row["checks"] = json.dumps(result.get("checks", []))
         row["result"] = json.dumps({k: v for k, v in result.items() if k != "checks"})
+        key = (result["student"], result["assignment"])
         with self.db:  # one transaction: the grading (and what counts) is there whole, or not at all
             self.db.execute("BEGIN IMMEDIATE")
+            before = self.get(*key)
+            count = counts(before, result, replace)
+            if count and on_count is not None:
+                on_count(before)
             grading = self._insert(row, batch)
             if count:
-                key = (result["student"], result["assignment"])
-                before = self.db.execute("SELECT grading FROM counted WHERE student = ? AND assignment = ?",
-                                         key).fetchone()
+                was = self.db.execute("SELECT grading FROM counted WHERE student = ? AND assignment = ?",
+                                      key).fetchone()
                 self.db.execute("INSERT OR REPLACE INTO counted VALUES (?, ?, ?)", (*key, grading))
                 self.db.execute("INSERT INTO changes VALUES (?, ?, ?, ?, ?)",
-                                (batch, *key, before[0] if before else None, grading))
-        return grading
+                                (batch, *key, was[0] if was else None, grading))
+        return count, before
+
+    def latest_counts(self, student: str, assignment: str) -> bool:
+        """Whether the student's newest grading (of a batch not undone) is the counted one."""
+        latest = self.db.execute(
+            "SELECT g.id FROM gradings g JOIN batches b ON b.id = g.batch WHERE g.student = ? AND g.assignment = ? "
+            "AND b.undone_at IS NULL ORDER BY g.id DESC LIMIT 1", (student, assignment)).fetchone()
+        counted = self.db.execute("SELECT grading FROM counted WHERE student = ? AND assignment = ?",
+                                  (student, assignment)).fetchone()
+        return bool(latest and counted and latest[0] == counted[0])
 
     def undo_last_batch(self, assignment: str) -> tuple[dict, list[str]] | None:
         """Undo the newest batch of ``assignment`` that is not undone yet: ``counted`` as it was

@@ -45,14 +45,19 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.archives import ArchiveRefused, extract, new_budget
+from autograder.archives import (ArchiveRefused, Problems, extract, new_budget, placeholders, short_name,
+                                 upload_budget)
 from autograder.errors import UsageError
 from autograder.notebook import path_text, student_id
 
 LAYOUTS = ("auto", "canvas", "moodle", "blackboard", "nbgrader", "files")
-_CANVAS = re.compile(r"^(?:(?P<alate>LATE_)?anon_(?P<anon>[0-9A-Za-z]+)|(?P<name>\w*?)(?P<late>_LATE)?_(?P<uid>\d+))"
+# Canvas' name part is a sortable name with non-word characters removed; Ruby's [[:word:]] keeps
+# letters, marks and digits of any script, so anything but white space and "/" is taken here.
+_CANVAS = re.compile(r"^(?:(?P<alate>LATE_)?anon_(?P<anon>[0-9A-Za-z]+)|(?P<name>[^\s/]*?)(?P<late>_LATE)?_(?P<uid>\d+))"
                      r"_(?P<aid>\d+)_(?P<file>.+)$")
+_CANVAS_SPLIT = re.compile(r"(?P<late>_LATE)?_(?P<uid>\d+)_(?P<aid>\d+)_")
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.*)$")
+_MOODLE_FOLDER = re.compile(r"^.+?_\d+_assignsubmission_[a-z]+_$")
 _BLACKBOARD = re.compile(r"^(?P<prefix>.+?)_attempt_(?P<when>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)"
                          r"(?:_(?P<file>.+)|(?P<receipt>\.txt))?$")
 _RECEIPT_NAME = re.compile(r"^Name:\s*(?P<name>.*?)\s*\((?P<user>[^()\s]+)\)\s*$")
@@ -91,19 +96,27 @@ class Submission:
 
 class Source:
     """A folder, or a zip's top level unpacked into a private folder; ``shown`` names its files.
-    A student's own zips are unpacked apart, into :meth:`scratch` folders."""
+    A student's own zips are unpacked apart, into folders of their own (:meth:`open_zip`)."""
 
-    def __init__(self, arg: str):
-        self.arg, self.path = arg, Path(arg)
-        self.budget = new_budget()
+    def __init__(self, arg: str, scratch: list[Path] | None = None):
+        self.arg, self.path = str(arg), Path(arg)
+        self._made = scratch
+        self.problems: dict[Path, str] = {}   # a member of the download that could not be unpacked -> why
         self._scratch: Path | None = None
         self._opened: dict[Path, Path] = {}
+        if self.path.is_symlink() and (self.path.is_dir() or self.path.suffix.lower() == ".zip"):
+            # the instructor's own folder or download, given as a link: followed (links inside never
+            # are, and a notebook given as a link is refused: it could hand in anyone's file)
+            self.path = Path(os.path.realpath(self.path))
         if self.path.is_file() and self.path.suffix.lower() == ".zip":
-            folder = _private_folder("autograder-zip-")
+            folder = _private_folder("autograder-zip-", self._made)
+            problems = Problems()
             try:
-                extract(self.path, folder, budget=self.budget, nested=False)
+                extract(self.path, folder, budget=new_budget(), nested=False, problems=problems)
             except ArchiveRefused as exc:
                 raise UsageError(f"{arg}: refused: {exc}") from None
+            placeholders(folder, problems)
+            self.problems = {folder.joinpath(*(short_name(p) for p in m.parts)): why for m, why in problems.items()}
             self.root, self.archive = folder, True
         else:
             self.root, self.archive = self.path, False
@@ -116,21 +129,34 @@ class Source:
             return path_text(path)
         return f"{path_text(self.path)}:{path_text(path.relative_to(self.root))}"
 
-    def open_zip(self, path: Path) -> Path:
+    def problem(self, path: Path) -> str | None:
+        return self.problems.get(path)
+
+    def open_zip(self, path: Path, budget: list[int]) -> Path:
         """A student's zip unpacked (nested zips too) into a folder of its own; raises ArchiveRefused."""
         if self._scratch is None:
-            self._scratch = _private_folder("autograder-upload-")
+            self._scratch = _private_folder("autograder-upload-", self._made)
         folder = self._scratch / str(len(self._opened))
         folder.mkdir()
         self._opened[path] = folder
-        extract(path, folder, depth=1, budget=self.budget, nested=True)
+        extract(path, folder, depth=1, budget=budget, nested=True)
         return folder
 
 
-def _private_folder(prefix: str) -> Path:
+def _private_folder(prefix: str, made: list[Path] | None) -> Path:
+    """A private temporary folder: removed by whoever keeps ``made`` (else when the process ends)."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
-    atexit.register(shutil.rmtree, folder, True)
+    if made is None:
+        atexit.register(shutil.rmtree, folder, True)
+    else:
+        made.append(folder)
     return folder
+
+
+def remove(scratch: list[Path]) -> None:
+    """The temporary folders a :func:`collect` made (see its ``scratch``), once graded."""
+    while scratch:
+        shutil.rmtree(scratch.pop(), ignore_errors=True)
 
 
 # ---------------------------------------------------------------- finding files
@@ -170,37 +196,72 @@ def _top_files(root: Path) -> list[Path]:
 # ---------------------------------------------------------------- the layouts
 
 
-def _canvas(root: Path, assignment: str) -> tuple[list[Submission], list[Path]]:
-    subs: dict[str, Submission] = {}
+def canvas_name_part(sortable: str) -> str:
+    """What Canvas makes of a sortable name in its download's file names (``sanitize_user_name``,
+    then ``sanitize_file_name``), compared without the characters Python's ``\\w`` lacks."""
+    return _plain_word(re.sub(r"_(\d+)_", r"\1", sortable).lower())
+
+
+def _plain_word(text: str) -> str:
+    return re.sub(r"[^\w]", "", text)
+
+
+def _canvas_parse(name: str, people: dict[str, str]) -> dict | None:
+    """The fields of a Canvas file name. A name part may itself end in ``_<digits>`` (Canvas keeps
+    it), so every split is a candidate: the one the roster confirms (user id and name) wins."""
+    m = _CANVAS.match(name)
+    if m is None:
+        return None
+    if m["anon"]:
+        return {"anon": m["anon"], "late": bool(m["alate"]), "aid": m["aid"], "file": m["file"], "name": ""}
+    candidates = []
+    for i, ch in enumerate(name):
+        split = _CANVAS_SPLIT.match(name, i) if ch == "_" else None
+        # sanitize_user_name collapses "_<digits>_": a name part never holds one (it may end in "_<digits>")
+        if split and not re.search(r"\s|/|_\d+_", name[:i]):
+            candidates.append({"name": name[:i], "late": bool(split["late"]), "uid": split["uid"],
+                               "aid": split["aid"], "file": name[split.end():]})
+    if not candidates:
+        return None
+    for fits in (lambda c: c["uid"] in people and people[c["uid"]] == _plain_word(c["name"]),
+                 lambda c: c["uid"] in people):
+        chosen = [c for c in candidates if fits(c)]
+        if chosen:
+            return chosen[0]
+    return candidates[0]   # as Canvas's own importers read it: the first two numbers
+
+
+def _canvas(root: Path, assignment: str, people: dict[str, str]) -> tuple[list[Submission], list[Path]]:
+    subs: dict[tuple, Submission] = {}
     unmatched = []
     for f in _top_files(root):
-        m = _CANVAS.match(f.name)
+        m = _canvas_parse(path_text(f.name), people)
         if not m:
             unmatched.append(f)
             continue
-        student = f"anon_{m['anon']}" if m["anon"] else m["uid"]
-        sub = subs.get(student)
+        student = f"anon_{m['anon']}" if m.get("anon") else m["uid"]
+        key = (student, m["name"])   # one user id under two names is two claims, never merged
+        sub = subs.get(key)
         if sub is None:
-            late = bool(m["late"] or m["alate"])
-            lms = {"layout": "canvas", "late": late, "attachments": {}}
-            if m["anon"]:
-                lms.update(anonymous_id=m["anon"], prefix=f"{'LATE_' if late else ''}anon_{m['anon']}")
+            lms = {"layout": "canvas", "late": m["late"], "attachments": {}}
+            if m.get("anon"):
+                lms.update(anonymous_id=m["anon"], prefix=f"{'LATE_' if m['late'] else ''}anon_{m['anon']}")
             else:
-                lms.update(user_id=m["uid"], prefix=f"{m['name']}{'_LATE' if late else ''}_{m['uid']}")
-            sub = subs[student] = Submission(student, m["name"] or student, [], f, lms=lms)
+                lms.update(user_id=m["uid"], prefix=f"{m['name']}{'_LATE' if m['late'] else ''}_{m['uid']}")
+            sub = subs[key] = Submission(student, m["name"] or student, [], f, lms=lms)
         sub.entries.append(f)
         sub.shown_as[f] = m["file"]
         sub.lms["attachments"][m["file"]] = m["aid"]
-        sub.lms["late"] = sub.lms["late"] or bool(m["late"] or m["alate"])
+        sub.lms["late"] = sub.lms["late"] or m["late"]
     return list(subs.values()), unmatched
 
 
-def _moodle(root: Path, assignment: str) -> tuple[list[Submission], list[Path]]:
+def _moodle(root: Path, assignment: str, people: dict[str, str]) -> tuple[list[Submission], list[Path]]:
     by_pid: dict[str, Submission] = {}
     subs: list[Submission] = []
     unmatched = []
     for entry in _top(root):
-        m = _MOODLE.match(entry.name)
+        m = _MOODLE.match(path_text(entry.name))
         if not m or (_real_folder(entry) and m["file"]) or (not _real_folder(entry) and not m["file"]):
             unmatched.append(entry)
             continue
@@ -232,14 +293,17 @@ def _receipt(path: Path) -> tuple[str, str, str] | None:
     return m["name"], m["user"], second.removeprefix("Assignment:").strip()
 
 
-def _blackboard(root: Path, assignment: str) -> tuple[list[Submission], list[Path]]:
+def _blackboard(root: Path, assignment: str, people: dict[str, str]) -> tuple[list[Submission], list[Path]]:
     matched, unmatched = [], []
     for f in _top_files(root):
-        m = _BLACKBOARD.match(f.name)
+        m = _BLACKBOARD.match(path_text(f.name))
         (matched if m else unmatched).append((f, m) if m else f)
     receipts = {m["prefix"] + m["when"]: _receipt(f) for f, m in matched if m["receipt"]}
-    common = os.path.commonprefix([m["prefix"] for _, m in matched])
-    title_len = common.rfind("_") + 1   # the assignment title every name starts with, and its "_"
+    titles = {r[2] for r in receipts.values() if r and any(m["prefix"] == f"{r[2]}_{r[1]}" for _, m in matched)}
+    if len(titles) == 1:   # the assignment's title, as Blackboard's own receipts give it
+        title_len = len(titles.pop()) + 1
+    else:                  # the start every name shares, up to its last "_"
+        title_len = os.path.commonprefix([m["prefix"] for _, m in matched]).rfind("_") + 1
     groups: dict[tuple, Submission] = {}
     for f, m in matched:
         receipt = receipts.get(m["prefix"] + m["when"])
@@ -255,11 +319,12 @@ def _blackboard(root: Path, assignment: str) -> tuple[list[Submission], list[Pat
             sub.name = name
         if not m["receipt"]:
             sub.entries.append(f)
-            sub.shown_as[f] = m["file"] or f.name
+            sub.shown_as[f] = m["file"] or path_text(f.name)
     return list(groups.values()), unmatched
 
 
-def _nbgrader(root: Path, assignment: str) -> tuple[list[Submission], list[Path]]:
+def _nbgrader(root: Path, assignment: str, people: dict[str, str] | None = None
+              ) -> tuple[list[Submission], list[Path]]:
     subs = []
     for student_dir in _folders(root):
         folder = student_dir / assignment
@@ -270,7 +335,7 @@ def _nbgrader(root: Path, assignment: str) -> tuple[list[Submission], list[Path]
     return subs, [f for f in notebooks(root) if f not in claimed]
 
 
-def _files(root: Path, assignment: str) -> tuple[list[Submission], list[Path]]:
+def _files(root: Path, assignment: str, people: dict[str, str]) -> tuple[list[Submission], list[Path]]:
     subs, rest = _nbgrader(root, assignment)
     for f in rest:
         sid = student_id(f, assignment)
@@ -282,29 +347,46 @@ PARSERS = {"canvas": _canvas, "moodle": _moodle, "blackboard": _blackboard, "nbg
            "files": _files}
 
 
+def _explained(layout: str, entry: Path, assignment: str) -> bool:
+    """Whether the LMS's own naming explains this top-level entry."""
+    name, folder = path_text(entry.name), _real_folder(entry)
+    if layout == "moodle":
+        m = _MOODLE.match(name)
+        return bool(_MOODLE_FOLDER.match(name)) if folder else bool(m and m["file"])
+    if layout == "nbgrader":
+        return folder and _real_folder(entry / assignment)
+    pattern = {"blackboard": _BLACKBOARD, "canvas": _CANVAS}[layout]
+    return not folder and bool(pattern.match(name))
+
+
+DETECTED = ("moodle", "blackboard", "canvas", "nbgrader")   # on a tie, the first
+
+
 def detect(root: Path, assignment: str) -> str:
-    """The layout that names most of what is at the top of ``root`` (``files`` when none does)."""
+    """The layout whose own naming explains most of the entries at the top of ``root`` (more than
+    half of them), else ``files``. Every entry of a real download is explained by its LMS's
+    naming; a student controls only part of their own entries, so they cannot make another
+    layout explain more of the download than the real one does."""
     if not root.is_dir():
         return "files"
     top = _top(root)
-    files = [p for p in top if not _real_folder(p)]
-    if top and sum(bool(_MOODLE.match(p.name)) for p in top) * 2 > len(top):
-        return "moodle"
-    for layout, pattern in (("canvas", _CANVAS), ("blackboard", _BLACKBOARD)):
-        if files and sum(bool(pattern.match(f.name)) for f in files) * 2 > len(files):
-            return layout
-    folders = [p for p in top if _real_folder(p)]
-    if folders and not files and all(_real_folder(d / assignment) for d in folders):
-        return "nbgrader"
+    counts = {layout: sum(_explained(layout, e, assignment) for e in top) for layout in DETECTED}
+    best = max(DETECTED, key=lambda layout: counts[layout])   # max keeps the first of equals
+    if counts[best] * 2 > len(top) and not (best == "nbgrader" and any(not _real_folder(e) for e in top)):
+        return best
     return "files"
 
 
 def _root(root: Path, assignment: str) -> Path:
-    """The download's own top: a folder that holds only one folder holding an LMS's download
-    (someone zipped the folder they unpacked it into) is read from inside."""
+    """The download's own top: a folder that holds one folder and nothing else, itself named like
+    none of an LMS's entries (someone zipped the folder they unpacked a download into), is
+    read from inside."""
     while root.is_dir():
         top = _top(root)
-        if len(top) != 1 or not _real_folder(top[0]) or detect(top[0], assignment) in ("files", "nbgrader"):
+        if len(top) != 1 or not _real_folder(top[0]) or any(_explained(layout, top[0], assignment)
+                                                               for layout in DETECTED):
+            return root
+        if detect(top[0], assignment) in ("files",):
             return root
         root = top[0]
     return root
@@ -321,28 +403,33 @@ class _Contents:
 
 
 def _contents(sub: Submission, source: Source) -> _Contents:
-    """The submission's notebooks: its files, its folders walked, its zips opened apart."""
+    """The submission's notebooks: its files, its folders walked, its zips opened apart (with one
+    budget for this student's uploads); a member the download could not unpack is a problem."""
     out = _Contents([], [])
+    budget = upload_budget()
     for entry in sub.entries:
         shown = sub.shown_as.get(entry, entry.name)
         if _real_folder(entry):
             for f in files_below(entry):
-                _add(out, f, path_text(f.relative_to(entry)), source)
+                _add(out, f, path_text(f.relative_to(entry)), source, budget)
         else:
-            _add(out, entry, path_text(shown), source)
+            _add(out, entry, path_text(shown), source, budget)
     return out
 
 
-def _add(out: _Contents, f: Path, shown: str, source: Source) -> None:
+def _add(out: _Contents, f: Path, shown: str, source: Source, budget: list[int]) -> None:
     out.files.append(shown)
+    if source.problem(f):
+        out.problem = out.problem or f"not graded: your file {shown} could not be unpacked ({source.problem(f)})"
+        return
     if f.name.lower().endswith(".zip") and not f.is_symlink():
         try:
-            folder = source.open_zip(f)
+            folder = source.open_zip(f, budget)
         except ArchiveRefused as exc:
             out.problem = out.problem or f"not graded: your upload {shown} could not be opened ({exc})"
             return
         for inner in files_below(folder):
-            _add(out, inner, f"{shown}/{path_text(inner.relative_to(folder))}", source)
+            _add(out, inner, f"{shown}/{path_text(inner.relative_to(folder))}", source, budget)
     elif f.name.endswith(".ipynb"):
         out.notebooks.append((f, shown))
 
@@ -385,9 +472,15 @@ def _items(subs: list[Submission], source: Source, assignment: str, latest_wins:
 
 
 def _item(sub: Submission, source: Source, assignment: str, pick: str | None) -> Item:
-    base = dict(student=sub.student, name=sub.name, lms=sub.lms)
+    lms = dict(sub.lms)
+    attachments = lms.pop("attachments", None)
+    if attachments:  # Canvas: the feedback's name needs one attachment of the submission
+        lms["attachment_id"] = min(attachments.values(), key=int)
+    base = dict(student=sub.student, name=sub.name, lms=lms)
     found = _contents(sub, source)
     if found.problem:
+        if pick is not None:
+            raise UsageError(f"--pick {sub.student}={pick}: {found.problem.removeprefix('not graded: ')}")
         return Item(sub.where, **base, shown=source.shown(sub.where), problem=found.problem)
     if not found.notebooks:
         held = f" (it holds {', '.join(found.files[:10])}{', ...' if len(found.files) > 10 else ''})" \
@@ -400,8 +493,10 @@ def _item(sub: Submission, source: Source, assignment: str, pick: str | None) ->
         raise UsageError(f"--pick {sub.student}={pick}: no single notebook of that name in {sub.student}'s "
                          f"submission (its notebooks: {names})")
     if chosen is None:
+        alike = sum(_named_like(n[1], assignment) for n in found.notebooks)
+        which = f"{alike} named like {assignment}.ipynb" if alike else f"none named {assignment}.ipynb"
         return Item(sub.where, **base, shown=source.shown(sub.where),
-                    problem=f"not graded: several notebooks and none named {assignment}.ipynb ({names}); "
+                    problem=f"not graded: several notebooks and {which} ({names}); "
                             f"keep only one (an instructor can choose one with --pick {sub.student}=FILE)")
     path, shown = chosen
     others = [n for n in found.notebooks if n is not chosen]
@@ -409,11 +504,9 @@ def _item(sub: Submission, source: Source, assignment: str, pick: str | None) ->
         if others else []
     if pick is not None:
         notes.append(f"{shown} was chosen by the instructor")
-    lms = dict(sub.lms)
-    if lms.get("layout") == "canvas":
-        lms["attachment_id"] = lms.get("attachments", {}).get(shown.split("/", 1)[0])
-    lms.pop("attachments", None)
-    item = Item(path, **{**base, "lms": lms}, notes=notes, shown=source.shown(path), others=[n[0] for n in others])
+    if attachments:
+        lms["attachment_id"] = attachments.get(shown.split("/", 1)[0], lms["attachment_id"])
+    item = Item(path, **base, notes=notes, shown=source.shown(path), others=[n[0] for n in others])
     if path.is_symlink():  # a link could hand in the solution, or another student's notebook
         item.problem = "not graded: a symbolic link, not a notebook file; hand in the notebook itself"
     return item
@@ -432,19 +525,29 @@ def parse_picks(picks: list[str]) -> dict[str, str]:
     return out
 
 
-def collect(paths: list[str], assignment: str, layout: str = "auto",
-            picks: dict[str, str] | None = None) -> tuple[list[Item], list[str], list[str]]:
-    """Items from SOURCE arguments; the notebooks ignored (with why); the layout of each source."""
+def collect(paths: list, assignment: str, layout: str = "auto", picks: dict[str, str] | None = None,
+            people: dict[str, str] | None = None, scratch: list[Path] | None = None
+            ) -> tuple[list[Item], list[str], list[str]]:
+    """Items from SOURCE arguments; the notebooks ignored (with why); the layout of each source.
+    ``people``: a Canvas roster's user ids and their names as Canvas writes them in file names
+    (:func:`canvas_name_part`), which settle a name part that ends in digits. ``scratch``: a
+    list that receives the temporary folders zips were unpacked into, for the caller to
+    :func:`remove` once the items are graded (else they go when the process ends)."""
     if layout not in LAYOUTS:
         raise UsageError(f"--layout must be one of {', '.join(LAYOUTS)}")
     picks = dict(picks or {})
     items: list[Item] = []
     ignored: list[str] = []
     layouts: list[str] = []
-    for arg in paths:
+    seen: set[str] = set()
+    for arg in map(str, paths):
         if not os.path.lexists(arg):
             raise UsageError(f"{arg}: no such file or folder")
-        source = Source(arg)
+        if os.path.realpath(arg) in seen:   # the same source given twice is read once
+            layouts.append(layouts[-1] if layouts else "files")
+            continue
+        seen.add(os.path.realpath(arg))
+        source = Source(arg, scratch)
         if not _real_folder(source.root):  # one file (or a link) given directly
             items.append(_one_file(source, assignment))
             layouts.append("files")
@@ -452,13 +555,13 @@ def collect(paths: list[str], assignment: str, layout: str = "auto",
         root = _root(source.root, assignment) if layout == "auto" else source.root
         chosen = detect(root, assignment) if layout == "auto" else layout
         layouts.append(chosen)
-        subs, unmatched = PARSERS[chosen](root, assignment)
-        found = _items(subs, source, assignment, chosen in ("canvas", "blackboard"), picks)
+        subs, unmatched = PARSERS[chosen](root, assignment, people or {})
+        found = _items(subs, source, assignment, chosen == "blackboard", picks)
         items += found
         ignored += [f"{source.shown(f)} (not named as the {chosen} layout names a submission)" for f in unmatched]
         ignored += [f"{source.shown(f)} (not the notebook of {i.student})" for i in found for f in i.others]
     if picks:
-        raise UsageError(f"--pick: no submission of {', '.join(sorted(picks))} in {' '.join(paths)}")
+        raise UsageError(f"--pick: no submission of {', '.join(sorted(picks))} in {' '.join(map(str, paths))}")
     return _no_two_claim_one_id(items), ignored, layouts
 
 
@@ -479,7 +582,7 @@ def _no_two_claim_one_id(items: list[Item]) -> list[Item]:
     unique = list({(Path(os.path.abspath(i.path)), i.problem): i for i in items}.values())
     graded: dict[str, list[Item]] = {}
     for item in unique:
-        if not item.superseded and (item.problem is None or item.status == "error"):
+        if not item.superseded:   # graded, invalid or already an error: two of them are two claims
             graded.setdefault(item.student, []).append(item)
     for student, claims in graded.items():
         if len(claims) > 1:

@@ -50,11 +50,15 @@ def settings_folder(out: Path, assignment: str) -> Path:
     return out / "exports" / f"{assignment}-lms"
 
 
-def remember(out: Path, assignment: str, roster: Roster | None, column: str | None, missing_as_zero: bool) -> None:
+def remember(out: Path, assignment: str, roster: Roster | None, column: str | None,
+             missing_as_zero: bool | None) -> None:
+    """What a command was told, for the next ones: a new roster forgets the old one's column;
+    ``missing_as_zero`` None keeps what was said before."""
     folder = settings_folder(out, assignment)
     saved = settings(out, assignment)
-    write_json(folder / "settings.json", {"column": column or saved.get("column"),
-                                          "missing_as_zero": missing_as_zero or saved.get("missing_as_zero", False)})
+    write_json(folder / "settings.json", {
+        "column": column or (None if roster is not None else saved.get("column")),
+        "missing_as_zero": saved.get("missing_as_zero", False) if missing_as_zero is None else missing_as_zero})
     if roster is not None:
         save(roster, folder)
 
@@ -80,7 +84,7 @@ def _score(result: dict, missing_as_zero: bool, scale: float | None = None) -> s
 def canvas_column(roster: Roster, assignment: str, column: str | None) -> str:
     """The roster's grade column for this assignment; anything else is refused (a new column
     would make Canvas create a new assignment)."""
-    columns = roster.columns[len(CANVAS_COLUMNS):]
+    columns = roster.assignment_columns()
     listed = "; ".join(repr(c) for c in columns) or "none"
     if column is not None:
         if column not in columns:
@@ -186,12 +190,20 @@ def feedback_zip(out: Path, assignment: str, results: list[dict]) -> Path:
     return target
 
 
-def missing_results(results: list[dict], roster: Roster | None, assignment: str, max_score: float) -> list[dict]:
-    """A ``missing`` result for each roster student who handed in nothing."""
-    if roster is None:
+def missing_results(results: list[dict], roster: Roster | None, assignment: str, max_score: float,
+                    claimed: set[str] = frozenset()) -> list[dict]:
+    """A ``missing`` result for each roster student who handed in nothing. ``claimed``: ids of
+    submissions that were not graded (two claiming one id): those students handed something in.
+    Nobody is said to be missing when the results cannot be matched to the roster's ids at all
+    (an anonymous Canvas download, or a layout without the LMS's ids)."""
+    if roster is None or any((r.get("lms") or {}).get("anonymous_id") for r in results):
         return []
     handed = {r["student"] for r in results} | {str((r.get("lms") or {}).get("participant", "")) for r in results}
+    handed |= set(claimed)
     names = {(r.get("name") or "").casefold() for r in results}
+    ids = {p.id for p in roster.people if p.id}
+    if ids and results and not handed & ids:
+        return []
     out = []
     for p in roster.people:
         if (p.id and p.id in handed) or (not p.id and p.name.casefold() in names):
@@ -209,22 +221,26 @@ _WHERE_TO_GET = {
 }
 
 
-def export_lms(out: Path, assignment: str, results: list[dict]) -> tuple[list[Path], list[str]]:
-    """The LMS files of the LMS in use, from the stored results and what was remembered; and
-    what to tell the instructor about them."""
+def export_lms(out: Path, assignment: str, results: list[dict], missing: list[dict]) -> tuple[list[Path], list[str]]:
+    """The LMS files of the LMS in use, from the stored results, the students ``missing`` and what
+    was remembered; and what to tell the instructor about them. An import file of another LMS
+    left by an earlier command is removed: it no longer says what the gradebook does."""
     folder = settings_folder(out, assignment)
     roster, conf = load(folder), settings(out, assignment)
-    max_score = max((r.get("max_score") or 0 for r in results), default=0)
-    everyone = results + missing_results(results, roster, assignment, max_score)
+    everyone = results + missing
     zero = conf.get("missing_as_zero", False)
     written, notes = [feedback_zip(out, assignment, results)], []
+    canvas, moodle = out / "exports" / f"{assignment}-canvas.csv", out / "exports" / f"{assignment}-moodle.csv"
     if roster is not None and roster.kind == "canvas":
         text, notes = canvas_csv(everyone, assignment, roster, conf.get("column"), zero)
-        written.insert(0, write_text(out / "exports" / f"{assignment}-canvas.csv", text))
+        written.insert(0, write_text(canvas, text))
     elif roster is not None and roster.kind == "moodle-worksheet":
         text, notes = moodle_worksheet(everyone, roster, zero)
-        written.insert(0, write_text(out / "exports" / f"{assignment}-moodle.csv", text))
+        written.insert(0, write_text(moodle, text))
     else:
         layouts = {(r.get("lms") or {}).get("layout") for r in results}
         notes = [f"no LMS import file written: {_WHERE_TO_GET[lms]}" for lms in ("canvas", "moodle") if lms in layouts]
+    for stale in (canvas, moodle):
+        if stale not in written:
+            stale.unlink(missing_ok=True)
     return written, notes

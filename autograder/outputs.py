@@ -39,6 +39,15 @@ def name_from_roster(items: list, roster: Roster | None) -> None:
                         "section": person.section}
 
 
+def canvas_people(roster: Roster | None) -> dict[str, str] | None:
+    """A Canvas roster's user ids and their names as Canvas writes them in its downloads."""
+    from autograder.intake import canvas_name_part
+
+    if roster is None or roster.kind != "canvas":
+        return None
+    return {p.id: canvas_name_part(p.name) for p in roster.people}
+
+
 def check_lms(roster: Roster | None, assignment: str, column: str | None) -> None:
     """Before grading: refuse (UsageError) an LMS column the exports could not write truthfully."""
     from autograder.lms_exports import canvas_column
@@ -82,7 +91,8 @@ def stored(out: Path, assignment: str, gradebook) -> list[dict]:
 def missing(out: Path, assignment: str, gradebook) -> list[dict]:
     results = gradebook.results(assignment)
     max_score = max((r.get("max_score") or 0 for r in results), default=0)
-    return missing_results(results, load(settings_folder(out, assignment)), assignment, max_score)
+    claimed = {r["student"] for r in not_graded(out, assignment)}
+    return missing_results(results, load(settings_folder(out, assignment)), assignment, max_score, claimed)
 
 
 def refresh(out: Path, assignment: str, gradebook) -> tuple[list[Path], list[str]]:
@@ -97,9 +107,10 @@ def refresh(out: Path, assignment: str, gradebook) -> tuple[list[Path], list[str
     results = stored(out, assignment, gradebook)
     for r in results:
         write_feedback(out, assignment, r["student"], render(r))
-    lms_files, notes = export_lms(out, assignment, results)
+    absent = missing(out, assignment, gradebook)
+    lms_files, notes = export_lms(out, assignment, results, absent)
     written = export_all(out, assignment, results)[:2] + lms_files
-    written.append(report(out, assignment, results, not_graded(out, assignment), missing(out, assignment, gradebook)))
+    written.append(report(out, assignment, results, not_graded(out, assignment), absent))
     return written, notes
 
 

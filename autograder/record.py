@@ -14,6 +14,7 @@ say is rendered by the caller (:mod:`autograder.feedback_files`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from autograder.files import safe_name, write_json, write_text
 from autograder.gradebook import Gradebook
@@ -56,21 +57,27 @@ class ResultStore:
     def counted(self, assignment: str, student: str) -> dict | None:
         return self.gradebook.get(student, assignment)
 
-    def save(self, result: Result, feedback: dict[str, str], log: str, count: bool = True) -> Path:
-        """Store ``result``; when it ``count``s, its files first (``feedback``: suffix -> text)."""
+    def save(self, result: Result, render: Callable[[], dict[str, str]], log: str | None,
+             replace: bool = False) -> tuple[bool, dict | None]:
+        """Store ``result``; when it counts (decided by the gradebook as it stores it), its files
+        first: the feedback ``render`` makes (suffix -> text), the log (None: keep the one there)
+        and the result. Returns whether it counts, and the result that counted before."""
         data = result.to_json()
-        path = self.out_dir / "results" / result.assignment / f"{safe_name(result.student)}.json"
-        if count:
-            write_feedback(self.out_dir, result.assignment, result.student, feedback)
-            # The log may hold hidden inputs a student printed: the instructor's only.
-            write_text(self.out_dir / "logs" / result.assignment / f"{safe_name(result.student)}.log", log,
-                       mode=0o600)
-            write_json(path, data)
+
+        def write_files(_before: dict | None) -> None:
+            write_feedback(self.out_dir, result.assignment, result.student, render())
+            if log is not None:  # the log may hold hidden inputs a student printed: the instructor's only
+                write_text(self.out_dir / "logs" / result.assignment / f"{safe_name(result.student)}.log", log,
+                           mode=0o600)
+            write_json(self.out_dir / "results" / result.assignment / f"{safe_name(result.student)}.json", data)
+
         if self._batch is None:
             assignment, sources = getattr(self, "_pending", (result.assignment, []))
             self._batch = self.gradebook.begin_batch(assignment, sources)
-        self.gradebook.record(data, self._batch, count)  # last: a committed row means every file above exists
-        return path
+        return self.gradebook.record(data, self._batch, replace, on_count=write_files)
+
+    def latest_counts(self, assignment: str, student: str) -> bool:
+        return self.gradebook.latest_counts(student, assignment)
 
     def restore_files(self, assignment: str, student: str, result: dict | None, feedback: dict[str, str]) -> None:
         """The student's result and feedback files again, from their counted result (none: removed)."""

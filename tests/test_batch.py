@@ -172,7 +172,7 @@ def small_batch(tmp_path_factory, run_cli):
 def test_exports_follow_their_formats(small_batch):
     out = small_batch["out"]
     grades = list(csv.reader(io.StringIO((out / "exports" / f"{A}-grades.csv").read_text())))
-    assert grades[0][:6] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", A]
+    assert grades[0][:6] == ["name", "id", "sis_user_id", "sis_login_id", "section", "score"]
     assert len(grades) == 1 + len(small_batch["results"])
     checks = list(csv.DictReader(io.StringIO((out / "exports" / f"{A}-checks.csv").read_text())))
     assert set(checks[0]) == {"student", "assignment", "check", "exercise", "hidden", "passed", "points",
@@ -208,6 +208,6 @@ def test_overrides_survive_regrading(small_batch, run_cli):
     assert proc.returncode == 0, proc.stderr
     grade(run_cli, small_batch["folder"], out, "--force")
     rows = list(csv.DictReader(io.StringIO((out / "exports" / f"{A}-grades.csv").read_text())))
-    s000 = next(r for r in rows if r["Student"] == "s000")
-    assert s000[A] == "5" and s000["automatic score"] == "0" and s000["override reason"] == "late penalty waived"
+    s000 = next(r for r in rows if r["id"] == "s000")
+    assert s000["score"] == "5" and s000["automatic_score"] == "0" and s000["override_reason"] == "late penalty waived"
     assert run_cli("override", A, "nobody", "5", "--reason", "x", "--out", out).returncode == 2

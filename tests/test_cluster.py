@@ -20,6 +20,7 @@ from autograder.course import find_assignment
 from autograder.grading import Grader
 from autograder.intake import Item
 from autograder.record import ResultStore
+from autograder.settings import Settings
 from tests import fakes, nbfactory
 from tests.conftest import ROOT, processes_of_grader
 from tests.corpus import tf_basics
@@ -58,7 +59,7 @@ def test_a_dask_batch_stores_what_a_thread_batch_stores_and_ships_no_output_path
     submit = client.submit
     monkeypatch.setattr(client, "submit", lambda fn, *args, **kw: sent.append(args) or submit(fn, *args, **kw))
     out = tmp_path / "dask"
-    spec = cluster.GraderSpec(course, course.version, "fake")
+    spec = cluster.GraderSpec(course, course.version, Settings(backend="fake"))
     on_dask = ResultStore(out)
     results = run_batch(Grader(course, fakes.FakeSandbox(answers)), items, on_dask, 2, False, lambda r: None,
                         cluster.DaskRunner(client, spec))
@@ -83,7 +84,7 @@ def test_a_task_the_cluster_cannot_run_is_an_error_result_never_stored(course, c
     monkeypatch.setattr(cluster, "sandbox_for", broken)
     cluster._GRADERS.clear()
     store = ResultStore(tmp_path / "out")
-    spec = cluster.GraderSpec(course, course.version, "fake")
+    spec = cluster.GraderSpec(course, course.version, Settings(backend="fake"))
     results = run_batch(Grader(course, fakes.FakeSandbox()), [Item(course.solution_notebook, "ada")], store, 1,
                         False, lambda r: None, cluster.DaskRunner(client, spec))
     assert results[0].status == "error" and "no sandbox on this worker" in results[0].message
@@ -103,7 +104,7 @@ def test_a_result_that_is_not_the_items_is_an_error_never_stored(course, client,
 
     monkeypatch.setattr(cluster, "grade_task", forged)
     store = ResultStore(tmp_path / "out")
-    spec = cluster.GraderSpec(course, course.version, "fake")
+    spec = cluster.GraderSpec(course, course.version, Settings(backend="fake"))
     results = run_batch(Grader(course, fakes.FakeSandbox()), [Item(course.solution_notebook, "ada")], store, 1,
                         False, lambda r: None, cluster.DaskRunner(client, spec))
     assert results[0].status == "error" and results[0].student == "ada"
@@ -114,7 +115,7 @@ def test_a_result_that_is_not_the_items_is_an_error_never_stored(course, client,
 def test_a_worker_with_another_course_version_refuses(course, client, monkeypatch):
     monkeypatch.setattr(cluster, "sandbox_for", lambda spec: fakes.FakeSandbox())
     cluster._GRADERS.clear()
-    spec = cluster.GraderSpec(course, "0000000000000000", "fake")
+    spec = cluster.GraderSpec(course, "0000000000000000", Settings(backend="fake"))
     with pytest.raises(RuntimeError, match="not the caller's"):
         cluster.grade_task(spec, [{}], Item(course.solution_notebook, "ada"))
 

@@ -83,6 +83,19 @@ def test_nvidia_runtime_detection(runtimes, expected):
     assert docker.nvidia_runtime_available(runtimes) is expected
 
 
+def test_a_hung_or_missing_docker_engine_is_a_failed_command_never_an_exception(monkeypatch, tmp_path):
+    def hung(*args, **kwargs):
+        raise subprocess.TimeoutExpired(args[0], kwargs.get("timeout"))
+
+    monkeypatch.setattr(docker.subprocess, "run", hung)
+    done = docker.docker_cli("image", "inspect", "x", timeout=0.5)
+    assert done.returncode == 124 and "no answer in 0.5 s" in done.stderr
+    assert docker.image_exists("x") is False and docker.remove_orphaned_containers() == 0
+    monkeypatch.undo()
+    monkeypatch.setenv("PATH", str(tmp_path))   # no docker client at all
+    assert docker.docker_cli("info").returncode == 127 and not docker.docker_available()
+
+
 @pytest.fixture
 def fake_engine(monkeypatch):
     state = {"engine": True, "gpu": False, "images": {docker.DEFAULT_IMAGE}}

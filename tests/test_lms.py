@@ -395,8 +395,8 @@ def test_override_refreshes_feedback_and_exports_and_refuses_out_of_range(tmp_pa
     with zipfile.ZipFile(out / "exports" / f"{A}-feedback.zip") as fb:
         assert b"set by hand: late work accepted by hand" in fb.read("okaforben_12346_67891_feedback.html")
     rows = {r[1]: r[5] for r in csv.reader(io.StringIO((out / "exports" / f"{A}-canvas.csv").read_text()))}
-    grades = {r["ID"]: r for r in csv.DictReader(io.StringIO((out / "exports" / f"{A}-grades.csv").read_text()))}
-    assert rows["12346"] == "15" and grades["12346"][A] == "15" and grades["12346"]["Student"] == "Okafor, Ben"
+    grades = {r["id"]: r for r in csv.DictReader(io.StringIO((out / "exports" / f"{A}-grades.csv").read_text()))}
+    assert rows["12346"] == "15" and grades["12346"]["score"] == "15" and grades["12346"]["name"] == "Okafor, Ben"
     assert run_cli("override", A, "12346", "99", "--reason", "bonus", "--allow-out-of-range", "--out", out
                    ).returncode == 0
 

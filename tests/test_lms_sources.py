@@ -420,7 +420,7 @@ def test_exports_that_cannot_mislead(fake):
     rows = list(csv.reader(io.StringIO((out / "exports" / f"{fakes.NAME}-canvas.csv").read_text())))
     assert rows[1:] == [["Lovelace, Ada", "101", "S1", "ada", "A", "2"], ["Okafor, Ben", "102", "S2", "ben", "A", "2"]]
     grades = list(csv.DictReader(io.StringIO((out / "exports" / f"{fakes.NAME}-grades.csv").read_text())))
-    assert (grades[0]["Student"], grades[0]["ID"], grades[0]["SIS User ID"]) == ("Lovelace, Ada", "101", "S1")
+    assert (grades[0]["name"], grades[0]["id"], grades[0]["sis_user_id"]) == ("Lovelace, Ada", "101", "S1")
     assert "feedback for Lovelace, Ada" in (out / "feedback" / fakes.NAME / "101.html").read_text()
 
 

@@ -285,7 +285,7 @@ def test_the_exports_and_the_report_read_the_stored_results(course):
     _, _, store = batch(course, g, ["ada", "bob"])
     stored = store.gradebook.results(fakes.NAME)
     grades = grades_csv(stored, "Lab 4").splitlines()
-    assert grades[0].startswith("Student,ID,SIS User ID,SIS Login ID,Section,Lab 4,status")
+    assert grades[0].startswith("name,id,sis_user_id,sis_login_id,section,score,status")
     assert grades[1].startswith("ada,ada,,,,2,graded,2,2") and grades[2].startswith("bob,bob,,,,0,graded,0,2")
     assert len(checks_csv(stored).splitlines()) == 1 + 4
     gs = gradescope_results(stored[1])

@@ -52,12 +52,23 @@ ENGINE_WAIT_S = 60.0         # for a restarting Docker engine before a run count
 GRADER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
+def docker_cli(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
+    """One ``docker`` command with its output captured as text. A hung engine or a missing
+    client comes back as a failed command (124 after ``timeout`` seconds, 127), never as an
+    exception in a grading thread. (Runs that stream a job use ``Popen``: see below.)"""
+    try:
+        return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(["docker", *args], 124, "", f"docker {args[0]}: no answer in {timeout:g} s")
+    except OSError as exc:
+        return subprocess.CompletedProcess(["docker", *args], 127, "", f"docker: {exc}")
+
+
 def remove_orphaned_containers() -> int:
     """Remove containers left by graders of this host that are no longer alive
     (a grader killed with SIGKILL cannot stop its own containers)."""
-    out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=autograder.grader",
-                          "--format", '{{.ID}} {{.Label "autograder.grader"}}'],
-                         capture_output=True, text=True, timeout=60).stdout
+    out = docker_cli("ps", "-aq", "--filter", "label=autograder.grader",
+                     "--format", '{{.ID}} {{.Label "autograder.grader"}}').stdout
     stale = []
     for line in out.splitlines():
         cid, _, owner = line.partition(" ")
@@ -65,7 +76,7 @@ def remove_orphaned_containers() -> int:
         if host == socket.gethostname() and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
             stale.append(cid)
     if stale:
-        subprocess.run(["docker", "rm", "-f", *stale], capture_output=True, timeout=120)
+        docker_cli("rm", "-f", *stale, timeout=120)
     return len(stale)
 
 
@@ -82,11 +93,7 @@ def docker_available(timeout: float = 10.0) -> bool:
     """Whether a Docker engine answers (not just whether the client is installed)."""
     if shutil.which("docker") is None:
         return False
-    try:
-        return subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True,
-                              timeout=timeout).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+    return docker_cli("info", "--format", "{{.ServerVersion}}", timeout=timeout).returncode == 0
 
 
 def wait_for_engine(timeout: float = 60.0) -> bool:
@@ -102,17 +109,13 @@ def wait_for_engine(timeout: float = 60.0) -> bool:
 
 
 def image_exists(image: str) -> bool:
-    return subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0
+    return docker_cli("image", "inspect", image).returncode == 0
 
 
 def nvidia_runtime_available(runtimes_json: str | None = None) -> bool:
     """Whether Docker can hand an NVIDIA GPU to containers (its ``nvidia`` runtime)."""
     if runtimes_json is None:
-        try:
-            runtimes_json = subprocess.run(["docker", "info", "--format", "{{json .Runtimes}}"],
-                                           capture_output=True, text=True, timeout=10).stdout
-        except (OSError, subprocess.TimeoutExpired):
-            return False
+        runtimes_json = docker_cli("info", "--format", "{{json .Runtimes}}", timeout=10).stdout
     try:
         return "nvidia" in json.loads(runtimes_json or "{}")
     except ValueError:
@@ -223,7 +226,7 @@ class WarmContainer:
 
     def close(self) -> None:
         if self.proc.poll() is None:
-            subprocess.run(["docker", "rm", "-f", self.name], capture_output=True, timeout=60)
+            docker_cli("rm", "-f", self.name)
         try:
             self.proc.stdin.close()
         except OSError:
@@ -429,17 +432,16 @@ class DockerSandbox(ProcessSandbox):
             return
         name = f"autograder-{started.token[:20]}"
         if started.proc.poll() is None:
-            subprocess.run(["docker", "kill", name], capture_output=True, timeout=60)
+            docker_cli("kill", name)
             try:
                 started.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 started.proc.kill()
                 started.proc.wait()
         # Belt and braces: no container of this run may outlive it.
-        ids = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=autograder.token={started.token}"],
-                             capture_output=True, text=True, timeout=60).stdout.split()
+        ids = docker_cli("ps", "-aq", "--filter", f"label=autograder.token={started.token}").stdout.split()
         if ids:
-            subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, timeout=60)
+            docker_cli("rm", "-f", *ids)
 
     def close(self) -> None:
         """Stop every warm container (also at exit)."""

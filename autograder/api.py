@@ -1,0 +1,164 @@
+"""The library API: grade a batch, and get the gradebook, every output and a typed report.
+
+Every front end calls this instead of wiring the engine's parts itself::
+
+    from autograder.api import grade_batch
+    from autograder.course import find_assignment
+    from autograder.settings import Settings
+
+    report = grade_batch(find_assignment("02_linear_classifier"), ["submissions.zip"],
+                         Settings(backend="local", jobs=2), out=Path("autograder-out"))
+    report.results      # one Result per submission, in the order they were done
+    report.lines()      # the summary a person reads
+
+One batch flows one way: intake (sources -> items, the roster's names) -> a Grader on a
+sandbox -> run_batch on a runner (threads, or Dask) storing each result as it comes ->
+every output refreshed from the gradebook -> :class:`BatchReport`. The sandbox factory and
+the runner are arguments, so a test grades in-process on the fake sandbox and a service
+on its own workers. Bad input raises :class:`autograder.errors.UsageError` before
+anything is graded.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from autograder.course import Assignment
+from autograder.errors import UsageError
+from autograder.result import Result, Status
+from autograder.sandbox.base import Sandbox
+from autograder.settings import Settings
+
+
+def default_sandbox(settings: Settings) -> Sandbox:
+    """The sandbox ``grade --backend`` makes on this machine."""
+    from autograder.sandbox.registry import make_sandbox
+
+    return make_sandbox(settings.backend, settings.gpu, settings.unconfined)
+
+
+@dataclass
+class BatchReport:
+    """What one batch did: its results, what intake ignored, what the gradebook kept, who is
+    missing, what was written, and what to tell the instructor."""
+
+    assignment: str
+    results: list[Result]
+    layouts: list[tuple[str, str]]        # (source, layout)
+    ignored: list[str]
+    kept: list[tuple[Result, dict]]       # results that did not replace a graded one, and that one
+    missing: list[dict]
+    written: list[Path]
+    notes: list[str]
+    out: Path
+    gradebook: Path
+    said: list[str] = field(default_factory=list)   # what was said while it ran (layouts, notes)
+
+    @property
+    def failed(self) -> bool:
+        """Whether the grader itself failed on some submission (the command exits 1)."""
+        return any(r.status is Status.ERROR for r in self.results)
+
+    def lines(self) -> list[str]:
+        """The summary, then what the gradebook kept and what to know about the LMS files."""
+        from autograder import outputs
+
+        results = [r.to_json() for r in self.results]
+        return (outputs.summary_lines(results, self.ignored, self.missing) + outputs.kept_lines(self.kept)
+                + [f"note: {n}" for n in self.notes])
+
+
+def grade_batch(assignment: Assignment, sources: list[str], settings: Settings = Settings(), *,
+                out: Path = Path("autograder-out"), gradebook: Path | None = None,
+                sandbox: Callable[[Settings], Sandbox] = default_sandbox, runner=None,
+                emit: Callable[[Result], None] | None = None,
+                say: Callable[[str], None] | None = None) -> BatchReport:
+    """Grade ``sources`` (notebooks, folders, LMS zips) for ``assignment``: each result stored
+    as it comes (``emit`` sees it), then every output refreshed. ``runner``: an
+    :class:`autograder.batch.Runner` (default: ``settings.jobs`` threads, or Dask when the
+    settings say so). ``say`` hears what the command line prints as it goes."""
+    from autograder import outputs
+    from autograder.intake import collect, remove
+    from autograder.record import ResultStore
+
+    said: list[str] = []
+
+    def tell(line: str) -> None:
+        said.append(line)
+        if say is not None:
+            say(line)
+
+    _check(assignment, settings)
+    roster = outputs.read_roster(settings.roster) if settings.roster else None
+    # Before anything is graded: the LMS column the exports will write (a new roster forgets the old column).
+    outputs.check_lms(roster or outputs.saved_roster(out, assignment.name), assignment.name,
+                      settings.lms_column or (None if roster else outputs.saved_column(out, assignment.name)))
+    scratch: list[Path] = []   # where zips are unpacked: removed once graded
+    try:
+        items, ignored, layouts = collect(list(sources), assignment.name, settings.layout, dict(settings.picks),
+                                          outputs.canvas_people(roster or outputs.saved_roster(out, assignment.name)),
+                                          scratch)
+        outputs.name_from_roster(items, roster or outputs.saved_roster(out, assignment.name))
+        for source, layout in zip(sources, layouts):
+            if settings.layout == "auto" and not Path(source).is_file() or str(source).lower().endswith(".zip"):
+                tell(f"{source}: layout {layout}{' (detected)' if settings.layout == 'auto' else ''}")
+        if not items:
+            raise UsageError("no .ipynb submissions found in " + " ".join(map(str, sources)))
+        store = ResultStore(out, gradebook)
+        done = _run(assignment, items, store, settings, sandbox, runner, emit or _quiet, tell,
+                    dict(replace=settings.replace, sources=[os.path.abspath(s) for s in sources]))
+    finally:
+        remove(scratch)
+    results = [r.to_json() for r in done]
+    outputs.remember(out, assignment.name, roster, settings.lms_column, settings.missing_as_zero, results)
+    written, notes = outputs.refresh(out, assignment.name, store.gradebook)
+    return BatchReport(assignment.name, done, list(zip(map(str, sources), layouts)), ignored, store.kept,
+                       outputs.missing(out, assignment.name, store.gradebook), written, notes, out,
+                       store.gradebook.path, said)
+
+
+def _run(assignment: Assignment, items: list, store, settings: Settings, sandbox, runner, emit, tell,
+         options: dict) -> list[Result]:
+    """The items graded and stored, on this machine's threads, or the runner given, or Dask."""
+    from autograder.batch import run_batch
+    from autograder.grading import Grader
+
+    grader = Grader(assignment, sandbox(settings), limits=settings.limit_changes())
+    if not grader.sandbox.describe().get("confined", True):
+        tell("note: the local backend runs unconfined (--unconfined): every notebook has your rights; grade "
+             "untrusted notebooks without this option")
+    try:
+        if runner is None and (settings.dask or settings.dask_local):
+            return _on_dask(grader, items, store, settings, emit, options)
+        return run_batch(grader, items, store, settings.jobs, settings.force, emit, runner, **options)
+    finally:
+        grader.sandbox.close()
+
+
+def _check(assignment: Assignment, settings: Settings) -> None:
+    if assignment.solution_dir is None:
+        raise UsageError(f"grading '{assignment.name}' needs its solutions folder")
+    if settings.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if settings.dask_local is not None and settings.dask_local < 1:
+        raise UsageError("--dask-local must be at least 1")
+
+
+def _on_dask(grader, items, store, settings: Settings, emit, options) -> list[Result]:
+    from autograder.batch import run_batch
+    from autograder.cluster import DaskRunner, GraderSpec, dask_client
+
+    assignment = grader.assignment
+    resolved = type(assignment)(assignment.name, assignment.release_dir.resolve(), assignment.solution_dir.resolve())
+    # The backend this machine resolved ("auto" -> local or docker): every worker uses the same.
+    spec = GraderSpec(resolved, assignment.version, replace(settings, backend=grader.sandbox.name))
+    with dask_client(settings.dask, settings.dask_local) as client:
+        return run_batch(grader, items, store, settings.jobs, settings.force, emit, DaskRunner(client, spec),
+                         **options)
+
+
+def _quiet(result: Result) -> None:
+    pass
