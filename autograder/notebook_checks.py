@@ -87,22 +87,22 @@ def bundle(assignment, reference: dict) -> dict:
 def helper_source(assignment_name: str, data: dict) -> str:
     blob = base64.b64encode(zlib.compress(json.dumps(data, sort_keys=True).encode(), 9)).decode()
     lines = "\n".join(f'    "{chunk}"' for chunk in textwrap.wrap(blob, 96))
-    head = (f"# Public checks of {assignment_name}: written by `autograder release`, do not edit.\n"
-            "# Run this cell once, before the exercises. It holds the public checks, their expected\n"
-            "# values and the code that judges them (it needs only TensorFlow and numpy), so each\n"
-            "# check cell below gives the verdict `autograder check` gives, in the same words.\n")
+    head = (f"#@title Public checks of {assignment_name} (run this cell once; there is nothing to read in it)\n"
+            "# Written with the course's notebooks: please do not edit. It holds the public checks, their\n"
+            "# expected values and the code that judges them (it needs only TensorFlow and numpy), so each\n"
+            "# check cell below gives the verdict the course's grader gives, in the same words.\n")
     return head + f"_AUTOGRADER_BUNDLE = (\n{lines}\n)\n" + _LOADER.replace("{assignment}", assignment_name)
 
 
 def check_source(exercise: str) -> str:
-    return (f"# Public checks of `{exercise}` (written by `autograder release`; `autograder check` runs the same).\n"
+    return (f"# Public checks of `{exercise}`: the same checks, and words, as the course's grader.\n"
             'if "autograder_checks" in globals():\n'
             f'    autograder_checks.check("{exercise}")\n'
             "else:\n"
             f'    print("[FAIL] {exercise}: run the public checks\' cell near the top of the notebook first")')
 
 
-SUMMARY_SOURCE = ("# All public checks, and the points of each exercise (written by `autograder release`).\n"
+SUMMARY_SOURCE = ("# All public checks again, as your functions are now, and the points of each exercise.\n"
                   'if "autograder_checks" in globals():\n'
                   "    autograder_checks.summary()\n"
                   "else:\n"
@@ -177,13 +177,15 @@ def add_check_cells(nb: nbformat.NotebookNode, assignment, reference: dict) -> n
             _generated(cell, "check")
     helper = nbformat.v4.new_code_cell(helper_source(assignment.name, bundle(assignment, reference)))
     helper["id"] = HELPER_ID
-    helper.metadata.update({"editable": False, "deletable": False, "jupyter": {"source_hidden": True}})
+    # Folded in Jupyter (source_hidden) and shown as a form in Colab (cellView, with the #@title line).
+    helper.metadata.update({"editable": False, "deletable": False, "jupyter": {"source_hidden": True},
+                            "cellView": "form"})
     first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), -1)
     cells.insert(first_code + 1, _generated(helper, "helper"))
     title = nbformat.v4.new_markdown_cell("## Your public checks, all together\n\n"
-                                          "The same report as `autograder check`: which exercises pass their "
-                                          "public checks, and how many points each exercise is worth in public "
-                                          "and in hidden checks (run when your work is graded).")
+                                          "Every exercise's public checks again, on your functions as they are "
+                                          "now: which exercises pass, and how many points each is worth in public "
+                                          "and in hidden checks (the hidden ones run when your work is graded).")
     title["id"] = SUMMARY_TITLE_ID
     summary = nbformat.v4.new_code_cell(SUMMARY_SOURCE)
     summary["id"] = SUMMARY_ID

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from autograder.diagnosis import diagnose_nan, diagnose_plain, diagnose_shape, diagnose_values, swapped_with
 from autograder.plaindata import Opaque
 
 # Fixed parts of messages (hidden-check messages are built from these and labels only).
@@ -156,14 +157,14 @@ class Close(Rule):
         elif act.shape != exp.shape:
             if hidden:
                 return f"{HIDDEN} {what} has a different shape than expected ({SHAPES_MATCH})"
-            return (f"{what}: expected shape {tuple(exp.shape)}, got {tuple(act.shape)} "
-                    f"({SHAPES_MATCH})")
+            return _named(f"{what}: expected shape {tuple(exp.shape)}, got {tuple(act.shape)} ({SHAPES_MATCH})",
+                          diagnose_shape(act, exp, self.close))
         exp_nan, act_nan = np.isnan(exp), np.isnan(act)
         if np.any(act_nan & ~exp_nan):
             if hidden:
                 return f"{HIDDEN} {what} has NaN where a number is expected"
-            return (f"{what}: NaN at {int(np.sum(act_nan & ~exp_nan))} position(s) where a number "
-                    "is expected")
+            return _named(f"{what}: NaN at {int(np.sum(act_nan & ~exp_nan))} position(s) where a number "
+                          "is expected", diagnose_nan(act, exp))
         if np.any(exp_nan & ~act_nan):
             if hidden:
                 return f"{HIDDEN} {what} has a number where NaN is expected ({NAN_EXAMPLE})"
@@ -192,7 +193,14 @@ class Close(Rule):
             msg += f", max rel error {float(np.max(bad_err[bad_exp > 0] / bad_exp[bad_exp > 0])):.3g}"
         if exp.size <= 12:
             msg += f"; expected {_fmt(exp)} with shape {tuple(exp.shape)}, got {_fmt(act)}"
-        return msg
+        others = {k: v for k, v in ((k, _numbers(v)) for k, v in expected.items() if k != self.key) if v is not None}
+        values = (diagnose_values(act, exp, self.close) if np.all(finite)  # else on the finite values alone
+                  else diagnose_values(a, e, self.close))
+        return _named(msg, swapped_with(self.key, act, others, self.close) or values)
+
+    def close(self, act: np.ndarray, exp: np.ndarray) -> bool:
+        """Every value within this rule's tolerance of the expected one (same shapes)."""
+        return act.shape == exp.shape and bool(np.all(np.abs(act - exp) <= self.atol + self.rtol * np.abs(exp)))
 
 
 @dataclass
@@ -234,7 +242,12 @@ class Equal(Rule):
             return None
         if hidden:
             return f"{HIDDEN} the value of {what} is wrong"
-        return f"{what}: expected {_short(exp_raw)}, got {_short(act_raw)}"
+        return _named(f"{what}: expected {_short(exp_raw)}, got {_short(act_raw)}", diagnose_plain(act_raw, exp_raw))
+
+
+def _named(message: str, diagnosis: str | None) -> str:
+    """A public message with what the numbers say the mistake is, when they say it exactly."""
+    return message if diagnosis is None else f"{message}. This value {diagnosis}"
 
 
 def _plain(v: Any) -> Any:

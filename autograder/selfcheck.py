@@ -16,13 +16,13 @@ notebook: a check cell prints its verdict, so Run All reaches the last cell.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 # The modules a notebook's bundle holds (module name -> path in the package).
 BUNDLED = {
     "autograder": "__init__.py",
     "autograder.errors": "errors.py",
     "autograder.plaindata": "plaindata.py",
+    "autograder.diagnosis": "diagnosis.py",
     "autograder.rules": "rules.py",
     "autograder.spec": "spec.py",
     "autograder.authoring": "authoring.py",
@@ -51,18 +51,14 @@ class NotebookChecks:
         self.checks = [c for c in getattr(module, "CHECKS", []) if not c.hidden]
         self.reference = bundle["reference"]
         self.worth = self.reference.get("points", {})
-        self._results: dict[str, tuple[Any, list]] = {}  # exercise -> (function checked, results)
 
     def exercises(self) -> list[str]:
         return list(dict.fromkeys(c.exercise for c in self.checks))
 
     def results(self, exercise: str) -> list:
-        """The exercise's check results, computed again when its function changed since."""
-        function = self.namespace.get(exercise)
-        cached = self._results.get(exercise)
-        if cached is None or cached[0] is not function:
-            self._results[exercise] = (function, self._judge(exercise))
-        return self._results[exercise][1]
+        """The exercise's check results, judged now: never remembered, because an exercise's
+        function may call others (or helpers) the student has changed since."""
+        return self._judge(exercise)
 
     def _judge(self, exercise: str) -> list:
         from autograder.judge import judge_all

@@ -371,3 +371,46 @@ def test_two_mistakes_in_one_answer_are_both_named_and_a_partial_likeness_is_not
     [r] = judge_all([c], {c.id: ok(mod=np.float32(-1), round=np.float32(3), add=np.float32(3))}, refs)
     assert r.message.startswith("`ops`: Likely mistakes: the remainder is truncated; halves are rounded up. ")
     assert "add and mod" not in r.message  # its `add` differs from the answer's
+
+
+# ---------------------------------------------------------------- Colab, and verdicts that are never stale
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_helper_opens_folded_in_jupyter_and_as_a_form_in_colab_and_students_read_no_tool_names(name):
+    nb = nbfactory.student_notebook(name)
+    [helper] = generated(nb, "helper")
+    assert helper.metadata["cellView"] == "form" and helper.metadata["jupyter"]["source_hidden"] is True
+    assert helper.source.startswith(f"#@title Public checks of {name}")
+    for cell in generated(nb, "helper") + generated(nb, "check") + generated(nb, "summary"):
+        text = cell.source if cell.cell_type == "markdown" else "\n".join(
+            line for line in cell.source.splitlines() if line.startswith("#"))
+        assert "autograder release" not in text and "autograder check" not in text, cell.source[:300]
+
+
+@pytest.mark.slow
+def test_a_check_cell_judges_the_functions_as_they_are_now(tmp_path, kernelspec):
+    """accuracy calls the student's predict_proba: fixing predict_proba and running accuracy's
+    check cell again gives the new verdict, and the summary agrees."""
+    name = "02_linear_classifier"
+    wrong = '''
+def predict_proba(X, W, b):
+    z = tf.reduce_sum(tf.matmul(tf.constant(X, tf.float32), tf.constant(W, tf.float32)), axis=1)
+    return tf.sigmoid(-(z + tf.reshape(tf.constant(b, tf.float32), []))).numpy()
+'''
+    accuracy = '''
+def accuracy(X, labels, W, b):
+    predictions = (predict_proba(X, W, b) > 0.5).astype(np.float32)
+    return float(np.mean(predictions == np.asarray(labels, np.float32)))
+'''
+    fixed = wrong.replace("tf.sigmoid(-(z + ", "tf.sigmoid((z + ")
+    path = nbfactory.make(tmp_path / "nb.ipynb", name, answers={"predict_proba": wrong, "accuracy": accuracy})
+    nb = json.loads(path.read_text())
+    for source in (fixed, 'autograder_checks.check("accuracy")', "autograder_checks.summary()"):
+        nb["cells"].append({"cell_type": "code", "execution_count": None, "id": f"later-{len(nb['cells'])}",
+                            "metadata": {}, "outputs": [], "source": source})
+    path.write_text(json.dumps(nb))
+    run = plainkernel.run(path, tmp_path, drop_explorations=True)
+    first = plainkernel.text_output(generated(run, "check")[-1])   # accuracy is the last exercise
+    again, summary = plainkernel.text_output(run.cells[-2]), plainkernel.text_output(run.cells[-1])
+    assert "[FAIL] accuracy" in first and "[PASS] accuracy" in again
+    assert "accuracy" in summary and "[FAIL] accuracy" not in summary and "[FAIL] predict_proba" not in summary

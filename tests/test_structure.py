@@ -14,7 +14,7 @@ PACKAGE = ROOT / "autograder"
 # Lowest first. A module may import its own layer or a lower one, never a higher one.
 LAYERS = [
     # foundations: formats and helpers with no knowledge of grading
-    {"autograder", "errors", "files", "result", "plaindata", "probing", "hints", "timelimits", "pages"},
+    {"autograder", "errors", "files", "result", "plaindata", "probing", "hints", "timelimits", "pages", "settings", "diagnosis"},
     # the check model, the notebook format, the sandbox's boundary (both sides of it)
     {"rules", "spec", "artefacts", "observe", "judge", "feedback", "checkfile_errors", "checkfiles", "authoring",
      "notebook", "archives", "sandbox.events", "sandbox.linux"},
@@ -24,11 +24,13 @@ LAYERS = [
      "sandbox.containerserver"},
     # backends, jobs, intake, and the files made from results
     {"jobs", "intake", "sandbox.local", "sandbox.docker", "sandbox.registry", "feedback_files", "exports", "report",
-     "lms_exports", "released"},
+     "lms_exports", "released", "similarity"},
     {"reference"},
     {"grading"},
     {"validate"},
     {"release", "batch", "cluster", "outputs", "scaffold", "gradescope"},
+    # the library API every front end calls
+    {"api"},
     {"cli", "__main__"},
 ]
 
