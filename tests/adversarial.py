@@ -32,6 +32,11 @@ class Course:
         self.points = {e: sum(c.points for c in self.checks if c.exercise == e) for e in exercises}
         self.hidden_points = {e: sum(c.points for c in self.checks if c.exercise == e and c.hidden)
                               for e in exercises}
+        # A public check with unpublished siblings earns nothing when they fail (points for work):
+        # an answer that goes wrong on hidden inputs loses these too.
+        backed = {c.sibling_of for c in self.checks if getattr(c, "sibling_of", "")}
+        self.sibling_backed = {e: sum(c.points for c in self.checks if c.exercise == e and not c.hidden
+                                      and c.name in backed) for e in exercises}
 
 
 COURSES = {name: Course(name) for name in (A, DEEP)}
@@ -64,7 +69,7 @@ class Attack:
     extra: tuple = ()              # (grade_id or None, source) top-level cells
     solved: bool = True            # False: the stub, honest score 0
     lost: dict = field(default_factory=dict)      # backend -> {exercise: outcome}
-    hidden_lost: tuple = ()        # exercises whose hidden checks fail (public ones pass)
+    hidden_lost: tuple = ()        # exercises whose hidden checks fail (so do public checks with siblings)
     backends: tuple = BOTH
     assignment: str = A
     file_name: str = ""            # of the notebook, when not the attack's name
@@ -76,8 +81,9 @@ class Attack:
         if not self.solved:
             return 0.0
         course = COURSES[self.assignment]
-        return (course.full - sum(course.points[e] for e in self.expected_lost(backend))
-                - sum(course.hidden_points[e] for e in self.hidden_lost))
+        lost = set(self.expected_lost(backend))
+        return (course.full - sum(course.points[e] for e in lost)
+                - sum(course.hidden_points[e] + course.sibling_backed[e] for e in self.hidden_lost if e not in lost))
 
     @property
     def student(self) -> str:
