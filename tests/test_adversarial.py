@@ -261,6 +261,8 @@ def test_no_student_visible_file_holds_a_mistake_source_or_a_hidden_input(suite)
         lines = {line.strip() for m in mistakes for line in m.source.splitlines() if len(line.strip()) >= 24}
         numbers = [re.compile(rf"(?<![\d.]){re.escape(repr(x))}(?![\d])") for x in _hidden_only_numbers(attack.assignment)]
         for template, text in _student_files(suite, attack).items():
+            # the scores are the grader's own numbers (one may equal a hidden input by chance)
+            text = re.sub(r'"(score|max_score|points|max_points|final_score)": -?[\d.]+', "", text)
             for line in lines:
                 assert line not in text, (attack.name, template, line)
             for pattern in numbers:
@@ -274,7 +276,10 @@ def test_instructor_data_never_enters_a_public_run(suite):
     assert "MISTAKES FOUND 0" in log and "MISTAKES FOUND 1" not in log
     r = suite["results"]["leaks_hidden_inputs_through_a_public_message"]
     public = [c for c in r["checks"] if c["exercise"] == "feed_placeholder" and not c["hidden"]]
-    assert public and all(c["passed"] for c in public), public  # no hidden input was there to find
+    # No hidden input was there to find in the public run: its check passed there, and lost its points
+    # only to its unpublished sibling (in the hidden run, where the attack did find inputs).
+    assert public and all(c["passed"] or "matches the published example only" in c["message"] for c in public), \
+        public
     for name in ("leaks_hidden_inputs_through_a_public_message", "signals_through_exception_classes",
                  "smuggles_hidden_inputs"):
         for c in suite["results"][name]["checks"]:
