@@ -323,7 +323,8 @@ def test_03_properties_come_from_the_models_not_from_the_students_process(suite)
     r = suite["results"]["lies_about_models"]
     messages = {c["exercise"]: c["message"] for c in r["checks"] if not c["passed"] and not c["hidden"]}
     assert "no trained Keras model was found" in messages["linear_vs_deep"]
-    assert "training accuracy" in messages["train_mlp"]
+    # judged from the recorded model and its optimizer (issue 28: a training check sees training)
+    assert "no optimizer step changed the network's weights" in messages["train_mlp"]
     assert "ended the Python process" in messages["build_mlp"]
 
 
