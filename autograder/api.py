@@ -107,8 +107,9 @@ def grade_batch(assignment: Assignment, sources: list[str], settings: Settings =
                 tell(f"{source}: layout {layout}{' (detected)' if settings.layout == 'auto' else ''}")
         if not items:
             raise UsageError("no .ipynb submissions found in " + " ".join(map(str, sources)))
+        box = sandbox(settings)   # before the gradebook: a backend that cannot run leaves no output behind
         store = ResultStore(out, gradebook)
-        done = _run(assignment, items, store, settings, sandbox, runner, emit or _quiet, tell,
+        done = _run(assignment, items, store, settings, box, runner, emit or _quiet, tell,
                     dict(replace=settings.replace, sources=[os.path.abspath(s) for s in sources]))
     finally:
         remove(scratch)
@@ -120,13 +121,13 @@ def grade_batch(assignment: Assignment, sources: list[str], settings: Settings =
                        store.gradebook.path, said)
 
 
-def _run(assignment: Assignment, items: list, store, settings: Settings, sandbox, runner, emit, tell,
+def _run(assignment: Assignment, items: list, store, settings: Settings, sandbox: Sandbox, runner, emit, tell,
          options: dict) -> list[Result]:
     """The items graded and stored, on this machine's threads, or the runner given, or Dask."""
     from autograder.batch import run_batch
     from autograder.grading import Grader
 
-    grader = Grader(assignment, sandbox(settings), limits=settings.limit_changes())
+    grader = Grader(assignment, sandbox, limits=settings.limit_changes())
     if not grader.sandbox.describe().get("confined", True):
         tell("note: the local backend runs unconfined (--unconfined): every notebook has your rights; grade "
              "untrusted notebooks without this option")

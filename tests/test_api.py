@@ -142,3 +142,15 @@ def test_the_folders_a_zip_was_unpacked_into_are_gone_after_the_batch(course, mo
     report = grade_batch(course["assignment"], [str(archive)], course["settings"], out=course["tmp"] / "out",
                          sandbox=fake_sandbox)
     assert len(report.results) == 3 and made and not any(os.path.exists(m) for m in made)
+
+
+def test_a_backend_that_cannot_run_leaves_no_gradebook(course):
+    from autograder.errors import SandboxUnavailable
+
+    def unavailable(settings):
+        raise SandboxUnavailable("no such backend here")
+
+    with pytest.raises(SandboxUnavailable):
+        grade_batch(course["assignment"], [str(course["download"])], course["settings"], out=course["tmp"] / "out",
+                    sandbox=unavailable)
+    assert not (course["tmp"] / "out" / "gradebook.sqlite").exists()
