@@ -135,7 +135,9 @@ def test_a_submission_of_sleeping_cells_costs_at_most_its_budget(tmp_path, run_c
                                checks.limits.total_timeout_s, runs=2)
     print(f"budget at most {budget} s, duration {result['duration_s']} s")
     assert result["duration_s"] <= budget + 5, (result["duration_s"], budget)
-    assert all(c["passed"] or c["outcome"] == "timeout" for c in result["checks"]), result["checks"]
+    # Out of budget, a check times out (and the rest of its exercise is skipped); nothing else fails.
+    assert all(c["passed"] or c["outcome"] in ("timeout", "skipped") for c in result["checks"]), \
+        [(c["id"], c["outcome"], c["message"][:80]) for c in result["checks"] if not c["passed"]]
     if budget < 2 * sleeps * each:  # not so busy a machine that the limits allow both runs in full
         assert result["duration_s"] < 2 * sleeps * each
         assert any(c["outcome"] == "timeout" for c in result["checks"] if c["hidden"]), result["checks"]
