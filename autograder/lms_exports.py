@@ -42,8 +42,6 @@ from autograder.files import safe_name, write_json, write_text
 from autograder.roster import Roster, load, save
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-MOODLE_COLUMNS = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
-                  "Grade can be changed", "Last modified (submission)", "Last modified (grade)", "Feedback comments"]
 
 
 def settings_folder(out: Path, assignment: str) -> Path:

@@ -114,14 +114,6 @@ def refresh(out: Path, assignment: str, gradebook) -> tuple[list[Path], list[str
     return written, notes
 
 
-def refresh_student(out: Path, assignment: str, result: dict) -> None:
-    """A student's feedback files again, from their stored result (an override shown)."""
-    from autograder.feedback_files import render
-    from autograder.record import write_feedback
-
-    write_feedback(out, assignment, result["student"], render(result))
-
-
 def kept_lines(kept: list) -> list[str]:
     """What a batch did not let replace a graded result (see :func:`autograder.gradebook.counts`)."""
     lines = []
