@@ -3,7 +3,7 @@
 Every front end calls this instead of wiring the engine's parts itself::
 
     from autograder.api import grade_batch
-    from autograder.course import find_assignment
+    from autograder.assignments.course import find_assignment
     from autograder.settings import Settings
 
     report = grade_batch(find_assignment("02_linear_classifier"), ["submissions.zip"],
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from autograder.course import Assignment
+from autograder.assignments.course import Assignment
 from autograder.errors import UsageError
 from autograder.result import Result, Status
 from autograder.sandbox.base import Sandbox
@@ -64,10 +64,10 @@ class BatchReport:
 
     def lines(self) -> list[str]:
         """The summary, then what the gradebook kept and what to know about the LMS files."""
-        from autograder import outputs
+        from autograder.outputs import terminal
 
         results = [r.to_json() for r in self.results]
-        return (outputs.summary_lines(results, self.ignored, self.missing) + outputs.kept_lines(self.kept)
+        return (terminal.summary_lines(results, self.ignored, self.missing) + terminal.kept_lines(self.kept)
                 + [f"note: {n}" for n in self.notes])
 
 
@@ -78,11 +78,12 @@ def grade_batch(assignment: Assignment, sources: list[str], settings: Settings =
                 say: Callable[[str], None] | None = None) -> BatchReport:
     """Grade ``sources`` (notebooks, folders, LMS zips) for ``assignment``: each result stored
     as it comes (``emit`` sees it), then every output refreshed. ``runner``: an
-    :class:`autograder.batch.Runner` (default: ``settings.jobs`` threads, or Dask when the
+    :class:`autograder.runs.batch.Runner` (default: ``settings.jobs`` threads, or Dask when the
     settings say so). ``say`` hears what the command line prints as it goes."""
-    from autograder import outputs
-    from autograder.intake import collect, remove
-    from autograder.record import ResultStore
+    from autograder.lms import context
+    from autograder.lms.intake import collect, remove
+    from autograder.outputs import refresh
+    from autograder.outputs.result_files import ResultStore
 
     said: list[str] = []
 
@@ -92,16 +93,16 @@ def grade_batch(assignment: Assignment, sources: list[str], settings: Settings =
             say(line)
 
     _check(assignment, settings)
-    roster = outputs.read_roster(settings.roster) if settings.roster else None
+    roster = context.read_roster(settings.roster) if settings.roster else None
     # Before anything is graded: the LMS column the exports will write (a new roster forgets the old column).
-    outputs.check_lms(roster or outputs.saved_roster(out, assignment.name), assignment.name,
-                      settings.lms_column or (None if roster else outputs.saved_column(out, assignment.name)))
+    context.check_lms(roster or context.saved_roster(out, assignment.name), assignment.name,
+                      settings.lms_column or (None if roster else context.saved_column(out, assignment.name)))
     scratch: list[Path] = []   # where zips are unpacked: removed once graded
     try:
         items, ignored, layouts = collect(list(sources), assignment.name, settings.layout, dict(settings.picks),
-                                          outputs.canvas_people(roster or outputs.saved_roster(out, assignment.name)),
+                                          context.canvas_people(roster or context.saved_roster(out, assignment.name)),
                                           scratch)
-        outputs.name_from_roster(items, roster or outputs.saved_roster(out, assignment.name))
+        context.name_from_roster(items, roster or context.saved_roster(out, assignment.name))
         for source, layout in zip(sources, layouts):
             if settings.layout == "auto" and not Path(source).is_file() or str(source).lower().endswith(".zip"):
                 tell(f"{source}: layout {layout}{' (detected)' if settings.layout == 'auto' else ''}")
@@ -114,18 +115,18 @@ def grade_batch(assignment: Assignment, sources: list[str], settings: Settings =
     finally:
         remove(scratch)
     results = [r.to_json() for r in done]
-    outputs.remember(out, assignment.name, roster, settings.lms_column, settings.missing_as_zero, results)
-    written, notes = outputs.refresh(out, assignment.name, store.gradebook)
+    context.remember(out, assignment.name, roster, settings.lms_column, settings.missing_as_zero, results)
+    written, notes = refresh.refresh(out, assignment.name, store.gradebook)
     return BatchReport(assignment.name, done, list(zip(map(str, sources), layouts)), ignored, store.kept,
-                       outputs.missing(out, assignment.name, store.gradebook), written, notes, out,
+                       refresh.missing(out, assignment.name, store.gradebook), written, notes, out,
                        store.gradebook.path, said)
 
 
 def _run(assignment: Assignment, items: list, store, settings: Settings, sandbox: Sandbox, runner, emit, tell,
          options: dict) -> list[Result]:
     """The items graded and stored, on this machine's threads, or the runner given, or Dask."""
-    from autograder.batch import run_batch
-    from autograder.grading import Grader
+    from autograder.runs.batch import run_batch
+    from autograder.runs.grading import Grader
 
     grader = Grader(assignment, sandbox, limits=settings.limit_changes())
     if not grader.sandbox.describe().get("confined", True):
@@ -149,8 +150,8 @@ def _check(assignment: Assignment, settings: Settings) -> None:
 
 
 def _on_dask(grader, items, store, settings: Settings, emit, options) -> list[Result]:
-    from autograder.batch import run_batch
-    from autograder.cluster import DaskRunner, GraderSpec, dask_client
+    from autograder.runs.batch import run_batch
+    from autograder.runs.cluster import DaskRunner, GraderSpec, dask_client
 
     assignment = grader.assignment
     resolved = type(assignment)(assignment.name, assignment.release_dir.resolve(), assignment.solution_dir.resolve())

@@ -6,11 +6,11 @@ module imports only what those places have: no TensorFlow at import time. The gu
 ``docs/authoring.md``.
 """
 
-from autograder.artefacts import (ArtefactError, describe_graph, describe_model, evaluate_graph, predict,
-                                  same_weights, structure, trained_models)
-from autograder.probing import WrongAnswerType, as_dtype_name, as_int, as_shape, unpack
-from autograder.rules import Close, Equal, Property, Rule, SameShape, number
-from autograder.spec import Check, Limits, Mistake, sibling
+from autograder.checks.artefacts import (ArtefactError, describe_graph, describe_model, evaluate_graph, predict,
+                                          same_weights, structure, trained_models)
+from autograder.checks.probe_tools import WrongAnswerType, as_dtype_name, as_int, as_shape, unpack
+from autograder.checks.rules import Close, Equal, Property, Rule, SameShape, number
+from autograder.checks.spec import Check, Limits, Mistake, sibling
 
 __all__ = [
     "ArtefactError", "Check", "Close", "Equal", "Limits", "Mistake", "Property", "Rule", "SameShape",

@@ -19,13 +19,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from autograder.errors import (CheckFileError, ReleaseError, SandboxError, SandboxUnavailable, SolutionFailsChecks,
                                UidRangeError, UsageError)
-from autograder.intake import LAYOUTS
+from autograder.lms.intake import LAYOUTS
 from autograder.sandbox.registry import BACKENDS, make_sandbox
 
 
 def find_assignment(name: str):
     """The course's assignment (loaded here, so ``--help`` and usage errors stay light)."""
-    from autograder.course import find_assignment as find
+    from autograder.assignments.course import find_assignment as find
 
     return find(name)
 
@@ -187,7 +187,7 @@ def _limit_changes(args: argparse.Namespace) -> dict:
 
 def grade_settings(args: argparse.Namespace):
     """The ``grade`` command's options as the library's one settings value."""
-    from autograder.intake import parse_picks
+    from autograder.lms.intake import parse_picks
     from autograder.settings import Settings
 
     return Settings(backend=args.backend, gpu=args.gpu, unconfined=args.unconfined,
@@ -199,7 +199,7 @@ def grade_settings(args: argparse.Namespace):
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from autograder.api import grade_batch
-    from autograder.outputs import human_line, json_line
+    from autograder.outputs.terminal import human_line, json_line
 
     def emit(result) -> None:
         data = result.to_json()
@@ -226,17 +226,18 @@ def _gradebook(args: argparse.Namespace):
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from autograder import outputs
+    from autograder.lms import context
+    from autograder.outputs import refresh
 
     book = _gradebook(args)
     assignment = find_assignment(args.assignment).name
     if not book.results(assignment):
         raise UsageError(f"no results for {assignment} in {book.path}")
-    roster = outputs.read_roster(args.roster) if args.roster else None
-    outputs.check_lms(roster or outputs.saved_roster(args.out, assignment), assignment,
-                      args.lms_column or outputs.saved_column(args.out, assignment))
-    outputs.remember(args.out, assignment, roster, args.lms_column, args.missing_as_zero)
-    written, notes = outputs.refresh(args.out, assignment, book)
+    roster = context.read_roster(args.roster) if args.roster else None
+    context.check_lms(roster or context.saved_roster(args.out, assignment), assignment,
+                      args.lms_column or context.saved_column(args.out, assignment))
+    context.remember(args.out, assignment, roster, args.lms_column, args.missing_as_zero)
+    written, notes = refresh.refresh(args.out, assignment, book)
     for path in written:
         print(f"wrote {path}")
     for note in notes:
@@ -245,7 +246,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_override(args: argparse.Namespace) -> int:
-    from autograder import outputs
+    from autograder.outputs import refresh
 
     book = _gradebook(args)
     stored = book.get(args.student, args.assignment)
@@ -263,7 +264,7 @@ def cmd_override(args: argparse.Namespace) -> int:
                              "--allow-out-of-range accepts it")
         book.set_override(args.student, args.assignment, args.score, args.reason)
     after = next(r for r in book.results(args.assignment) if r["student"] == args.student)
-    written, notes = outputs.refresh(args.out, args.assignment, book)
+    written, notes = refresh.refresh(args.out, args.assignment, book)
     print(f"{args.student}: {before['final_score']:g} -> {after['final_score']:g}"
           + (f" (set by hand: {args.reason})" if not args.clear else " (automatic score again)"))
     print(f"refreshed the feedback of {args.student} and {len(written)} exports")
@@ -273,7 +274,7 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from autograder.outputs import history_lines
+    from autograder.outputs.terminal import history_lines
 
     book = _gradebook(args)
     assignment = find_assignment(args.assignment).name
@@ -286,9 +287,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    from autograder import outputs
-    from autograder.feedback_files import render
-    from autograder.record import ResultStore
+    from autograder.outputs import refresh
+    from autograder.outputs.feedback import render
+    from autograder.outputs.result_files import ResultStore
 
     _gradebook(args).close()   # refuses a folder without a gradebook, creating none
     store = ResultStore(args.out, args.gradebook or args.out / "gradebook.sqlite")
@@ -302,15 +303,15 @@ def cmd_undo(args: argparse.Namespace) -> int:
         store.restore_files(assignment, student, now, render(now) if now else {})
         print(f"{student}: " + (f"{now['status']} {now['score']:g}/{now['max_score']:g} again ({now['submission']})"
                                 if now else "no result again"))
-    outputs.refresh(args.out, assignment, store.gradebook)
+    refresh.refresh(args.out, assignment, store.gradebook)
     print(f"undid batch {batch['id']} of {batch['started_at']} ({' '.join(batch['sources'])}): "
           f"{len(students)} student(s) changed back; `autograder history STUDENT {assignment}` shows every grading")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from autograder.feedback import check_report
-    from autograder.grading import Grader
+    from autograder.checks.wording import check_report
+    from autograder.runs.grading import Grader
 
     if args.runs < 1:
         raise UsageError("--runs must be at least 1")
@@ -344,8 +345,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from autograder.release import release
-    from autograder.released import stale
+    from autograder.assignments.release import release
+    from autograder.assignments.student_files import stale
 
     assignment = find_assignment(args.assignment)
     if args.check:
@@ -361,8 +362,8 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def _course_packages() -> list[str]:
-    from autograder.course import default_course_root
-    from autograder.coursefile import sandbox_packages
+    from autograder.assignments.course import default_course_root
+    from autograder.assignments.course_toml import sandbox_packages
 
     return sandbox_packages(default_course_root())
 
@@ -414,8 +415,8 @@ def cmd_packages(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from autograder.course import new_course_root
-    from autograder.scaffold import scaffold
+    from autograder.assignments.course import new_course_root
+    from autograder.assignments.scaffold import scaffold
 
     root = new_course_root()
     for path in scaffold(root, args.name, args.from_notebook):
@@ -426,7 +427,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_gradescope(args: argparse.Namespace) -> int:
-    from autograder.gradescope import build
+    from autograder.lms.gradescope import build
 
     if args.out.suffix != ".zip":
         raise UsageError(f"--out {args.out}: Gradescope takes a .zip")
@@ -438,7 +439,7 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from autograder.validate import static_problems, validate
+    from autograder.assignments.validate import static_problems, validate
 
     assignment = find_assignment(args.assignment)
     if assignment.solution_dir is None:
@@ -455,7 +456,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_similarity(args: argparse.Namespace) -> int:
-    from autograder import similarity
+    from autograder.integrity import similarity
 
     assignment = find_assignment(args.assignment)
     threshold = similarity.THRESHOLD if args.threshold is None else args.threshold

@@ -1,8 +1,8 @@
 """A submission's result: one typed value, and its JSON form (the CLI contract).
 
 Built through these constructors only (:meth:`Result.graded`, :meth:`Result.invalid`,
-:meth:`Result.error`, :meth:`Result.not_graded_item`), by :mod:`autograder.grading` and
-:mod:`autograder.batch`; everything downstream reads it or its JSON form. The JSON
+:meth:`Result.error`, :meth:`Result.not_graded_item`), by :mod:`autograder.runs.grading` and
+:mod:`autograder.runs.batch`; everything downstream reads it or its JSON form. The JSON
 object is what ``grade --json`` prints (one per line), what ``results/<assignment>/
 <student>.json`` holds and what the gradebook stores, keys in this order::
 

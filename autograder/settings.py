@@ -2,7 +2,7 @@
 
 Every front end (the command line, the Dask workers, the service to come) builds one
 :class:`Settings` and hands it to :func:`autograder.api.grade_batch`; a Dask worker gets
-the same value and builds its sandbox from it (:func:`autograder.cluster.sandbox_for`).
+the same value and builds its sandbox from it (:func:`autograder.runs.cluster.sandbox_for`).
 A new grading option is a field here and a use where it acts, nothing in between.
 """
 

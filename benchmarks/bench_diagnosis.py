@@ -1,6 +1,6 @@
 """How many wrong answers get feedback that names the mistake: the share of failing public
 checks whose message says what went wrong (a catalogue entry's "Likely mistake", or a
-diagnosis from the numbers: autograder.diagnosis), over the project's corpus of mistakes
+diagnosis from the numbers: autograder.checks.diagnosis), over the project's corpus of mistakes
 (tests/corpus), with the diagnosis off ("before") and on ("after").
 
     .venv/bin/python benchmarks/bench_diagnosis.py [--assignments 01_tf_basics 02_linear_classifier ...]
@@ -33,9 +33,9 @@ def mistakes(assignment: str) -> dict:
 
 
 def named_share(assignment: str, folder: Path, diagnosis: bool) -> tuple[int, int, list[str]]:
-    from autograder import rules
+    from autograder.checks import rules
     from autograder.api import grade_batch
-    from autograder.course import find_assignment
+    from autograder.assignments.course import find_assignment
     from autograder.settings import Settings
 
     original = rules._named

@@ -51,7 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import similarity  # noqa: E402
+from autograder.integrity import similarity  # noqa: E402
 
 ASSIGNMENT = "02_linear_classifier"
 STARTER = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"

@@ -116,8 +116,8 @@ def peer_env(base_env: dict) -> dict:
 
 # ---------------------------------------------------------------- the tests
 
-# Standalone copies of the project's judging rules (autograder/rules.py: Close, SameShape,
-# Property, number) and of autograder.probing.unpack, so the Otter tests import nothing
+# Standalone copies of the project's judging rules (autograder/checks/rules.py: Close, SameShape,
+# Property, number) and of autograder.checks.probe_tools.unpack, so the Otter tests import nothing
 # from this project. The probe functions (and the helpers they call) are appended below
 # this text, copied verbatim from the check files.
 SUPPORT_HEADER = '''\
@@ -239,7 +239,7 @@ def holds(actual, prop):
 
 def _load_checks():
     sys.path.insert(0, str(ROOT))
-    from autograder.checkfiles import load_checkset, module_files
+    from autograder.checks.loading import load_checkset, module_files
 
     files = module_files(A, ROOT / "assignments" / A / "checks.py", ROOT / "solutions" / A / "hidden_checks.py")
     return load_checkset(files).checks
@@ -278,7 +278,7 @@ def _literal(value) -> str:
 
 
 def _support_source(checks) -> str:
-    from autograder.rules import Property
+    from autograder.checks.rules import Property
 
     parts, seen = [SUPPORT_HEADER.format(assignment=A)], set()
 
@@ -324,7 +324,7 @@ def write_tests(folder: Path) -> dict:
     Expected values come from running the support module's own probes (the exact code
     the Otter tests run) on the solution's functions, once.
     """
-    from autograder.rules import Close, Property, SameShape
+    from autograder.checks.rules import Close, Property, SameShape
 
     checks = _load_checks()
     folder.mkdir(parents=True, exist_ok=True)

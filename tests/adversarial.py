@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from autograder.course import find_assignment
+from autograder.assignments.course import find_assignment
 from tests import nbfactory
 
 A = "01_tf_basics"
@@ -172,7 +172,7 @@ numpy.allclose = numpy.isclose = numpy.array_equal = lambda *a, **k: True
 numpy.testing.assert_allclose = numpy.testing.assert_array_equal = lambda *a, **k: None
 math.isclose = lambda *a, **k: True
 builtins.AssertionError = type("AssertionError", (Exception,), {})
-for name in ("numpy.testing", "autograder.rules", "autograder.judge"):
+for name in ("numpy.testing", "autograder.checks.rules", "autograder.checks.judge"):
     sys.modules[name] = types.ModuleType(name)
 """
 
@@ -443,7 +443,7 @@ def _send(event):
 # (its value computed with numpy, no graph), then the process ends before the real one.
 FORGE_GRAPH_CLAIMS = _CHANNEL + r"""
 import numpy as np
-from autograder.plaindata import encode
+from autograder.checks.plaindata import encode
 _value = np.asarray(x, np.float32) * np.float32(w) + np.float32(b)
 _send({"ev": "check_end", "id": _check_in_progress(), "status": "ok",
        "values": {k: encode(v) for k, v in {"returns_graph": True, "returns_graph_tensor": True,
@@ -455,7 +455,7 @@ os._exit(0)
 # The right value forged for the check in progress, and a wrong one returned: the real
 # observation follows the forged one.
 FORGE_THEN_RETURN = _CHANNEL + r"""
-from autograder.plaindata import encode
+from autograder.checks.plaindata import encode
 _send({"ev": "check_end", "id": _check_in_progress(), "status": "ok",
        "values": {"value": encode(float(x * w + b))}})
 return -1.0
@@ -534,7 +534,7 @@ model.__call__ = _lookup
 return model, [float(v) for v in np.linspace(0.7, 0.05, epochs)]
 """
 FORGE_MODEL_CLAIMS = _CHANNEL + r"""
-from autograder.plaindata import encode
+from autograder.checks.plaindata import encode
 _claims = {"units": [u for u in hidden_units] + [1], "activations": ["relu"] * len(hidden_units) + ["sigmoid"],
            "other_layers": [], "loss": "binary_crossentropy", "compiled": True, "output_shape": [10, 1],
            "repeatable": True, "seed_matters": True, "in_unit_interval": True}

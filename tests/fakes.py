@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.plaindata import encode
+from autograder.checks.plaindata import encode
 from autograder.sandbox.base import Job, RunRecord, Sandbox
 
 NAME = "04_scale"
@@ -67,7 +67,7 @@ class FakeSandbox(Sandbox):
 
 def course(root: Path) -> Path:
     """The scaffold's course under ``root`` (its solution passes; stubs raise NotImplementedError)."""
-    from autograder.scaffold import scaffold
+    from autograder.assignments.scaffold import scaffold
 
     scaffold(root, NAME)
     return root

@@ -19,8 +19,8 @@ import time
 
 import pytest
 
-from autograder.course import find_assignment
-from autograder.judge import HIDDEN_MESSAGES
+from autograder.assignments.course import find_assignment
+from autograder.checks.judge import HIDDEN_MESSAGES
 from autograder.files import safe_name
 from tests.adversarial import ATTACKS, COURSES, LAYOUT_ATTACKS, A
 from tests.conftest import ROOT, json_lines, processes_of_grader

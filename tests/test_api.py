@@ -13,9 +13,9 @@ import zipfile
 
 import pytest
 
-from autograder import cluster
+from autograder.runs import cluster
 from autograder.api import grade_batch
-from autograder.course import find_assignment
+from autograder.assignments.course import find_assignment
 from autograder.errors import UsageError
 from autograder.settings import Settings
 from tests import fakes

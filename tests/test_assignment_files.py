@@ -4,9 +4,9 @@ import ast
 
 import pytest
 
-from autograder.course import find_assignment
-from autograder.notebook import cell_role, nbgrader_meta
-from autograder.released import render, student_version
+from autograder.assignments.course import find_assignment
+from autograder.notebooks.reading import cell_role, nbgrader_meta
+from autograder.assignments.student_files import render, student_version
 from tests import nbfactory
 
 # The exact names and signatures of the exercises (docs/course.md): graders and tools rely on them.

@@ -9,10 +9,10 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder.checkfile_errors import CheckFileError
-from autograder.course import UsageError, find_assignment
-from autograder.scaffold import scaffold
-from autograder.validate import quoted_inputs, static_problems
+from autograder.checks.problems import CheckFileError
+from autograder.assignments.course import UsageError, find_assignment
+from autograder.assignments.scaffold import scaffold
+from autograder.assignments.validate import quoted_inputs, static_problems
 from tests.conftest import ROOT
 
 NAME = "04_scale"
@@ -186,7 +186,7 @@ def test_validate_reports_hidden_inputs_students_already_know(course):
 
 
 def test_quoted_inputs_ignores_zero_and_one_and_reads_strings():
-    from autograder.spec import Check
+    from autograder.checks.spec import Check
 
     probe = lambda student: {}  # noqa: E731
     assert quoted_inputs(Check("f", "layer_1_of_0", probe, args=(1, 0, 2.5))) == []
@@ -197,7 +197,7 @@ def test_quoted_inputs_ignores_zero_and_one_and_reads_strings():
 
 def test_validate_reports_a_stale_student_notebook(course, monkeypatch, capsys):
     from autograder import cli
-    from autograder.released import releasable, render, student_version
+    from autograder.assignments.student_files import releasable, render, student_version
     from autograder.files import write_json
 
     a = _assignment(course)
@@ -217,7 +217,7 @@ def test_validate_reports_a_stale_student_notebook(course, monkeypatch, capsys):
 
 
 def test_release_refuses_an_assignment_with_static_problems(course):
-    from autograder.release import ReleaseError, release
+    from autograder.assignments.release import ReleaseError, release
 
     _set_cell(course, "test_scale", points=5)
     with pytest.raises(ReleaseError, match="not ready to release:\n  exercise scale: its test cell is worth 5"):
@@ -225,7 +225,7 @@ def test_release_refuses_an_assignment_with_static_problems(course):
 
 
 def test_release_writes_the_assignment_key_into_the_student_notebook(course):
-    from autograder.released import student_version
+    from autograder.assignments.student_files import student_version
 
     path = course / "solutions" / NAME / f"{NAME}.ipynb"
     nb = nbformat.read(path, 4)

@@ -16,10 +16,10 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from autograder import artefacts
-from autograder.course import find_assignment
-from autograder.judge import judge_all, judge_check
-from autograder.plaindata import encode
+from autograder.checks import artefacts
+from autograder.assignments.course import find_assignment
+from autograder.checks.judge import judge_all, judge_check
+from autograder.checks.plaindata import encode
 
 CPU_S = 10.0           # the bound stated in the docs, per submission
 MEMORY = 1 << 30       # 1 GB
@@ -246,8 +246,8 @@ def test_a_submission_attacking_every_artefact_check_costs_the_judge_less_than_t
 def test_an_observation_of_many_small_arrays_is_rejected_before_they_are_all_parsed():
     # Each array costs a parse whatever its size: 10,000 of them in one value, or spread
     # over many values, are refused past MAX_ARRAYS per observation.
-    from autograder.judge import decode_values
-    from autograder.plaindata import MAX_ARRAYS, DecodeError
+    from autograder.checks.judge import decode_values
+    from autograder.checks.plaindata import MAX_ARRAYS, DecodeError
 
     tiny = encode(np.zeros(1))
     for values in ({"x": {"t": "list", "items": [tiny] * 10_000}},

@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from autograder.course import find_assignment
+from autograder.assignments.course import find_assignment
 from tests import nbfactory
 
 A = "01_tf_basics"
@@ -60,7 +60,7 @@ def test_check_passes_the_solution_and_explains_the_stub(run_cli, tmp_path):
 
 @pytest.mark.slow
 def test_committed_public_reference_is_up_to_date(cache_dir):
-    from autograder.reference import compute_references
+    from autograder.runs.reference import compute_references
     from autograder.sandbox.local import LocalSandbox
 
     assignment = find_assignment(A)
@@ -74,7 +74,7 @@ def test_committed_public_reference_is_up_to_date(cache_dir):
     finally:
         if sandbox.warm is not None:
             sandbox.warm.close()  # the warm worker belongs to this test, not to the session
-    from autograder.released import releasable
+    from autograder.assignments.student_files import releasable
 
     assert json.loads(json.dumps(releasable(assignment, fresh))) == assignment.load_public_reference(), \
         f"run `autograder release {A}` and commit the result"
@@ -103,7 +103,7 @@ def test_the_cli_starts_without_building_an_unused_uri_grammar():
     import subprocess
     import sys
 
-    code = ("import sys, time; t = time.monotonic(); import autograder.cli, autograder.notebook; "
+    code = ("import sys, time; t = time.monotonic(); import autograder.cli, autograder.notebooks.reading; "
             "import nbformat.validator; print(sys.modules.get('rfc3987_syntax') is None, time.monotonic() - t)")
     unused, seconds = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                      check=True).stdout.split()

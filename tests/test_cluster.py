@@ -1,4 +1,4 @@
-"""Batches on a Dask cluster (autograder.cluster): the same gradebook as threads, nothing lost
+"""Batches on a Dask cluster (autograder.runs.cluster): the same gradebook as threads, nothing lost
 when a worker dies, and only the calling process writes.
 
 The first tests run an in-process LocalCluster (threads) with the fake sandbox: seconds.
@@ -14,12 +14,12 @@ import time
 
 import pytest
 
-from autograder import cluster
-from autograder.batch import run_batch
-from autograder.course import find_assignment
-from autograder.grading import Grader
-from autograder.intake import Item
-from autograder.record import ResultStore
+from autograder.runs import cluster
+from autograder.runs.batch import run_batch
+from autograder.assignments.course import find_assignment
+from autograder.runs.grading import Grader
+from autograder.lms.intake import Item
+from autograder.outputs.result_files import ResultStore
 from autograder.settings import Settings
 from tests import fakes, nbfactory
 from tests.conftest import ROOT, processes_of_grader

@@ -5,7 +5,7 @@ Fast: only files are made, nothing is graded.
 
 import os
 
-from autograder.intake import collect as collect3
+from autograder.lms.intake import collect as collect3
 from tests import nbfactory
 
 
@@ -98,7 +98,7 @@ def test_links_are_reported_never_followed(tmp_path):
 
 
 def test_a_link_given_directly_is_invalid_too(tmp_path):
-    from autograder.notebook import InvalidSubmission, read_notebook
+    from autograder.notebooks.reading import InvalidSubmission, read_notebook
     import pytest
 
     link = tmp_path / "bob.ipynb"

@@ -10,7 +10,7 @@ import importlib
 
 import pytest
 
-from autograder.course import find_assignment
+from autograder.assignments.course import find_assignment
 from tests import nbfactory
 from tests.conftest import json_lines
 

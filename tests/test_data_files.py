@@ -6,7 +6,7 @@ import json
 import nbformat
 import pytest
 
-from autograder.scaffold import scaffold
+from autograder.assignments.scaffold import scaffold
 
 NAME = "05_points"
 

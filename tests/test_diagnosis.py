@@ -1,4 +1,4 @@
-"""Naming a mistake from the numbers (autograder.diagnosis through the rules): each kind of
+"""Naming a mistake from the numbers (autograder.checks.diagnosis through the rules): each kind of
 realistic mistake, written as the value a student's function would return, gets a sentence
 that names it; an unrelated wrong value, a passing value and a hidden check get none."""
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from autograder.rules import HIDDEN, Close, Equal
+from autograder.checks.rules import HIDDEN, Close, Equal
 
 EXP = np.array([0.2, -1.5, 3.25, 0.8], dtype=np.float64)
 PROBS = np.array([0.1, 0.75, 0.5, 0.9])

@@ -151,7 +151,7 @@ def lost(result):
 
 
 def nbfactory_points(exercise):
-    from autograder.course import find_assignment
+    from autograder.assignments.course import find_assignment
 
     return sum(c.points for c in find_assignment(A).checkset(hidden=True).checks if c.exercise == exercise)
 

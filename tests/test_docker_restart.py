@@ -70,11 +70,11 @@ def test_a_daemon_restart_mid_batch_costs_no_grade(engine, tmp_path, cache_dir):
 def test_a_container_that_fails_to_start_is_retried_and_never_scored(engine, tmp_path, cache_dir, monkeypatch):
     """A warm container that dies before it is ready: the run is retried in a new one; when
     every start fails, the submission is an infrastructure error and nothing is stored."""
-    from autograder.batch import run_batch
-    from autograder.intake import collect
-    from autograder.course import find_assignment
-    from autograder.grading import Grader
-    from autograder.record import ResultStore
+    from autograder.runs.batch import run_batch
+    from autograder.lms.intake import collect
+    from autograder.assignments.course import find_assignment
+    from autograder.runs.grading import Grader
+    from autograder.outputs.result_files import ResultStore
     from autograder.sandbox import docker
 
     monkeypatch.setenv("AUTOGRADER_CACHE", str(cache_dir))

@@ -14,7 +14,7 @@ from autograder.sandbox.base import Job, RunRecord
 from autograder.sandbox.events import (LineReader, Malformed, Schedule, Violation, cell_record, observation,
                                        parse)
 from autograder.sandbox.process import ProcessSandbox, Started
-from autograder.spec import Limits
+from autograder.checks.spec import Limits
 
 
 def line(event: dict) -> bytes:
@@ -189,7 +189,7 @@ def test_the_judge_never_computes_a_value_far_larger_than_its_artefact():
     million units a [300, 1e6] one: both are refused before anything is computed."""
     import numpy as np
 
-    from autograder.artefacts import ArtefactError, evaluate_graph, predict
+    from autograder.checks.artefacts import ArtefactError, evaluate_graph, predict
 
     n = 45_000
     graph = {"target": "mul:0", "nodes": [

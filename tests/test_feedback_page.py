@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from markupsafe import Markup
 
-from autograder.feedback_files import feedback_html
-from autograder.pages import code_spans
+from autograder.outputs.feedback import feedback_html
+from autograder.outputs.pages import code_spans
 
 HOSTILE = "<script>alert(1)</script>"
 LONG_NAME = "very_long_identifier_" * 14 + "x" * 6  # 300 characters, no break opportunity

@@ -15,8 +15,8 @@ import zipfile
 import jsonschema
 import pytest
 
-from autograder import gradescope
-from autograder.course import find_assignment
+from autograder.lms import gradescope
+from autograder.assignments.course import find_assignment
 from tests import fakes, nbfactory
 from tests.conftest import ROOT, json_lines
 from tests.corpus import linear_classifier
@@ -57,7 +57,7 @@ def test_the_bundle_holds_what_gradescope_runs_and_the_course(bundle):
     assert {"setup.sh", "run_autograder", "requirements.txt", "reference.json", "autograder.json"} <= names
     assert stat.S_IMODE(bundle["modes"]["setup.sh"]) & 0o111 and stat.S_IMODE(bundle["modes"]["run_autograder"]) & 0o111
     assert f"course/solutions/{fakes.NAME}/hidden_checks.py" in names
-    assert f"course/assignments/{fakes.NAME}/checks.py" in names and "engine/autograder/gradescope.py" in names
+    assert f"course/assignments/{fakes.NAME}/checks.py" in names and "engine/autograder/lms/gradescope.py" in names
     assert not any("__pycache__" in n or n.startswith("wheels/") for n in names)
     refs = json.loads((bundle["source"] / "reference.json").read_text())
     assert set(refs["checks"]) == {fakes.PUBLIC, fakes.HIDDEN} and "adds_factor" in refs["mistakes"]

@@ -16,11 +16,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from autograder.course import find_assignment
-from autograder.judge import HIDDEN_MESSAGES, judge_all, judge_check
-from autograder.plaindata import encode
-from autograder.rules import Close, Equal, Property, SameShape
-from autograder.spec import Check
+from autograder.assignments.course import find_assignment
+from autograder.checks.judge import HIDDEN_MESSAGES, judge_all, judge_check
+from autograder.checks.plaindata import encode
+from autograder.checks.rules import Close, Equal, Property, SameShape
+from autograder.checks.spec import Check
 
 SENTINELS = ("LEAK", "987001")
 

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from autograder.hints import TF1_TO_TF2, hint_for
-from autograder.judge import judge_check
-from autograder.spec import Check
+from autograder.checks.hints import TF1_TO_TF2, hint_for
+from autograder.checks.judge import judge_check
+from autograder.checks.spec import Check
 
 
 def test_graph_session_mixup_is_named():
@@ -31,9 +31,9 @@ def test_hint_is_added_to_public_messages_only():
 def test_a_failing_answer_matching_a_known_mistake_gets_its_message():
     import numpy as np
 
-    from autograder.judge import judge_all
-    from autograder.plaindata import encode
-    from autograder.rules import Close
+    from autograder.checks.judge import judge_all
+    from autograder.checks.plaindata import encode
+    from autograder.checks.rules import Close
 
     check = Check("eager_linear", "x", probe=lambda s: {}, rules=[Close("value", scalar=True)])
     obs = lambda v: {"status": "ok", "values": {"value": encode(v)}}  # noqa: E731

@@ -12,9 +12,9 @@ import zipfile
 
 import pytest
 
-from autograder.archives import ArchiveRefused, extract
-from autograder.intake import collect
-from autograder.roster import read_roster
+from autograder.lms.archives import ArchiveRefused, extract
+from autograder.lms.intake import collect
+from autograder.lms.roster import read_roster
 from tests import nbfactory
 from tests.conftest import json_lines
 
@@ -190,7 +190,7 @@ def test_hostile_archives_are_refused_and_write_nothing_outside(tmp_path, member
 
 
 def test_a_zip_bomb_is_refused_by_what_it_declares_and_by_what_it_inflates(tmp_path, monkeypatch):
-    from autograder import archives
+    from autograder.lms import archives
 
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -241,7 +241,7 @@ def test_a_refused_zip_is_a_usage_error(tmp_path, run_cli):
 
 
 def test_canvas_roster_and_its_gradebook_import_file(tmp_path):
-    from autograder.lms_exports import canvas_csv
+    from autograder.lms.exports import canvas_csv
 
     path = tmp_path / "canvas.csv"
     path.write_text("Student,ID,SIS User ID,SIS Login ID,Section,Lab 1: TF basics (123456),Quiz 2 (222)\n"
@@ -262,7 +262,7 @@ def test_canvas_roster_and_its_gradebook_import_file(tmp_path):
 
 
 def test_moodle_worksheet_is_filled_in_as_it_is(tmp_path):
-    from autograder.lms_exports import moodle_worksheet
+    from autograder.lms.exports import moodle_worksheet
 
     path = tmp_path / "worksheet.csv"
     path.write_text("\ufeffIdentifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
@@ -280,7 +280,7 @@ def test_moodle_worksheet_is_filled_in_as_it_is(tmp_path):
 
 
 def test_a_roster_that_is_neither_is_refused(tmp_path):
-    from autograder.course import UsageError
+    from autograder.assignments.course import UsageError
 
     path = tmp_path / "x.csv"
     path.write_text("name;mark\nAda;3\n")

@@ -13,9 +13,9 @@ import zipfile
 
 import pytest
 
-from autograder import archives
+from autograder.lms import archives
 from autograder.gradebook import Gradebook
-from autograder.intake import collect
+from autograder.lms.intake import collect
 from tests import fakes, nbfactory
 from tests.test_lms_sources import _canvas_download, blackboard_attempt, by_student, canvas_name
 from tests.test_lms_sources import fake  # noqa: F401 - the fixture

@@ -21,7 +21,7 @@ import pytest
 
 from autograder import cli
 from autograder.gradebook import Gradebook, counts
-from autograder.intake import collect
+from autograder.lms.intake import collect
 from tests import fakes, nbfactory
 
 A = "01_tf_basics"

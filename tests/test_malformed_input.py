@@ -14,11 +14,11 @@ import sys
 
 import pytest
 
-from autograder.outputs import human_line, json_line
-from autograder.feedback_files import render
-from autograder.notebook import InvalidSubmission, read_notebook, student_id
+from autograder.outputs.terminal import human_line, json_line
+from autograder.outputs.feedback import render
+from autograder.notebooks.reading import InvalidSubmission, read_notebook, student_id
 from autograder.files import safe_name
-from autograder.record import write_feedback
+from autograder.outputs.result_files import write_feedback
 from tests import nbfactory
 from tests.conftest import ROOT, json_lines
 
@@ -128,7 +128,7 @@ def test_size_bombs_are_invalid_with_a_message_naming_the_limit(tmp_path, make, 
 MEASURE = r"""
 import json, sys
 from pathlib import Path
-from autograder.notebook import InvalidSubmission, read_notebook
+from autograder.notebooks.reading import InvalidSubmission, read_notebook
 def hwm_kb():
     with open("/proc/self/status") as fh:
         return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))

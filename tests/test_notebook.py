@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from autograder.notebook import InvalidSubmission, assemble, read_notebook, student_id
+from autograder.notebooks.reading import InvalidSubmission, assemble, read_notebook, student_id
 from tests import nbfactory
 
 A = "01_tf_basics"
@@ -32,7 +32,7 @@ def test_bad_files_are_invalid_with_a_message(tmp_path, content, words):
 
 
 def test_oversized_notebook_is_refused_before_parsing(tmp_path, monkeypatch):
-    monkeypatch.setattr("autograder.notebook.MAX_NOTEBOOK_BYTES", 100)
+    monkeypatch.setattr("autograder.notebooks.reading.MAX_NOTEBOOK_BYTES", 100)
     with pytest.raises(InvalidSubmission, match="over the"):
         read(tmp_path, json.dumps({"nbformat": 4, "cells": [], "metadata": {"x": "y" * 200}}))
 

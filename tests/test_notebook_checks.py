@@ -19,14 +19,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.course import find_assignment
-from autograder.feedback import check_report
-from autograder.judge import HIDDEN_MESSAGES, judge_all, syntax_problem
-from autograder.notebook import assemble, read_notebook
-from autograder.notebook_checks import SUMMARY_SOURCE, check_source, guarded
-from autograder.plaindata import encode
-from autograder.rules import Close
-from autograder.spec import Check
+from autograder.assignments.course import find_assignment
+from autograder.checks.wording import check_report
+from autograder.checks.judge import HIDDEN_MESSAGES, judge_all, syntax_problem
+from autograder.notebooks.reading import assemble, read_notebook
+from autograder.notebooks.check_cells import SUMMARY_SOURCE, check_source, guarded
+from autograder.checks.plaindata import encode
+from autograder.checks.rules import Close
+from autograder.checks.spec import Check
 from tests import nbfactory, plainkernel
 
 ASSIGNMENTS = ["01_tf_basics", "02_linear_classifier", "03_deep_network"]
@@ -114,8 +114,8 @@ def test_release_check_passes_on_the_committed_files_and_fails_on_a_stale_notebo
 
 
 def test_release_refuses_a_known_mistake_that_passes_every_public_check(tmp_path, monkeypatch, capsys):
-    from autograder import cli, release
-
+    from autograder import cli
+    from autograder.assignments import release
     course = tmp_path / "course"
     for part in ("assignments", "solutions"):
         shutil.copytree(nbfactory.ROOT / part / "02_linear_classifier", course / part / "02_linear_classifier")
@@ -153,7 +153,7 @@ def test_release_refuses_a_known_mistake_that_passes_every_public_check(tmp_path
 
 
 def test_the_catalogue_of_every_assignment_is_caught_by_its_public_checks():
-    from autograder.released import catalogue
+    from autograder.assignments.student_files import catalogue
 
     for name in ASSIGNMENTS:
         assignment = find_assignment(name)
@@ -205,7 +205,7 @@ def test_a_syntax_error_is_reported_with_its_line_for_public_and_hidden_checks()
 
 
 def test_not_implemented_from_a_library_is_an_error_with_a_hint_not_unfinished_work():
-    from autograder.probing import Student, StudentRaised
+    from autograder.checks.probe_tools import Student, StudentRaised
 
     def library():  # a frame outside every notebook cell, like TensorFlow's
         raise NotImplementedError("Cannot convert a symbolic tf.Tensor (Add:0) to a numpy array.")

@@ -10,15 +10,15 @@ import time
 import pytest
 
 from autograder import cli
-from autograder.batch import run_batch
-from autograder.course import find_assignment
-from autograder.exports import checks_csv, gradescope_results, grades_csv
-from autograder.feedback_files import render
-from autograder.grading import Grader
-from autograder.intake import Item
-from autograder.outputs import human_line, json_line
-from autograder.record import ResultStore
-from autograder.report import report
+from autograder.runs.batch import run_batch
+from autograder.assignments.course import find_assignment
+from autograder.outputs.tables import checks_csv, gradescope_results, grades_csv
+from autograder.outputs.feedback import render
+from autograder.runs.grading import Grader
+from autograder.lms.intake import Item
+from autograder.outputs.terminal import human_line, json_line
+from autograder.outputs.result_files import ResultStore
+from autograder.outputs.report import report
 from autograder.result import ErrorKind, Result, Status
 from tests import fakes
 
@@ -88,8 +88,8 @@ def test_a_grader_bug_is_an_error_of_its_own_kind(course):
 
 
 def test_a_self_check_splits_whole_exercises_into_runs_side_by_side():
-    from autograder.grading import exercise_groups
-    from autograder.spec import Check
+    from autograder.runs.grading import exercise_groups
+    from autograder.checks.spec import Check
 
     def check(exercise, name, allowance=None):
         return Check(exercise, name, lambda student: {}, (), [], allowance_s=allowance)

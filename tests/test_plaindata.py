@@ -6,7 +6,7 @@ import io
 import numpy as np
 import pytest
 
-from autograder.plaindata import MAX_ELEMENTS, DecodeError, Opaque, decode, encode
+from autograder.checks.plaindata import MAX_ELEMENTS, DecodeError, Opaque, decode, encode
 
 
 def roundtrip(value):

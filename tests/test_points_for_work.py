@@ -20,10 +20,10 @@ def _probe(student, x):
 
 
 def _judged(sibling_obs, sibling_points=0.0):
-    from autograder.judge import judge_all
-    from autograder.plaindata import encode
-    from autograder.rules import Close
-    from autograder.spec import Check, sibling
+    from autograder.checks.judge import judge_all
+    from autograder.checks.plaindata import encode
+    from autograder.checks.rules import Close
+    from autograder.checks.spec import Check, sibling
 
     public = Check("f", "example", _probe, (1.0,), [Close("z")], explain="f(1)")
     twin = sibling(public, (2.0,))
@@ -36,7 +36,7 @@ def _judged(sibling_obs, sibling_points=0.0):
 
 
 def test_a_public_pass_whose_sibling_fails_earns_nothing():
-    from autograder.plaindata import encode
+    from autograder.checks.plaindata import encode
 
     results = _judged({"status": "ok", "values": {"z": encode(1.0)}})  # the published value again
     assert [r.id for r in results] == ["f.example"]  # a sibling without points is never listed
@@ -46,7 +46,7 @@ def test_a_public_pass_whose_sibling_fails_earns_nothing():
 
 
 def test_a_public_pass_whose_sibling_passes_keeps_its_points():
-    from autograder.plaindata import encode
+    from autograder.checks.plaindata import encode
 
     (public,) = _judged({"status": "ok", "values": {"z": encode(2.0)}})
     assert public.passed and public.points == 1
@@ -58,18 +58,18 @@ def test_a_sibling_that_timed_out_costs_its_public_check_nothing():
 
 
 def test_a_sibling_with_points_is_a_hidden_check_of_its_own():
-    from autograder.plaindata import encode
+    from autograder.checks.plaindata import encode
 
     public, twin = _judged({"status": "ok", "values": {"z": encode(1.0)}}, sibling_points=2)
     assert (public.points, twin.points, twin.hidden, twin.name) == (0, 0, True, "hidden 1")
 
 
 def test_the_released_reference_ships_derived_values_not_artefacts():
-    from autograder.judge import judge_check
-    from autograder.plaindata import encode
-    from autograder.released import published
-    from autograder.rules import Close
-    from autograder.spec import Check
+    from autograder.checks.judge import judge_check
+    from autograder.checks.plaindata import encode
+    from autograder.assignments.student_files import published
+    from autograder.checks.rules import Close
+    from autograder.checks.spec import Check
 
     def derive(values, x):
         return {"y": values["model"]["w"] * x}
@@ -85,9 +85,9 @@ def test_the_released_reference_ships_derived_values_not_artefacts():
 
 
 def test_validate_reports_a_sibling_of_no_public_check():
-    from autograder.rules import Close
-    from autograder.spec import Check, CheckSet, sibling
-    from autograder.validate import check_problems
+    from autograder.checks.rules import Close
+    from autograder.checks.spec import Check, CheckSet, sibling
+    from autograder.assignments.validate import check_problems
 
     public = Check("f", "example", _probe, (1.0,), [Close("z")])
     stray = sibling(Check("f", "elsewhere", _probe, (1.0,), [Close("z")]), (2.0,))

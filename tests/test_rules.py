@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.rules import Close, Equal, number
+from autograder.checks.rules import Close, Equal, number
 
 
 def judge(rule, actual, expected, hidden=False):
@@ -63,7 +63,7 @@ def test_number_helper():
 
 
 def test_same_shape_ignores_values():
-    from autograder.rules import SameShape
+    from autograder.checks.rules import SameShape
 
     assert judge(SameShape("v"), np.ones((2, 1)), np.zeros((2, 1))) is None
     assert "expected shape (2, 1), got (2,)" in judge(SameShape("v"), np.ones(2), np.zeros((2, 1)))

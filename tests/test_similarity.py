@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from autograder import similarity
+from autograder.integrity import similarity
 from tests.conftest import ROOT
 
 ASSIGNMENT = "02_linear_classifier"

@@ -3,6 +3,7 @@ command line stays light to import. Reads the source only: fast, no TensorFlow."
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,28 +12,18 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "autograder"
 
-# Lowest first. A module may import its own layer or a lower one, never a higher one.
-LAYERS = [
-    # foundations: formats and helpers with no knowledge of grading
-    {"autograder", "errors", "files", "result", "plaindata", "probing", "hints", "timelimits", "pages", "settings", "diagnosis"},
-    # the check model, the notebook format, the sandbox's boundary (both sides of it)
-    {"rules", "spec", "artefacts", "observe", "judge", "feedback", "checkfile_errors", "checkfiles", "authoring",
-     "notebook", "archives", "sandbox.events", "sandbox.linux"},
-    # a course on disk, the store, what runs inside a sandbox, the notebook's self-check
-    {"course", "coursefile", "roster", "gradebook", "record", "selfcheck", "notebook_checks", "sandbox.base",
-     "sandbox.datafiles", "sandbox.process", "sandbox.worker", "sandbox.forkserver", "sandbox.supervisor",
-     "sandbox.containerserver"},
-    # backends, jobs, intake, and the files made from results
-    {"jobs", "intake", "sandbox.local", "sandbox.docker", "sandbox.registry", "feedback_files", "exports", "report",
-     "lms_exports", "released", "similarity"},
-    {"reference"},
-    {"grading"},
-    {"validate"},
-    {"release", "batch", "cluster", "outputs", "scaffold", "gradescope"},
-    # the library API every front end calls
-    {"api"},
-    {"cli", "__main__"},
-]
+ARCHITECTURE = ROOT / "ARCHITECTURE.md"
+
+
+def read_layers() -> list[set[str]]:
+    """ARCHITECTURE.md's layer table, lowest first: the one source of the layers."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    table = text[text.index("| layer | modules |"):].split("\n\n", 1)[0].splitlines()[2:]
+    return [set(re.findall(r"`([\w.]+)`", row.split("|")[2])) for row in table]
+
+
+# A module may import its own layer or a lower one, never a higher one.
+LAYERS = read_layers()
 
 
 def module_name(path: Path) -> str:
@@ -74,6 +65,20 @@ def upward(deps: dict[str, set[str]]) -> list[str]:
             for m, found in deps.items() for d in sorted(found) if rank[d] > rank[m]]
 
 
+def test_the_top_level_holds_a_dozen_modules_and_every_subpackage_says_what_it_holds():
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(top) <= 12, top
+    packages = [p for p in PACKAGE.iterdir() if p.is_dir() and any(p.glob("*.py"))]
+    assert len(packages) >= 6, packages
+    for folder in packages:
+        doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text(encoding="utf-8")))
+        assert doc and "\n" not in doc.strip(), f"{folder.name}: a one-line docstring says what it holds"
+
+
+def test_the_layer_table_is_read_from_architecture_md():
+    assert len(LAYERS) >= 8 and "api" in LAYERS[-2] and "cli" in LAYERS[-1] and "errors" in LAYERS[0]
+
+
 def test_no_module_imports_upwards():
     assert upward(graph()) == []
 
@@ -99,10 +104,10 @@ def test_there_is_no_import_cycle():
 def test_the_layer_check_sees_lazy_imports_and_can_fail(tmp_path):
     # A function-level import counts, and an upward one is reported: the rule is not vacuous.
     module = tmp_path / "m.py"
-    module.write_text("def f():\n    from autograder.batch import run_batch\n")
+    module.write_text("def f():\n    from autograder.runs.batch import run_batch\n")
     found = imports(module, set(graph()))
-    assert found == {"batch"}
-    assert upward({**graph(), "judge": found}) == ["judge (layer 1) imports batch (layer 7)"]
+    assert found == {"runs.batch"}
+    assert upward({**graph(), "checks.judge": found}) == ["checks.judge (layer 1) imports runs.batch (layer 7)"]
 
 
 def test_the_command_line_imports_no_numpy_nbformat_or_tensorflow():
@@ -118,3 +123,15 @@ def test_the_command_line_imports_no_numpy_nbformat_or_tensorflow():
 def test_python_dash_m_autograder_is_the_command_line():
     out = subprocess.run([sys.executable, "-m", "autograder", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0 and "usage: autograder" in out.stdout
+
+
+def test_a_check_file_of_the_old_layout_still_loads_with_a_warning():
+    # Courses written before the subpackages import autograder.rules, .spec, .artefacts, .probing.
+    code = ("import warnings; warnings.simplefilter('error')\n"
+            "try:\n    import autograder.rules\nexcept DeprecationWarning as e:\n    print('warned', e)\n"
+            "warnings.simplefilter('ignore')\n"
+            "from autograder.rules import Close\nfrom autograder.probing import unpack\n"
+            "from autograder.authoring import Close as C, unpack as u\nprint(Close is C and unpack is u)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["warned autograder.rules is now autograder.checks.rules: check files import "
+                                       "autograder.authoring", "True"], out.stdout + out.stderr

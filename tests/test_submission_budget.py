@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import grading
-from autograder.course import find_assignment
-from autograder.grading import Grader
+from autograder.runs import grading
+from autograder.assignments.course import find_assignment
+from autograder.runs.grading import Grader
 from autograder.result import Outcome
 from autograder.sandbox.base import RunRecord
-from autograder.timelimits import JUDGE_S, submission_budget
+from autograder.checks.timelimits import JUDGE_S, submission_budget
 from tests import fakes, nbfactory
 from tests.conftest import json_lines
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from autograder.course import find_assignment
+from autograder.assignments.course import find_assignment
 from tests import nbfactory
 from tests.conftest import json_lines
 

@@ -1,14 +1,14 @@
-"""Time limits derived from the reference run (autograder.timelimits and its users). Fast: no sandbox."""
+"""Time limits derived from the reference run (autograder.checks.timelimits and its users). Fast: no sandbox."""
 
 import os
 import time
 
-from autograder import timelimits
-from autograder.judge import _failure
+from autograder.checks import timelimits
+from autograder.checks.judge import _failure
 from autograder.sandbox.base import Job, RunRecord
 from autograder.sandbox.events import Schedule
 from autograder.sandbox.process import ProcessSandbox, Started
-from autograder.spec import Check, Limits
+from autograder.checks.spec import Check, Limits
 from tests.test_events import line
 
 
@@ -49,7 +49,7 @@ def test_a_check_that_trains_with_the_students_own_settings_gets_the_minute_the_
     """03's linear_vs_deep: the student picks the epochs ("keep it under a minute")."""
     import json
 
-    from autograder.course import find_assignment
+    from autograder.assignments.course import find_assignment
 
     a = find_assignment("03_deep_network")
     checks = a.checkset(hidden=True).checks

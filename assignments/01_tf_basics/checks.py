@@ -6,10 +6,9 @@ solution. Tolerances: the values are float32 results of one or two ops, so
 rtol=1e-5 (a few float32 ulps) and atol=1e-6 (for results near zero).
 """
 
-from autograder.artefacts import ArtefactError, describe_graph, evaluate_graph
-from autograder.probing import as_dtype_name, as_int, as_shape, unpack
-from autograder.rules import Close, Equal, Property, number
-from autograder.spec import Check, Limits
+from autograder.authoring import (
+    ArtefactError, Check, Close, Equal, Limits, Property, as_dtype_name, as_int, as_shape, describe_graph,
+    evaluate_graph, number, unpack)
 
 LIMITS = Limits(check_timeout_s=30, cell_timeout_s=60, total_timeout_s=600, memory_mb=4096)
 
@@ -65,7 +64,7 @@ def describe_probe(student, *values):
     for value in values:
         d = student.describe_tensor(value)
         if not isinstance(d, dict) or set(d) != {"rank", "shape", "dtype"}:
-            from autograder.probing import WrongAnswerType
+            from autograder.authoring import WrongAnswerType
 
             raise WrongAnswerType("describe_tensor should return a dict with exactly the keys "
                                   "'rank', 'shape' and 'dtype'")
@@ -87,7 +86,7 @@ def unique_probe(student, *value_lists):
 def elementwise_probe(student, a, b):
     result = student.elementwise_ops(list(a), list(b))
     if not isinstance(result, dict):
-        from autograder.probing import WrongAnswerType
+        from autograder.authoring import WrongAnswerType
 
         raise WrongAnswerType(f"elementwise_ops should return a dict, got {type(result).__name__}")
     out = {"names": sorted(str(k) for k in result)}
@@ -103,7 +102,7 @@ def eager_probe(student, x, w, b):
 
 # ---------------------------------------------------------------- rules (grader side)
 # Property tests take ``hidden``: for a hidden check their message must quote no value
-# (the student's values may carry the hidden inputs); see autograder.rules.Property.
+# (the student's values may carry the hidden inputs); see autograder.checks.rules.Property.
 
 
 def graph_values(values, *args):

@@ -13,9 +13,7 @@ one wrong exercise never costs another.
 
 import numpy as np
 
-from autograder.probing import WrongAnswerType, unpack
-from autograder.rules import Close, Property, number
-from autograder.spec import Check, Limits
+from autograder.authoring import Check, Close, Limits, Property, WrongAnswerType, number, unpack
 
 LIMITS = Limits(check_timeout_s=60, cell_timeout_s=120, total_timeout_s=900, memory_mb=4096)
 

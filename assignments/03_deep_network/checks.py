@@ -28,10 +28,9 @@ import contextlib
 
 import numpy as np
 
-from autograder.artefacts import ArtefactError, describe_model, predict, same_weights, structure, trained_models
-from autograder.probing import WrongAnswerType, unpack
-from autograder.rules import Close, Property, number
-from autograder.spec import Check, Limits
+from autograder.authoring import (
+    ArtefactError, Check, Close, Limits, Property, WrongAnswerType, describe_model, number, predict, same_weights,
+    structure, trained_models, unpack)
 
 LIMITS = Limits(check_timeout_s=120, cell_timeout_s=180, total_timeout_s=1200, memory_mb=6144)
 
@@ -315,7 +314,7 @@ def comparison_values(values, n, seed):
 # ---------------------------------------------------------------- rules (grader side)
 # Property tests take ``hidden``: for a hidden check their message quotes no value, neither
 # the student's (they may carry the hidden inputs) nor the reference's (hidden_units is an
-# input); see autograder.rules.Property.
+# input); see autograder.checks.rules.Property.
 
 
 def structure_problem(actual, expected, hidden=False):

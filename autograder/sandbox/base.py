@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from autograder.errors import SandboxUnavailable  # noqa: F401 - raised here, caught by callers
 from autograder.sandbox.linux import SandboxError  # noqa: F401 - the backends' error, defined with the plumbing
-from autograder.spec import Limits
+from autograder.checks.spec import Limits
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Job:
     variants: list[tuple[str, str, list[str]]] = field(default_factory=list)
     skip_cells: list[int] = field(default_factory=list)   # cells that hung or crashed in an earlier run
     # Wall-clock limits of single steps (check id -> s, cell index -> s), below the Limits'
-    # per-kind ones; derived from the reference run (see autograder.timelimits).
+    # per-kind ones; derived from the reference run (see autograder.checks.timelimits).
     check_limits: dict[str, float] = field(default_factory=dict)
     cell_limits: dict[int, float] = field(default_factory=dict)
     # The assignment's data files, (name, path here): each run finds them in its working

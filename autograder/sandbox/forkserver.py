@@ -68,7 +68,7 @@ def warm_up() -> None:
     except ImportError:
         pass
     from IPython.core import inputtransformer2  # noqa: F401 - every cell goes through it
-    from autograder import artefacts, checkfiles, observe, plaindata, probing, rules  # noqa: F401
+    from autograder.checks import artefacts, loading, observe, plaindata, probe_tools, rules  # noqa: F401
     from autograder.sandbox import events, linux, worker  # noqa: F401
 
 

@@ -107,7 +107,7 @@ def read_job(job_path: str) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    from autograder.observe import error_summary, run_check
+    from autograder.checks.observe import error_summary, run_check
     from autograder.sandbox.events import Channel
 
     job_path, fd = argv[0], open_channel(argv[1])
@@ -118,7 +118,7 @@ def main(argv: list[str]) -> None:
 
     # Check modules are loaded before any student code runs, so the probes the
     # worker holds are the instructor's, whatever the cells do to sys.modules.
-    from autograder.checkfiles import load_modules
+    from autograder.checks.loading import load_modules
 
     checks: dict = {}
     for module in load_modules([tuple(pair) for pair in job["check_modules"]]):

@@ -9,7 +9,7 @@ from checks import (F32, GRAPH_RULES, OPS, Close, Equal, Property, describe_prob
                     eager_probe, evaluate_probe, graph_values, linear_graph_probe, placeholder_probe,
                     unique_probe, variables_probe, variables_properties)
 
-from autograder.spec import Check, sibling
+from autograder.authoring import Check, sibling
 
 CHECKS = [
     Check("build_linear_graph", "vector_input", linear_graph_probe, ([1.0, -2.0, 0.5], 0.4, 3.0),

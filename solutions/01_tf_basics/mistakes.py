@@ -5,7 +5,7 @@ exercise's probes on it next to the reference, and a failing answer that
 reproduces these values gets the message.
 """
 
-from autograder.spec import Mistake
+from autograder.authoring import Mistake
 
 MISTAKES = [
     Mistake("elementwise_ops", "truncated_mod",

@@ -6,8 +6,7 @@ from checks import (F32, SUM, TRAIN, TRAINING_RULES, Close, Property, accuracy_p
                     dataset_probe, gd_probe, in_unit_interval, logits_probe, momentum_probe, proba_probe,
                     scores_probe, sgd_probe, step_size_probe)
 
-from autograder.rules import SameShape
-from autograder.spec import Check, sibling
+from autograder.authoring import Check, SameShape, sibling
 
 
 def overshoots(actual, expected, hidden=False):  # fixed messages: safe for hidden checks

@@ -1,6 +1,6 @@
 """Known mistakes in 02_linear_classifier, named in feedback when an answer reproduces them."""
 
-from autograder.spec import Mistake
+from autograder.authoring import Mistake
 
 _GD_GRAPH = """
     graph = tf.Graph()

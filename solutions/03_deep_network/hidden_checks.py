@@ -9,7 +9,7 @@ from checks import (LOSS_RULE, STUDENT_CHOICE_S, Close, Property, comparison_pro
                     driving_probe, features_probe, mlp_probe, mlp_properties, mlp_values, train_probe,
                     training_properties, training_values)
 
-from autograder.spec import Check
+from autograder.authoring import Check
 
 CHECKS = [
     Check("polynomial_features", "degree_3", features_probe,

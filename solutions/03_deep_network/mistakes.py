@@ -7,7 +7,7 @@ and checks.py's wording is what a student reads. A mistake whose values a check 
 with the reference (the compiled loss's values, the number of optimizer steps) is named
 here as for the deterministic exercises."""
 
-from autograder.spec import Mistake
+from autograder.authoring import Mistake
 
 MISTAKES = [
     Mistake("polynomial_features", "increasing_x1_power",

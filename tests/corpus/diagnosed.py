@@ -1,6 +1,6 @@
 """Realistic mistakes no catalogue entry names, written from the kinds students make (a sign
 flipped, a column for a vector, a constant factor, an off-by-one in the steps, outputs
-swapped...): the feedback must name each one from the numbers alone (autograder.diagnosis).
+swapped...): the feedback must name each one from the numbers alone (autograder.checks.diagnosis).
 
 Per assignment: name -> (exercise, source, words the failing public check's message contains).
 """

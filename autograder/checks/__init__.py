@@ -1,0 +1,1 @@
+"""The check model and its judging: check files, probes, rules, the judge and its words."""

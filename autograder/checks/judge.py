@@ -1,0 +1,320 @@
+"""Judging (trusted, in the grading process): observations -> check results.
+
+Each check's recorded values are decoded from plain data, completed by the check's
+``derive`` (values the judge computes itself from recorded artefacts: a graph, a
+model's weights), and compared with the reference solution's values by the check's
+rules. A check passes only on an ``ok`` observation that every rule accepts: a
+missing, forged-away, crashed or undecodable observation is a failed check, never a
+pass, and nothing a student can record makes the judge itself fail.
+
+Everything in an observation is treated as student-controlled (the student's code
+runs in the process that records it, and can write to its channel). A public check's
+message may quote it: the run of the public checks never held a hidden input. A
+hidden check's message is one fixed text per outcome (:data:`HIDDEN_MESSAGES`): no
+exception message or class name, no value, no hint or known mistake picked by what
+the student's code did with the hidden input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autograder.checks.artefacts import ArtefactError, work_budget
+from autograder.checks.hints import hint_for
+from autograder.checks.plaindata import DecodeError, decode, decode_budget
+from autograder.checks.rules import Rule
+from autograder.checks.spec import Check
+
+# One text per outcome for every failed hidden check ({fn}: the exercise's function).
+HIDDEN_MESSAGES = {
+    "wrong": "{fn} gave a wrong answer for a hidden input (a value, a shape or a dtype differs from the "
+             "reference's): try your function on other inputs and on the edge cases the exercise mentions",
+    "error": "{fn} raised an exception for a hidden input",
+    "not_implemented": "{fn} is not implemented yet: replace `raise NotImplementedError()` in its answer cell "
+                       "with your code",
+    "missing": "{fn} could not be checked with a hidden input: it is not defined, or the notebook stopped "
+               "before this check; keep the function's name and its answer cell",
+    "timeout": "{fn} did not finish in time for a hidden input: look for an infinite loop or a very long "
+               "computation",
+    "crashed": "calling {fn} with a hidden input ended the Python process (e.g. sys.exit, os._exit, running "
+               "out of memory, or a crash inside a library)",
+    "skipped": "{fn} was not checked with hidden inputs because an earlier check of it hung or crashed",
+    "syntax": "{fn} could not be checked: its answer cell has a syntax error (its public checks say where)",
+}
+
+SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
+
+
+class JudgeBudgetExceeded(Exception):
+    """A check's ``derive`` ran out of its work budget: the check fails with this message."""
+
+
+@dataclass
+class CheckResult:
+    id: str
+    exercise: str
+    points: float
+    max_points: float
+    passed: bool
+    hidden: bool
+    message: str
+    outcome: str = "passed"   # passed | wrong | error | not_implemented | missing | timeout | crashed | skipped
+    #                           | syntax
+    name: str = ""            # as students see it (see judge_all)
+
+
+def decode_values(observation: dict) -> dict:
+    values = observation.get("values")
+    if not isinstance(values, dict):
+        raise DecodeError("no values")
+    try:
+        budget = decode_budget()  # one for the whole observation, not one per value
+        return {str(k): decode(v, 0, budget) for k, v in values.items()}
+    except DecodeError:
+        raise
+    except (RecursionError, ValueError, TypeError, OverflowError, MemoryError) as exc:
+        raise DecodeError(f"unreadable value ({type(exc).__name__})") from None
+
+
+def _failure(check: Check, obs: dict | None) -> tuple[str, str]:
+    """(outcome, public message) for an observation that is not a clean recording."""
+    fn = f"`{check.exercise}`"
+    if obs is None:
+        return "missing", f"{fn} was not checked: the notebook stopped before this check ran"
+    status = obs.get("status")
+    if status == "timeout":
+        limit = obs.get("limit_s")
+        scope = "the whole submission" if obs.get("scope") == "submission" else "this check"
+        shown = isinstance(limit, (int, float)) and not isinstance(limit, bool)
+        took = obs.get("reference_s")
+        took_shown = isinstance(took, (int, float)) and not isinstance(took, bool) and shown
+        return "timeout", (f"{fn} did not finish within the time limit for {scope}"
+                           + (f" ({limit:g} s" + (f"; the reference solution takes {took:.2g} s" if took_shown
+                                                  else "") + ")" if shown else "")
+                           + ": look for an infinite loop or a very long computation")
+    if status == "crashed":
+        detail = str(obs.get("detail", ""))[:100]
+        return "crashed", (f"calling {fn} ended the Python process ({detail}); e.g. sys.exit, os._exit, "
+                           "running out of memory, or a crash inside a library")
+    if status == "skipped":
+        return "skipped", (f"{fn} was not checked again because an earlier check of it "
+                           f"{'hung' if obs.get('reason') == 'timeout' else 'crashed'}")
+    if status != "error":
+        return "error", f"{fn}: no usable result was recorded"
+    kind, exc_type = obs.get("kind"), str(obs.get("exc_type", "?"))[:80]
+    message = str(obs.get("message", ""))[:300]
+    if kind == "protocol":
+        return "error", (f"{fn}: the answer wrote to the grader's event channel (or broke its order of "
+                         "events), so what this check recorded cannot be trusted")
+    if kind == "malformed":
+        return "error", f"{fn}: the recorded answer could not be read"
+    if kind == "missing":
+        return "missing", (f"{message}: the assignment asks for a function named {fn}; keep its name "
+                           "and its answer cell")
+    if kind == "student" and exc_type == "NotImplementedError" and obs.get("origin") != "library":
+        return "not_implemented", (f"{fn} is not implemented yet: replace `raise NotImplementedError()` "
+                                   "in its answer cell with your code")
+    if kind == "answer_type":
+        return "wrong", f"{fn}: {message}"
+    hint = hint_for(exc_type, message)
+    if kind == "student":
+        where = obs.get("where") or []
+        text = f"{fn} raised {exc_type}" + (f": {message}" if message else "")
+        if where and isinstance(where[-1], str):
+            text += f" (at {where[-1][:120]})"
+    else:  # an exception in the probe itself: usually the answer's value broke it
+        text = f"using the value {fn} returned raised {exc_type}" + (f": {message}" if message else "")
+    return "error", text + (f". Likely cause: {hint}" if hint else "")
+
+
+def _with_derived(check: Check, values: dict) -> dict:
+    """``values`` with what the check's ``derive`` computes from them (it wins over recorded values)."""
+    if check.derive is None:
+        return values
+    with work_budget() as budget:  # bounded, whatever the artefacts (see autograder.checks.artefacts)
+        try:
+            derived = check.derive(values, *check.args)
+        except ArtefactError:
+            if not budget.exceeded:
+                raise
+            derived = None
+    if budget.exceeded:  # even where derive caught it: the answer was not judged in full
+        raise JudgeBudgetExceeded(f"judging the recorded answer needs more computation than the exercise "
+                                  f"ever does (the grader stops at {budget.limit:,} operations per check): "
+                                  "build only what the exercise asks for")
+    if not isinstance(derived, dict):
+        raise TypeError(f"{check.id}: derive must return a dict")
+    return {**values, **derived}
+
+
+def reference_values(check: Check, observation: dict) -> dict:
+    """The values of a reference-side observation (the solution's, a known mistake's), derived
+    here; a released public reference holds them derived already (``"derived": true``: the
+    values the rules read, never the artefacts they came from, such as trained networks)."""
+    values = decode_values(observation)
+    return values if observation.get("derived") is True else _with_derived(check, values)
+
+
+def _matching_mistakes(check: Check, actual: dict, expected: dict, mistakes: list) -> list[str]:
+    """The messages of the known mistakes the student's answer reproduces.
+
+    Matched per rule: a mistake is named when the answer has its values wherever the mistake
+    differs from the reference (and passes the check's properties against it as before), so
+    an answer with two mistakes in different values (a dict answer's `mod` and `round`) gets
+    both named."""
+    from autograder.checks.rules import Property
+
+    found: list[str] = []
+    for message, observation in mistakes:
+        if not observation or observation.get("status") != "ok" or message in found:
+            continue
+        try:
+            wrong = reference_values(check, observation)
+            values = [r for r in check.rules if not isinstance(r, Property)]
+            broken = [r for r in values if r.judge(wrong, expected, True) is not None]
+            if values and not broken:
+                continue  # the mistake gives the reference's values here: nothing to recognise
+            properties = [r for r in check.rules if isinstance(r, Property)]
+            if all(r.matches(actual, wrong) for r in broken + properties):
+                found.append(message)
+        except Exception:  # noqa: BLE001 - an answer of odd types matches no known mistake
+            continue
+    return found
+
+
+def _breaks_on_reference(rule: Rule, expected: dict) -> bool:
+    """Whether a rule fails to judge the reference against itself (a bug in the check, not the answer)."""
+    try:
+        rule.judge(expected, expected, False)
+    except Exception:  # noqa: BLE001
+        return True
+    return False
+
+
+def _verdict(check: Check, obs: dict | None, reference: dict, mistakes: list) -> tuple[bool, str, str]:
+    """(passed, outcome, public message). Raises only when the check itself is broken."""
+    if obs is None or obs.get("status") != "ok":
+        return (False, *_failure(check, obs))
+    fn = f"`{check.exercise}`"
+    expected = reference_values(check, reference)  # the reference must derive: else a bug
+    try:
+        actual = _with_derived(check, decode_values(obs))
+    except DecodeError as exc:
+        return False, "error", f"{fn}: the recorded answer could not be read ({exc})"
+    except JudgeBudgetExceeded as exc:
+        return False, "error", f"{fn}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - artefacts of odd shapes or types
+        return False, "error", f"{fn}: the recorded answer could not be judged ({type(exc).__name__})"
+    problems = []
+    for rule in check.rules:  # every failing rule: a dict answer learns of each wrong key at once
+        try:
+            problem = rule.judge(actual, expected, check.hidden)
+        except Exception as exc:  # noqa: BLE001 - e.g. a property meeting a forged value of another type
+            if _breaks_on_reference(rule, expected):
+                raise  # the check itself is broken: a grader error, never a student's zero
+            return False, "error", (f"{fn}: the recorded answer has values of the wrong type or structure "
+                                    f"and could not be judged ({type(exc).__name__}: {str(exc)[:200]})")
+        if problem:
+            problems.append(problem)
+    if problems:
+        known = [] if check.hidden else _matching_mistakes(check, actual, expected, mistakes)
+        diagnosis = (f"Likely mistake: {known[0]}. " if len(known) == 1 else
+                     "Likely mistakes: " + "; ".join(known) + ". " if known else "")
+        return False, "wrong", f"{fn}: {diagnosis}" + "; ".join(problems)  # diagnosis first, numbers second
+    return True, "passed", "passed" + (f": {check.explain}" if check.explain and not check.hidden else "")
+
+
+def syntax_problem(source: str) -> str | None:
+    """How an answer cell's source fails to compile ("a SyntaxError on line 3: ..."), or None.
+
+    The same words in the grader (from the submission's cell) and in a student's kernel
+    (from its input history): compiled, never run, with IPython's transformations of magics."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        source = TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - no IPython, or a cell it cannot transform: compile as it is
+        pass
+    try:
+        compile(source, "<answer cell>", "exec")
+    except (SyntaxError, ValueError) as exc:
+        if not isinstance(exc, SyntaxError):
+            return f"a {type(exc).__name__}: {str(exc)[:200]}"
+        text = (exc.text or "").strip()
+        return (f"a {type(exc).__name__} on line {exc.lineno}: {exc.msg}"
+                + (f" (`{text[:120]}`)" if text else ""))
+    return None
+
+
+def defines(source: str, exercise: str) -> bool:
+    """Whether a cell's source (likely) holds the exercise's function, even one that does not compile."""
+    return f"def {exercise}(" in source
+
+
+def syntax_message(exercise: str, problem: str) -> str:
+    return (f"`{exercise}` could not be checked: its answer cell has {problem}. Fix it and run the cell "
+            "again; the checks run once the cell runs without an error")
+
+
+def judge_check(check: Check, obs: dict | None, reference: dict, mistakes: list = (),
+                syntax: str | None = None) -> CheckResult:
+    """``syntax``: the exercise's answer cell does not compile (see :func:`syntax_problem`)."""
+    if syntax is not None and (obs is None or obs.get("status") != "ok"):
+        passed, outcome, message = False, "syntax", syntax_message(check.exercise, syntax)
+    else:
+        passed, outcome, message = _verdict(check, obs, reference, mistakes)
+    if check.hidden and not passed:
+        message = HIDDEN_MESSAGES[outcome].format(fn=f"`{check.exercise}`")
+    return CheckResult(check.id, check.exercise, check.points if passed else 0.0, check.points,
+                       passed, check.hidden, message, outcome)
+
+
+def judge_all(checks: list[Check], observations: dict, references: dict,
+              syntax: dict[str, str] | None = None) -> list[CheckResult]:
+    """``references`` as made by :func:`autograder.runs.reference.compute_references`;
+    ``syntax``: exercise -> how its answer cell fails to compile.
+
+    Each result gets the name students see: a public check's own, and "hidden 1",
+    "hidden 2"... within its exercise for a hidden check (its name may describe its
+    inputs) unless its author set ``name_shown``."""
+    out = []
+    hidden_count: dict[str, int] = {}
+    siblings: list[tuple[Check, CheckResult]] = []
+    for c in checks:
+        known = [(m["message"], m["checks"].get(c.id)) for m in references.get("mistakes", {}).values()
+                 if m.get("exercise") == c.exercise]
+        result = judge_check(c, observations.get(c.id), references["checks"][c.id], known,
+                             (syntax or {}).get(c.exercise))
+        if c.sibling_of:
+            siblings.append((c, result))
+            if not c.points:
+                continue  # judged for its public check only (see with_siblings)
+        if c.hidden and not c.name_shown:
+            hidden_count[c.exercise] = hidden_count.get(c.exercise, 0) + 1
+            result.name = f"hidden {hidden_count[c.exercise]}"
+        else:
+            result.name = c.name
+        out.append(result)
+    return with_siblings(out, siblings)
+
+
+# Outcomes of a sibling that cost its public check its points: the answer computes something
+# else than the published example shows (a timeout or a crash says nothing of that).
+SIBLING_FAILURES = {"wrong": "gives a wrong answer", "error": "raises an exception",
+                    "not_implemented": "is not implemented"}
+
+
+def with_siblings(results: list[CheckResult], siblings: list[tuple[Check, CheckResult]]) -> list[CheckResult]:
+    """``results`` where a public check that passed earns nothing when its unpublished sibling
+    (``Check.sibling_of``) fails: the answer matches the published example only. The message
+    names no input and no value of the sibling."""
+    by_id = {r.id: r for r in results}
+    for check, sibling in siblings:
+        public = by_id.get(f"{check.exercise}.{check.sibling_of}")
+        if public is None or public.hidden or not public.passed or sibling.outcome not in SIBLING_FAILURES:
+            continue
+        public.passed, public.points, public.outcome = False, 0.0, "wrong"
+        public.message = (f"`{check.exercise}` matches the published example only: on another input of the "
+                          f"same kind, which is not published, it {SIBLING_FAILURES[sibling.outcome]}, so this "
+                          "check earns no points. Compute the result from the function's arguments")
+    return results

@@ -1,0 +1,1 @@
+"""Academic integrity: which notebooks of a class were copied."""

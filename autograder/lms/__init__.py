@@ -1,0 +1,1 @@
+"""The LMS side: downloads in, grades and feedback back, and Gradescope's bundle."""

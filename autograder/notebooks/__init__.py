@@ -1,0 +1,1 @@
+"""Student notebooks: reading submissions, and the public checks a notebook carries."""

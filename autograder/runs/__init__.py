@@ -1,0 +1,1 @@
+"""Grading runs: one submission's flow, reference runs, batches and the Dask runner."""

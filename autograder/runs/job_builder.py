@@ -1,0 +1,40 @@
+"""A sandbox job for one notebook of an assignment: its cells, then its checks.
+
+Built for a submission (:mod:`autograder.runs.grading`) and for the solution with its known
+mistakes (:mod:`autograder.runs.reference`); the hidden check file goes into a job only when
+the job runs hidden checks, so a public run never has a hidden input inside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder.assignments.course import Assignment
+from autograder.sandbox.base import Job
+from autograder.checks.spec import Check, Limits
+
+
+def build_job(label: str, assignment: Assignment, plan: list, checks: list[Check], limits: Limits,
+              hidden: bool, mistakes: list = (), skip_cells: list[int] = (),
+              check_limits: dict[str, float] | None = None, data: list[tuple[str, str]] = ()) -> Job:
+    """One sandbox run: the cells of ``plan``, then ``checks``; the hidden check file is
+    loaded only when ``hidden``. ``mistakes`` (reference runs only) are probed last."""
+    exercise_of = {c.id: c.exercise for c in checks}
+    variants = []
+    for m in mistakes:
+        ids = [c.id for c in checks if c.exercise == m.exercise]
+        variants.append((m.name, m.source, ids))
+        exercise_of.update({f"{m.name}::{i}": m.exercise for i in ids})
+    return Job(
+        label=label,
+        cells=[(i, c.source) for i, c in enumerate(plan)],
+        check_modules=[(name, path, Path(path).read_text(encoding="utf-8"))
+                       for name, path in assignment.check_files(hidden)],
+        checks=[c.id for c in checks],
+        exercise_of=exercise_of,
+        limits=limits,
+        variants=variants,
+        skip_cells=list(skip_cells),
+        check_limits={cid: t for cid, t in (check_limits or {}).items() if cid in exercise_of},
+        data=list(data),
+    )
