@@ -12,8 +12,8 @@ import textwrap
 import pytest
 
 from autograder.sandbox import linux
-from autograder.sandbox.events import (ControlReader, Malformed, control_line, parse_control, read_control,
-                                       send_control)
+from autograder.sandbox.control import (ControlReader, Malformed, control_line, parse_control, read_control,
+                                        send_control)
 from autograder.sandbox.local import ForkedRun
 
 
@@ -210,3 +210,58 @@ def test_the_container_servers_attribute_calls_work_here():
     attr = linux.sched_attr()
     assert isinstance(attr, bytes) and len(attr) == 56 and attr == linux.sched_attr()
     assert int.from_bytes(attr[4:8], "little") == os.sched_getscheduler(0)  # sched_policy
+
+
+# ---------------------------------------------------------------- the warm container's client, without Docker
+
+CLIENT = textwrap.dedent("""
+    import os, socket, sys, threading
+    from autograder.sandbox import containerserver
+    containerserver.SOCKET_NAME = b"\\0autograder-test-client-%d" % os.getpid()
+    reply = sys.argv[1].encode()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(containerserver.SOCKET_NAME)
+    listener.listen(1)
+
+    def server():  # what the container server does with the client's descriptors, then its report
+        conn, _ = listener.accept()
+        _, (job, events, output), _, _ = socket.recv_fds(conn, 1024, 3)
+        os.write(output, b"output " + os.read(job, 100))
+        os.write(events, b"a student's half line")
+        conn.sendall(reply)
+        conn.close()
+
+    threading.Thread(target=server, daemon=True).start()
+    sys.exit(containerserver.client())
+""")
+
+
+def run_client(reply: bytes, stdin: bytes, close: bool = False) -> tuple[int, list[bytes], bytes]:
+    proc = subprocess.Popen([sys.executable, "-c", CLIENT, reply.decode()], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(__file__))})
+    proc.stdin.write(stdin)
+    proc.stdin.flush()  # stdin stays open unless asked: its end would ask the server to abort the run
+    if close:
+        proc.stdin.close()
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.stdin.close()
+    return proc.wait(timeout=10), out.split(b"\n"), err
+
+
+@pytest.mark.parametrize("reply, end", [
+    (b'{"status": 3, "fit": true}\n', {"status": 3, "fit": True, "server": "ok"}),
+    (b'{"status": 0, "fi', {"status": None, "fit": False, "server": "died"}),  # closed in the middle of a line
+    (b'{"status"}\n', {"status": None, "fit": False, "server": "died"}),       # malformed
+])
+def test_the_container_client_reports_the_runs_end_on_a_line_of_its_own(reply, end):
+    code, lines, err = run_client(reply, control_line({"nonce": "N0", "job_bytes": 3}) + b"JOB")
+    assert code == 0, err.decode()[-2000:]
+    assert lines[0] == b"a student's half line" and lines[-1] == b""
+    assert parse_control(lines[1]) == {"ev": "end", "nonce": "N0", **end} and len(lines) == 3
+    assert err == b"output JOB"
+
+
+def test_the_container_client_without_a_whole_header_exits_2():
+    code, lines, _ = run_client(b"", b'{"nonce": "N0", "job_', close=True)
+    assert code == 2 and lines == [b""]

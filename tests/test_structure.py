@@ -17,7 +17,8 @@ LAYERS = [
     {"autograder", "errors", "files", "result", "plaindata", "probing", "hints", "timelimits", "pages", "settings", "diagnosis"},
     # the check model, the notebook format, the sandbox's boundary (both sides of it)
     {"rules", "spec", "artefacts", "observe", "judge", "feedback", "checkfile_errors", "checkfiles", "authoring",
-     "notebook", "archives", "sandbox.events", "sandbox.linux", "sandbox.warmserver"},
+     "notebook", "archives", "sandbox.events", "sandbox.control", "sandbox.linux",
+     "sandbox.warmserver"},
     # a course on disk, the store, what runs inside a sandbox, the notebook's self-check
     {"course", "coursefile", "roster", "gradebook", "record", "selfcheck", "notebook_checks", "sandbox.base",
      "sandbox.datafiles", "sandbox.process", "sandbox.worker", "sandbox.forkserver", "sandbox.supervisor",

@@ -56,7 +56,8 @@ import time
 
 from autograder.files import remove_tree
 from autograder.sandbox import warmserver
-from autograder.sandbox.events import Channel, ControlReader, Malformed, read_control, send_control
+from autograder.sandbox.control import ControlReader, Malformed, read_control, send_control
+from autograder.sandbox.events import Channel
 from autograder.sandbox.linux import (apply_run_rlimits_from_env, ioprio, reap, remove_sysv_ipc, sched_attr,
                                      set_dumpable, subreaper)
 

@@ -37,7 +37,8 @@ from pathlib import Path
 
 from autograder.sandbox import datafiles
 from autograder.sandbox.base import Job, SandboxError
-from autograder.sandbox.events import LineReader, Malformed, control_line, parse
+from autograder.sandbox.control import control_line
+from autograder.sandbox.events import LineReader, Malformed, parse
 from autograder.sandbox.linux import RUN_RLIMITS_ENV, die_with_parent, sandbox_uid, uid_range
 from autograder.sandbox.process import STARTUP_TIMEOUT_S, ProcessSandbox, Started
 from autograder.sandbox.warmserver import READY

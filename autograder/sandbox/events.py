@@ -4,13 +4,6 @@ The worker writes JSON objects, one per line (:class:`Channel`); the grader read
 (:class:`LineReader`, :func:`parse`), accepts them in one order only (:class:`Schedule`)
 and keeps only the fields the judge reads (:func:`observation`, :func:`cell_record`).
 
-The same format, one JSON object per line, carries the sandbox's own *control channels*
-(a run's plan to its supervisor, a job's header to a container's client, a forked run's
-pid and exit status, a container server's end-of-run report): :func:`control_line`
-writes a message, :class:`ControlReader` and :func:`read_control` read them, each line at
-most ``MAX_CONTROL`` bytes; a line over that bound, or that is not a JSON object, is
-:class:`Malformed`, and a channel that ends before a whole line is an ``EOFError``.
-
 Events, in the only order the grader accepts::
 
     {"ev": "ready", "tensorflow": "2.21.0", "device": "cpu", "setup_s": 1.2}
@@ -55,7 +48,6 @@ from autograder.errors import Malformed  # noqa: F401 - raised here, caught by c
 MAX_LINE = 64 * 2**20            # one event (an observation holds at most a few arrays)
 MAX_ITEMS = 1_000_000            # JSON values in one event (arrays travel as one string each)
 MAX_KEPT = 256 * 2**20           # bytes of observations one run may leave in the grader's memory
-MAX_CONTROL = 2**20              # one control message (a run's plan is the largest: a few KB)
 OVERSIZED = b"<oversized line>"
 OBSERVATION_STATUSES = ("ok", "error")
 ERROR_KINDS = ("student", "missing", "answer_type", "probe")
@@ -101,6 +93,7 @@ class LineReader:
         # An oversized line becomes one that parse() rejects, in its place in the stream.
         return [line if len(line) <= self.max_line else OVERSIZED
                 for line in [first, *parts[1:-1]] if line and not line.isspace()]
+
 
 
 
@@ -238,80 +231,3 @@ def seconds(value: object) -> float:
     """A duration the worker reported: statistics only, never trusted for grading."""
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
         and 0 <= value < 86400 else 0.0
-
-
-# ---------------------------------------------------------------- control channels (both ends)
-
-
-def control_line(message: dict) -> bytes:
-    """One message of a control channel: a JSON object on a line of its own."""
-    return (json.dumps(message) + "\n").encode()
-
-
-def send_control(sock, message: dict) -> bool:
-    """Send one message on a socket; False when its reader is gone (it learns nothing more)."""
-    try:
-        sock.sendall(control_line(message))
-    except OSError:
-        return False
-    return True
-
-
-def parse_control(line: bytes) -> dict:
-    try:
-        message = json.loads(line)
-    except (ValueError, RecursionError) as exc:
-        raise Malformed(f"a control line that is not JSON ({type(exc).__name__})") from None
-    if not isinstance(message, dict):
-        raise Malformed("a control line that is not a JSON object")
-    return message
-
-
-class ControlReader:
-    """The reading end of a control channel, fed bytes as they arrive; whole messages out."""
-
-    def __init__(self, max_line: int = MAX_CONTROL):
-        self.max_line, self.buffer, self.closed = max_line, bytearray(), False
-
-    def feed(self, chunk: bytes) -> None:
-        """What the channel gave; b"" is its end."""
-        self.closed = self.closed or not chunk
-        self.buffer += chunk
-
-    def take(self) -> dict | None:
-        """The next whole message, or None until one has arrived."""
-        end = self.buffer.find(b"\n", 0, self.max_line + 1)
-        if end < 0:
-            return self._incomplete()
-        line = bytes(self.buffer[:end])
-        del self.buffer[:end + 1]
-        return parse_control(line)
-
-    def _incomplete(self) -> None:
-        if len(self.buffer) > self.max_line:
-            raise Malformed(f"a control line over {self.max_line} bytes")
-        if self.closed:
-            raise EOFError("the control channel ended in the middle of a line" if self.buffer
-                           else "the control channel ended")
-        return None
-
-    def receive(self, sock) -> dict:
-        """The next message from a stream socket (``socket.timeout`` after the socket's timeout)."""
-        while (message := self.take()) is None:
-            self.feed(sock.recv(4096))
-        return message
-
-
-def read_control(fd: int, max_line: int = MAX_CONTROL) -> dict:
-    """One message from ``fd``, read byte by byte: what follows its line stays unread for the
-    next reader (the job after a plan or a header)."""
-    line = bytearray()
-    while not line.endswith(b"\n"):
-        if len(line) > max_line:
-            raise Malformed(f"a control line over {max_line} bytes")
-        byte = os.read(fd, 1)
-        if not byte:
-            raise EOFError("the control channel ended in the middle of a line" if line
-                           else "the control channel ended")
-        line += byte
-    return parse_control(bytes(line))

@@ -30,7 +30,7 @@ import signal
 import socket
 import sys
 
-from autograder.sandbox.events import parse_control, send_control
+from autograder.sandbox.control import parse_control, send_control
 
 EVENTS_FD = 3
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from autograder.sandbox import datafiles, linux
 from autograder.sandbox.base import Job, SandboxError, SandboxUnavailable
-from autograder.sandbox.events import ControlReader, control_line
+from autograder.sandbox.control import ControlReader, control_line
 from autograder.sandbox.process import ProcessSandbox, Started
 from autograder.sandbox.warmserver import READY
 

@@ -20,7 +20,7 @@ EVENTS_FD = 3
 
 def main() -> int:
     from autograder.sandbox import linux
-    from autograder.sandbox.events import read_control
+    from autograder.sandbox.control import read_control
 
     parent = linux.expected_parent()
     linux.die_with_parent(parent)
