@@ -45,8 +45,6 @@ half-written line to it (every student process is dead by the time it is written
 
 from __future__ import annotations
 
-import ctypes
-import json
 import os
 import resource
 import select
@@ -57,35 +55,16 @@ import sys
 import time
 
 from autograder.files import remove_tree
-from autograder.sandbox.linux import apply_run_rlimits_from_env, reap, set_dumpable, subreaper
+from autograder.sandbox import warmserver
+from autograder.sandbox.control import ControlReader, Malformed, read_control, send_control
+from autograder.sandbox.events import Channel
+from autograder.sandbox.linux import (apply_run_rlimits_from_env, ioprio, reap, remove_sysv_ipc, sched_attr,
+                                     set_dumpable, subreaper)
 
 SOCKET_NAME = b"\0autograder-sandbox"
 UNRESPONSIVE_S = 5.0   # for the server to stop a run once asked
 EVENTS_FD = 3
 WRITABLE = ("/scratch", "/dev/shm", "/dev/mqueue")
-IPC_RMID = 0
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-# ioprio_get and sched_getattr have no Python wrapper; their numbers per architecture.
-_SYSCALLS = {"x86_64": {"ioprio_get": 252, "sched_getattr": 315},
-             "aarch64": {"ioprio_get": 31, "sched_getattr": 275}}.get(os.uname().machine, {})
-IOPRIO_WHO_PROCESS = 1
-
-
-def _ioprio() -> int | None:
-    number = _SYSCALLS.get("ioprio_get")
-    return None if number is None else _libc.syscall(number, IOPRIO_WHO_PROCESS, 0)
-
-
-def _sched_attr() -> bytes | None:
-    """The full ``struct sched_attr`` (policy, nice, utilisation clamps...)."""
-    number = _SYSCALLS.get("sched_getattr")
-    if number is None:
-        return None
-    buf = ctypes.create_string_buffer(56)
-    size = _libc.syscall(number, 0, buf, ctypes.c_uint(56), ctypes.c_uint(0))
-    return None if size != 0 else buf.raw
 
 
 # ---------------------------------------------------------------- server
@@ -97,7 +76,7 @@ def _fingerprint() -> dict:
               for name in dir(resource) if name.startswith("RLIMIT_")}
     return {"nice": os.getpriority(os.PRIO_PROCESS, 0), "rlimits": limits,
             "affinity": sorted(os.sched_getaffinity(0)), "policy": os.sched_getscheduler(0),
-            "sched_attr": _sched_attr(), "ioprio": _ioprio()}
+            "sched_attr": sched_attr(), "ioprio": ioprio()}
 
 
 def _ignore_signals() -> dict:
@@ -149,25 +128,6 @@ def _sweep(deadline_s: float = 10.0) -> bool:
     return False
 
 
-def _remove_sysv_ipc() -> bool:
-    """Remove System V shared memory, semaphores and queues (they outlive processes)."""
-    calls = {"shm": lambda i: _libc.shmctl(i, IPC_RMID, None),
-             "sem": lambda i: _libc.semctl(i, 0, IPC_RMID),
-             "msg": lambda i: _libc.msgctl(i, IPC_RMID, None)}
-    clean = True
-    for kind, remove in calls.items():
-        try:
-            with open(f"/proc/sysvipc/{kind}") as fh:
-                rows = fh.read().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            ident = int(row.split()[1])
-            if remove(ident) != 0:
-                clean = False
-    return clean
-
-
 def _restore(fingerprint: dict) -> str | None:
     """Back to a fresh sandbox after a run; else why this container must not be reused."""
     if not _sweep():
@@ -175,7 +135,7 @@ def _restore(fingerprint: dict) -> str | None:
     dirty = [folder for folder in WRITABLE if not remove_tree(folder, keep_root=True)]
     if dirty:
         return f"could not empty {', '.join(dirty)}"
-    if not _remove_sysv_ipc():
+    if not remove_sysv_ipc():
         return "could not remove System V IPC objects"
     now = _fingerprint()
     changed = [key for key in fingerprint if now[key] != fingerprint[key]]
@@ -255,11 +215,7 @@ def _serve_run(conn: socket.socket, lifeline: int, wake: int, fingerprint: dict,
     if unfit:
         print(f"containerserver: not reusable: {unfit}", file=sys.stderr, flush=True)
     fit = unfit is None
-    report = {"status": 137 if status is None else (128 - status if status < 0 else status), "fit": fit}
-    try:
-        conn.sendall((json.dumps(report) + "\n").encode())
-    except OSError:
-        pass
+    send_control(conn, {"status": 137 if status is None else (128 - status if status < 0 else status), "fit": fit})
     return fit and not stop
 
 
@@ -276,32 +232,26 @@ def serve() -> None:
     subreaper()  # orphans of a run come back to us, also when we are not PID 1
     # Only SIGCHLD has a handler: any other signal a student sends PID 1 is dropped.
     signals = _ignore_signals()
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
+    wake = warmserver.wakeup_pipe()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(SOCKET_NAME)
     listener.listen(8)
     fingerprint = _fingerprint()
-    print("ready", flush=True)
-    serving = True
-    while serving:
-        ready, _, _ = select.select([listener, lifeline, wake_r], [], [])
-        if wake_r in ready:
-            os.read(wake_r, 4096)
-            reap()
-        if lifeline in ready and not os.read(lifeline, 4096):
-            break
-        if listener in ready:
-            conn, _ = listener.accept()
-            with conn:
-                _, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                                 struct.calcsize("3i")))
-                if uid == os.getuid() + 1:  # the client's uid: students (ours) cannot become it
-                    serving = _serve_run(conn, lifeline, wake_r, fingerprint, signals)
+    warmserver.serve({lifeline: lambda: bool(os.read(lifeline, 4096)),
+                      listener: lambda: _accept(listener, lifeline, wake, fingerprint, signals)},
+                     reap, wake=wake)
     _sweep()
     os._exit(0)
+
+
+def _accept(listener: socket.socket, lifeline: int, wake: int, fingerprint: dict, signals: dict) -> bool:
+    """A client's connection: its run, if it is the client's uid; False: stop serving."""
+    conn, _ = listener.accept()
+    with conn:
+        _, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+        if uid != os.getuid() + 1:  # the client's uid: students (ours) cannot become it
+            return True
+        return _serve_run(conn, lifeline, wake, fingerprint, signals)
 
 
 # ---------------------------------------------------------------- client
@@ -320,13 +270,10 @@ def _read_exactly(fd: int, n: int) -> bytes:
 
 def client() -> int:
     set_dumpable(False)
-    header = b""
-    while not header.endswith(b"\n"):
-        byte = os.read(0, 1)
-        if not byte:
-            return 2
-        header += byte
-    head = json.loads(header)
+    try:
+        head = read_control(0)
+    except EOFError:
+        return 2
     nonce = str(head["nonce"])
     job = _read_exactly(0, int(head["job_bytes"]))
     end = {"ev": "end", "nonce": nonce, "status": None, "fit": False, "server": "died"}
@@ -337,9 +284,18 @@ def client() -> int:
         socket.send_fds(conn, [b"run"], [job_r, 1, 2])
     except OSError:
         end["server"] = "unreachable"
-        _write_end(end)
+        Channel(1).send(end)
         return 3
     os.close(job_r)
+    _send_job(job_w, job)
+    del job
+    end.update(_await_report(conn))
+    # One write of a short line (atomic on a pipe) that starts a new line, whatever half line a student left.
+    Channel(1).send(end)
+    return 0
+
+
+def _send_job(job_w: int, job: bytes) -> None:
     try:
         view = memoryview(job)
         while view:
@@ -347,14 +303,17 @@ def client() -> int:
     except BrokenPipeError:  # the worker died before reading it all: the report says how
         pass
     os.close(job_w)
-    del job, view
-    reply, aborted = b"", False
-    while not reply.endswith(b"\n"):
+
+
+def _await_report(conn: socket.socket) -> dict:
+    """What the end event says of the run (nothing if the server died), from the server's
+    report; an abort from the grader (a line, or EOF, on stdin) is passed on to the server."""
+    replies, aborted = ControlReader(), False
+    while True:
         ready, _, _ = select.select([conn] + ([] if aborted else [0]), [], [],
                                     UNRESPONSIVE_S if aborted else None)
         if not ready:  # a server stuck in its cleanup: the grader discards the container
-            end["server"] = "unresponsive"
-            break
+            return {"server": "unresponsive"}
         if 0 in ready:
             data = os.read(0, 4096)
             if not data or b"abort" in data:
@@ -364,20 +323,13 @@ def client() -> int:
                 except OSError:
                     pass
         if conn in ready:
-            chunk = conn.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-    if reply.endswith(b"\n"):
-        report = json.loads(reply)
-        end.update(status=int(report["status"]), fit=bool(report["fit"]), server="ok")
-    _write_end(end)
-    return 0
-
-
-def _write_end(end: dict) -> None:
-    # One write (atomic on a pipe) that starts a new line, whatever half line a student left.
-    os.write(1, b"\n" + (json.dumps(end) + "\n").encode())
+            replies.feed(conn.recv(4096))
+            try:
+                report = replies.take()
+            except (EOFError, Malformed):  # the server died (or broke) during the run
+                return {}
+            if report is not None:
+                return {"status": int(report["status"]), "fit": bool(report["fit"]), "server": "ok"}
 
 
 if __name__ == "__main__":

@@ -37,9 +37,11 @@ from pathlib import Path
 
 from autograder.sandbox import datafiles
 from autograder.sandbox.base import Job, SandboxError
+from autograder.sandbox.control import control_line
 from autograder.sandbox.events import LineReader, Malformed, parse
 from autograder.sandbox.linux import RUN_RLIMITS_ENV, die_with_parent, sandbox_uid, uid_range
 from autograder.sandbox.process import STARTUP_TIMEOUT_S, ProcessSandbox, Started
+from autograder.sandbox.warmserver import READY
 
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 DEFAULT_IMAGE = os.environ.get("AUTOGRADER_IMAGE", "tf-autograder:cpu")
@@ -216,7 +218,7 @@ class WarmContainer:
         self.errors = _Drain(self.proc.stderr)
         self.errors.start()
         ready = _readline(self.proc.stdout, STARTUP_TIMEOUT_S)
-        if ready.strip() != b"ready":
+        if ready.strip() != READY:
             self.close()
             raise SandboxError(f"the warm container did not start: {self.errors.tail.decode(errors='replace')[-300:]}")
         _Drain(self.proc.stdout).start()
@@ -357,7 +359,7 @@ class DockerSandbox(ProcessSandbox):
         proc.stdout.close()
         started = Started(proc, events_fd, proc.stderr, token, nonce=nonce, context=(limits, container))
         try:
-            proc.stdin.write(json.dumps({"nonce": nonce, "job_bytes": len(job)}).encode() + b"\n" + job)
+            proc.stdin.write(control_line({"nonce": nonce, "job_bytes": len(job)}) + job)
             proc.stdin.flush()
         except OSError:  # the exec failed at once; the missing end report makes it an infrastructure failure
             pass

@@ -25,12 +25,12 @@ orphaned because its run supervisor died lands here and is killed at once.
 from __future__ import annotations
 
 import gc
-import json
 import os
-import selectors
 import signal
 import socket
 import sys
+
+from autograder.sandbox.control import parse_control, send_control
 
 EVENTS_FD = 3
 
@@ -73,7 +73,7 @@ def warm_up() -> None:
 
 
 def serve(control_fd: int) -> None:
-    from autograder.sandbox import linux
+    from autograder.sandbox import linux, warmserver
 
     warm_up()
     # Every run is a fork of this process: frozen, the imported objects stay out of the runs'
@@ -82,24 +82,12 @@ def serve(control_fd: int) -> None:
     gc.freeze()
     linux.subreaper()
     control = socket.socket(fileno=control_fd)
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    sel = selectors.DefaultSelector()
-    sel.register(control, selectors.EVENT_READ, "request")
-    sel.register(wake_r, selectors.EVENT_READ, "child")
     runs: dict[int, socket.socket] = {}
-    print("ready", flush=True)
-    while True:
-        for key, _ in sel.select(timeout=1.0):
-            if key.data == "request" and not _start_run(control, runs):
-                for run in runs:  # the grader is gone: so are its runs
-                    os.kill(run, signal.SIGKILL)
-                os._exit(0)
-            elif key.data == "child":
-                os.read(wake_r, 4096)
-        _reap(runs)
+    # Reaped each second too: an orphan of a killed run supervisor sends us no SIGCHLD until it exits.
+    warmserver.serve({control: lambda: _start_run(control, runs)}, lambda: _reap(runs), timeout=1.0)
+    for run in runs:  # the grader is gone: so are its runs
+        os.kill(run, signal.SIGKILL)
+    os._exit(0)
 
 
 def _start_run(control: socket.socket, runs: dict) -> bool:
@@ -111,9 +99,9 @@ def _start_run(control: socket.socket, runs: dict) -> bool:
     if not msg:
         return False
     try:
-        request = json.loads(msg)
+        request = parse_control(msg)
         reply_fd, job_fd, events_fd, output_fd = fds
-    except ValueError:
+    except ValueError:  # Malformed included
         for fd in fds:
             os.close(fd)
         return True
@@ -127,10 +115,7 @@ def _start_run(control: socket.socket, runs: dict) -> bool:
     for fd in (job_fd, events_fd, output_fd):
         os.close(fd)
     runs[pid] = reply
-    try:
-        reply.sendall((json.dumps({"pid": pid}) + "\n").encode())
-    except OSError:
-        pass
+    send_control(reply, {"pid": pid})
     return True
 
 
@@ -146,10 +131,7 @@ def _reap(runs: dict) -> None:
             break
         reply = runs.pop(pid, None)
         if reply is not None:
-            try:
-                reply.sendall((json.dumps({"status": linux.exit_code(wait_status)}) + "\n").encode())
-            except OSError:
-                pass
+            send_control(reply, {"status": linux.exit_code(wait_status)})
             reply.close()
     # Anything else below us is an orphan of a killed run supervisor: it must not live.
     me = os.getpid()

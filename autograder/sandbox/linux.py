@@ -51,7 +51,36 @@ PR_SET_SECCOMP = 22
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 
+# The one table of syscall numbers, for every syscall called or filtered by number (without a
+# libc wrapper, or refused by seccomp): (x86_64, aarch64), None where an arch lacks it;
+# Landlock's are the same on every arch.
+_SYSCALLS = {
+    "landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446,
+    "ioprio_get": (252, 31), "sched_getattr": (315, 275),
+    "socket": (41, 198), "io_uring_setup": (425, 425),
+    "add_key": (248, 217), "request_key": (249, 218), "keyctl": (250, 219),
+    "chmod": (90, None), "fchmod": (91, 52), "fchmodat": (268, 53), "fchmodat2": (452, 452), "chown": (92, None),
+    "fchown": (93, 55), "lchown": (94, None), "fchownat": (260, 54), "utime": (132, None), "utimes": (235, None),
+    "futimesat": (261, None), "utimensat": (280, 88), "setxattr": (188, 5), "lsetxattr": (189, 6),
+    "fsetxattr": (190, 7), "removexattr": (197, 14), "lremovexattr": (198, 15), "fremovexattr": (199, 16),
+    "truncate": (76, 45), "shmget": (29, 194), "semget": (64, 190), "msgget": (68, 186), "mq_open": (240, 180),
+}
+_MACHINES = ("x86_64", "aarch64")   # the columns of _SYSCALLS
 
+
+def syscall_number(name: str, machine: str | None = None) -> int | None:
+    """``name``'s number on ``machine`` (this one by default); None where it has none."""
+    numbers = _SYSCALLS[name]
+    if isinstance(numbers, int):
+        return numbers
+    machine = machine or os.uname().machine
+    return numbers[_MACHINES.index(machine)] if machine in _MACHINES else None
+
+
+def _syscall(name: str, *args) -> int | None:
+    """A syscall by name; None where this machine has no number for it."""
+    number = syscall_number(name)
+    return None if number is None else _libc.syscall(number, *args)
 
 
 def _check(result: int, what: str) -> int:
@@ -144,6 +173,43 @@ def kill_all(deadline_s: float = 10.0) -> int:
         reap()
     reap()
     return killed
+
+
+# Attributes a same-user process can change from outside, and what outlives processes: the
+# container server checks the first and removes the second after every run.
+IOPRIO_WHO_PROCESS = 1
+IPC_RMID = 0
+
+
+def ioprio() -> int | None:
+    """This process's I/O priority (None on an unknown arch)."""
+    return _syscall("ioprio_get", IOPRIO_WHO_PROCESS, 0)
+
+
+def sched_attr() -> bytes | None:
+    """This process's full ``struct sched_attr`` (policy, nice, utilisation clamps...)."""
+    buf = ctypes.create_string_buffer(56)
+    size = _syscall("sched_getattr", 0, buf, ctypes.c_uint(56), ctypes.c_uint(0))
+    return buf.raw if size == 0 else None
+
+
+def remove_sysv_ipc() -> bool:
+    """Remove every System V shared memory segment, semaphore set and message queue this
+    process may; False if one stayed."""
+    calls = {"shm": lambda i: _libc.shmctl(i, IPC_RMID, None),
+             "sem": lambda i: _libc.semctl(i, 0, IPC_RMID),
+             "msg": lambda i: _libc.msgctl(i, IPC_RMID, None)}
+    clean = True
+    for kind, remove in calls.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            if remove(int(row.split()[1])) != 0:
+                clean = False
+    return clean
 
 
 def exit_code(wait_status: int) -> int:
@@ -273,14 +339,12 @@ _NAMESPACE_FLAGS = {"user": CLONE_NEWUSER, "net": CLONE_NEWNET, "ipc": CLONE_NEW
 NO_LANDLOCK_ENV = "AUTOGRADER_NO_LANDLOCK"       # tests: behave as on a kernel without Landlock
 NO_NAMESPACES_ENV = "AUTOGRADER_NO_NAMESPACES"   # tests: as where namespaces are not allowed (Ubuntu)
 
-_SYS_LANDLOCK_CREATE, _SYS_LANDLOCK_ADD, _SYS_LANDLOCK_RESTRICT = 444, 445, 446  # the same on every arch
-
 
 def landlock_abi() -> int:
     """The kernel's Landlock ABI version, 0 when Landlock is missing or disabled."""
     if os.environ.get(NO_LANDLOCK_ENV) == "1":
         return 0
-    version = _libc.syscall(_SYS_LANDLOCK_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    version = _syscall("landlock_create_ruleset", None, ctypes.c_size_t(0), ctypes.c_uint32(1))
     return int(version) if version > 0 else 0
 
 
@@ -499,8 +563,8 @@ def _landlock_ruleset(abi: int, read: list[str], scratch: str) -> int:
     handled = _rights(abi, tuple(_FS))
     attr = _RulesetAttr(handled, 0b11 if abi >= 4 else 0, 0b11 if abi >= 6 else 0)
     size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)
-    ruleset = _check(_libc.syscall(_SYS_LANDLOCK_CREATE, ctypes.byref(attr), ctypes.c_size_t(size),
-                                   ctypes.c_uint32(0)), "landlock_create_ruleset")
+    ruleset = _check(_syscall("landlock_create_ruleset", ctypes.byref(attr), ctypes.c_size_t(size),
+                                  ctypes.c_uint32(0)), "landlock_create_ruleset")
 
     def allow(path: str, names: tuple) -> None:
         try:
@@ -511,7 +575,7 @@ def _landlock_ruleset(abi: int, read: list[str], scratch: str) -> int:
             is_dir = os.path.isdir(f"/proc/self/fd/{fd}")
             rights = _rights(abi, names if is_dir else tuple(n for n in names if n in _FILE_RIGHTS))
             rule = _PathBeneath(rights & handled, fd)
-            _check(_libc.syscall(_SYS_LANDLOCK_ADD, ruleset, 1, ctypes.byref(rule), ctypes.c_uint32(0)),
+            _check(_syscall("landlock_add_rule", ruleset, 1, ctypes.byref(rule), ctypes.c_uint32(0)),
                    f"landlock_add_rule {path}")
         finally:
             os.close(fd)
@@ -528,28 +592,22 @@ def _landlock_ruleset(abi: int, read: list[str], scratch: str) -> int:
 
 
 # seccomp: what Landlock and the namespaces leave open, refused per syscall (errno), and any
-# other syscall ABI (x32, i386, a foreign arch). Numbers per architecture.
-_DENIED = {  # name: (x86_64, aarch64, errno)
+# other syscall ABI (x32, i386, a foreign arch). Numbers in _SYSCALLS.
+_DENIED = {
     # sockets: the run reports on pipes; a Unix socket could reach a host service (Docker's)
-    "socket": (41, 198, errno.EACCES), "io_uring_setup": (425, 425, errno.ENOSYS),
+    "socket": errno.EACCES, "io_uring_setup": errno.ENOSYS,
     # the kernel keyrings: shared by runs (and the TA's session) across every namespace
-    "add_key": (248, 217, errno.EPERM), "request_key": (249, 218, errno.EPERM), "keyctl": (250, 219, errno.EPERM),
+    **dict.fromkeys(("add_key", "request_key", "keyctl"), errno.EPERM),
     # metadata Landlock does not cover: permissions, owners, times, extended attributes
-    "chmod": (90, None, errno.EPERM), "fchmod": (91, 52, errno.EPERM), "fchmodat": (268, 53, errno.EPERM),
-    "fchmodat2": (452, 452, errno.EPERM), "chown": (92, None, errno.EPERM), "fchown": (93, 55, errno.EPERM),
-    "lchown": (94, None, errno.EPERM), "fchownat": (260, 54, errno.EPERM), "utime": (132, None, errno.EPERM),
-    "utimes": (235, None, errno.EPERM), "futimesat": (261, None, errno.EPERM),
-    "utimensat": (280, 88, errno.EPERM), "setxattr": (188, 5, errno.EPERM), "lsetxattr": (189, 6, errno.EPERM),
-    "fsetxattr": (190, 7, errno.EPERM), "removexattr": (197, 14, errno.EPERM),
-    "lremovexattr": (198, 15, errno.EPERM), "fremovexattr": (199, 16, errno.EPERM),
+    **dict.fromkeys(("chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat", "utime",
+                     "utimes", "futimesat", "utimensat", "setxattr", "lsetxattr", "fsetxattr", "removexattr",
+                     "lremovexattr", "fremovexattr"), errno.EPERM),
     # truncate(path): Landlock mediates it from ABI 3 only (an open for writing always)
-    "truncate": (76, 45, errno.EPERM),
+    "truncate": errno.EPERM,
 }
-_DENIED_WITHOUT_IPC_NAMESPACE = {  # System V IPC and POSIX queues outlive a run and are shared
-    "shmget": (29, 194, errno.EPERM), "semget": (64, 190, errno.EPERM), "msgget": (68, 186, errno.EPERM),
-    "mq_open": (240, 180, errno.EPERM),
-}
-_AUDIT_ARCH = {"x86_64": (0xC000003E, 0), "aarch64": (0xC00000B7, 1)}
+# System V IPC and POSIX queues outlive a run and are shared
+_DENIED_WITHOUT_IPC_NAMESPACE = dict.fromkeys(("shmget", "semget", "msgget", "mq_open"), errno.EPERM)
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 _RET_ALLOW, _RET_ERRNO = 0x7FFF0000, 0x00050000
 
 
@@ -563,9 +621,10 @@ class _SockFprog(ctypes.Structure):
 
 def seccomp_program(machine: str, ipc_namespace: bool) -> list[tuple]:
     """The BPF program: (code, jt, jf, k) steps."""
-    arch, column = _AUDIT_ARCH[machine]
+    arch = _AUDIT_ARCH[machine]
     table = {**_DENIED, **({} if ipc_namespace else _DENIED_WITHOUT_IPC_NAMESPACE)}
-    denied = [(numbers[column], numbers[2]) for numbers in table.values() if numbers[column] is not None]
+    numbers = {name: syscall_number(name, machine) for name in table}
+    denied = [(numbers[name], code) for name, code in table.items() if numbers[name] is not None]
     ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
     rules = []
     for nr, code in denied:  # each: jump over the return unless it is this syscall
@@ -628,7 +687,7 @@ def confine(conf: dict, limits: dict) -> None:
             _drop_capabilities()
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
         if ruleset is not None:
-            _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT, ruleset, ctypes.c_uint32(0)), "landlock_restrict_self")
+            _check(_syscall("landlock_restrict_self", ruleset, ctypes.c_uint32(0)), "landlock_restrict_self")
             os.close(ruleset)
         if conf["seccomp"]:
             _install_seccomp(ipc_namespace="ipc" in conf["namespaces"])

@@ -32,7 +32,9 @@ from pathlib import Path
 
 from autograder.sandbox import datafiles, linux
 from autograder.sandbox.base import Job, SandboxError, SandboxUnavailable
+from autograder.sandbox.control import ControlReader, control_line
 from autograder.sandbox.process import ProcessSandbox, Started
+from autograder.sandbox.warmserver import READY
 
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 
@@ -71,25 +73,21 @@ def _feed(fd: int, data: bytes) -> None:
 
 
 class ForkedRun:
-    """A run forked by the warm server, with the slice of the Popen API the sandbox uses."""
+    """A run forked by the warm server, with the slice of the Popen API the sandbox uses;
+    the server's replies (its pid, then its exit status) come on ``conn``."""
 
-    def __init__(self, conn: socket.socket, pid: int):
-        self.conn, self.pid = conn, pid
+    def __init__(self, conn: socket.socket, pid: int, replies: ControlReader):
+        self.conn, self.pid, self.replies = conn, pid, replies
         self.returncode: int | None = None
-        self._buffer = b""
 
     def _read_status(self, timeout: float | None) -> None:
         self.conn.settimeout(timeout)
         try:
-            while b"\n" not in self._buffer:
-                chunk = self.conn.recv(4096)
-                if not chunk:
-                    self.returncode = self.returncode if self.returncode is not None else 137
-                    return
-                self._buffer += chunk
+            self.returncode = int(self.replies.receive(self.conn)["status"])
         except (socket.timeout, BlockingIOError):
             return
-        self.returncode = int(json.loads(self._buffer.split(b"\n", 1)[0])["status"])
+        except EOFError:  # the server is gone
+            self.returncode = 137
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -138,7 +136,7 @@ class WarmServer:
                 self._spawn()
             if not self.ready:
                 self._await_ready()
-            socket.send_fds(self.control, [json.dumps(message).encode()], fds)
+            socket.send_fds(self.control, [control_line(message)], fds)
 
     def _spawn(self) -> None:
         self.close()
@@ -155,7 +153,7 @@ class WarmServer:
 
     def _await_ready(self) -> None:
         line = self.proc.stdout.readline()
-        if line.strip() != b"ready":
+        if line.strip() != READY:
             self.close()
             raise SandboxError("the warm worker did not start")
         self.ready = True
@@ -273,7 +271,7 @@ class LocalSandbox(ProcessSandbox):
             start_new_session=True)
         os.close(job_r)
         os.close(events_w)
-        _feed(job_w, json.dumps(plan).encode() + b"\n" + job_bytes)
+        _feed(job_w, control_line(plan) + job_bytes)
         return Started(proc, events_r, proc.stdout, token)
 
     def _start_warm(self, plan: dict, env: dict, job_bytes: bytes, token: str) -> Started:
@@ -285,14 +283,9 @@ class LocalSandbox(ProcessSandbox):
         try:
             self.warm.request(request, [theirs.fileno(), job_r, events_w, output_w])
             ours.settimeout(60)
-            line = b""
-            while not line.endswith(b"\n"):
-                chunk = ours.recv(4096)
-                if not chunk:
-                    raise OSError("the warm worker closed the connection")
-                line += chunk
-            pid = int(json.loads(line)["pid"])
-        except (OSError, ValueError, KeyError) as exc:
+            replies = ControlReader()
+            pid = int(replies.receive(ours)["pid"])
+        except (OSError, EOFError, ValueError, KeyError) as exc:  # Malformed is a ValueError
             ours.close()
             for fd in (events_r, output_r, job_w):
                 os.close(fd)
@@ -302,7 +295,7 @@ class LocalSandbox(ProcessSandbox):
             for fd in (job_r, events_w, output_w):
                 os.close(fd)
         _feed(job_w, job_bytes)
-        return Started(ForkedRun(ours, pid), events_r, os.fdopen(output_r, "rb", buffering=0), token)
+        return Started(ForkedRun(ours, pid, replies), events_r, os.fdopen(output_r, "rb", buffering=0), token)
 
     def _stop(self, started: Started) -> None:
         proc = started.proc

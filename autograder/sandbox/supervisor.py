@@ -12,29 +12,19 @@ code and imports nothing heavy; ``-P`` keeps its scratch working folder off
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 EVENTS_FD = 3
 
 
-def _read_line(fd: int) -> bytes:
-    line = b""
-    while not line.endswith(b"\n"):
-        byte = os.read(fd, 1)  # byte by byte: the job that follows is the worker's to read
-        if not byte:
-            break
-        line += byte
-    return line
-
-
 def main() -> int:
     from autograder.sandbox import linux
+    from autograder.sandbox.control import read_control
 
     parent = linux.expected_parent()
     linux.die_with_parent(parent)
-    plan = json.loads(_read_line(0))
+    plan = read_control(0)  # byte by byte: the job that follows is the worker's to read
     events = int(os.environ.pop("AUTOGRADER_EVENTS_FD"))
     os.dup2(events, EVENTS_FD)
     if events != EVENTS_FD:
