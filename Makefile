@@ -18,7 +18,7 @@ venv: $(STAMP)
 $(STAMP): $(PINS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[cpu,instructor,test,cluster]'
+	$(BIN)/python -m pip install --quiet -e '.[cpu,instructor,test,cluster,server]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -1,0 +1,130 @@
+"""Grading one submission in a worker, through the library API (:func:`autograder.api.grade_batch`)
+on the course's :class:`autograder.settings.Settings`.
+
+A worker keeps one warm sandbox per sandbox settings (on the local backend: the forkserver that
+imported TensorFlow once), handed to every ``grade_batch`` call and closed when the worker exits.
+``grade_batch`` builds its ``Grader`` per call (its references come from the on-disk cache, so
+that costs milliseconds); a Grader kept across calls needs an API that takes one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from autograder.sandbox.base import Sandbox
+from autograder.service.models import Submission
+
+log = logging.getLogger("autograder.service")
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+_warm: dict[tuple, Sandbox] = {}
+_lock = threading.Lock()
+
+
+class _Kept(Sandbox):
+    """A warm sandbox lent to one ``grade_batch`` call: its ``close`` leaves it running for the next."""
+
+    def __init__(self, inner: Sandbox):
+        self.inner = inner
+        self.name = inner.name
+
+    def prepare(self) -> None:
+        self.inner.prepare()
+
+    def run(self, job):
+        return self.inner.run(job)
+
+    def describe(self) -> dict:
+        return self.inner.describe()
+
+    def close(self) -> None:
+        pass
+
+
+def warm_sandbox(grading_settings) -> Sandbox:
+    key = grading_settings.sandbox_key()
+    with _lock:
+        if key not in _warm:
+            _warm[key] = import_string(settings.SANDBOX_FACTORY)(grading_settings)
+        return _Kept(_warm[key])
+
+
+@atexit.register
+def close_sandboxes() -> None:
+    with _lock:
+        for box in _warm.values():
+            try:
+                box.close()
+            except Exception:  # noqa: BLE001 - closing at exit: nothing left to tell
+                log.exception("closing a sandbox")
+        _warm.clear()
+
+
+def course_settings():
+    from autograder.settings import Settings
+
+    return Settings(jobs=1, layout="files", force=True, **settings.GRADING)
+
+
+def claim(submission_id: str) -> Submission | None:
+    """The submission, now running on this worker; None when another worker has it (or had it)."""
+    with transaction.atomic():
+        sub = Submission.objects.select_for_update().filter(pk=submission_id).first()
+        if sub is None or sub.state != Submission.State.QUEUED:
+            return None
+        sub.state, sub.started, sub.worker = Submission.State.RUNNING, timezone.now(), WORKER_ID
+        sub.attempts += 1
+        sub.save(update_fields=["state", "started", "worker", "attempts"])
+        return sub
+
+
+def grade(submission_id: str) -> str:
+    """Grade one queued submission and store its result; returns its final state."""
+    sub = claim(submission_id)
+    if sub is None:
+        return "claimed elsewhere"
+    try:
+        result = grade_file(sub.assignment.name, sub.student.username, sub.stored_path(), sub.filename)
+    except Exception as exc:  # noqa: BLE001 - any failure of the grader is the submission's "failed" state
+        log.exception("grading %s failed", sub.pk)
+        Submission.objects.filter(pk=sub.pk).update(state=Submission.State.FAILED, finished=timezone.now(),
+                                                     message=f"{type(exc).__name__}: {exc}"[:2000])
+        return Submission.State.FAILED
+    state = Submission.State.FAILED if result.get("status") == "error" else Submission.State.GRADED
+    Submission.objects.filter(pk=sub.pk).update(
+        state=state, finished=timezone.now(), result=result, score=result.get("score"),
+        max_score=result.get("max_score"), message=result.get("message", "") if state == "failed" else "")
+    return state
+
+
+def grade_file(assignment_name: str, student: str, path: Path, filename: str) -> dict:
+    """One notebook graded by the library API in a scratch folder; the result's JSON form."""
+    from autograder.api import grade_batch
+    from autograder.course import find_assignment
+    from autograder.files import safe_name
+
+    assignment = find_assignment(assignment_name, settings.COURSE_ROOT)
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-job-"))
+    try:
+        (scratch / "in").mkdir()
+        notebook = scratch / "in" / f"{safe_name(student)}.ipynb"
+        shutil.copyfile(path, notebook)
+        report = grade_batch(assignment, [str(scratch / "in")], course_settings(), out=scratch / "out",
+                             sandbox=warm_sandbox)
+        [result] = report.results
+        data = result.to_json()
+        data["student"], data["submission"] = student, filename
+        return data
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
