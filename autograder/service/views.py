@@ -111,11 +111,11 @@ def submit(request, name: str):
     a = get_object_or_404(Assignment, name=name)
     if not a.open:
         return _assignment_page(request, a, "This assignment is closed: no more submissions.", 403)
+    upload = request.FILES.get("notebook")   # parsed here (or by the CSRF check): the size handler has run
     if getattr(request, "upload_too_large", False):
         return _assignment_page(request, a, f"The file is over the {settings.MAX_UPLOAD_BYTES / 2**20:g} MB "
                                             "limit: clear the notebook's outputs (Edit > Clear outputs), save, "
                                             "and upload it again. Nothing was stored.", 413)
-    upload = request.FILES.get("notebook")
     if upload is None:
         return _assignment_page(request, a, "Choose a notebook file (.ipynb) to upload.", 400)
     if not upload.name.lower().endswith(".ipynb"):
