@@ -10,6 +10,10 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "autograder"
+# The submission service (a Django app, every module of it, migrations included): a front end on the
+# library API, below the command line, which imports it lazily.
+SERVICE = {".".join(p.relative_to(PACKAGE).with_suffix("").parts).removesuffix(".__init__")
+           for p in (PACKAGE / "service").rglob("*.py")}
 
 # Lowest first. A module may import its own layer or a lower one, never a higher one.
 LAYERS = [
@@ -31,6 +35,7 @@ LAYERS = [
     {"release", "batch", "cluster", "outputs", "scaffold", "gradescope"},
     # the library API every front end calls
     {"api"},
+    SERVICE,
     {"cli", "__main__"},
 ]
 
