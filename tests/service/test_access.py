@@ -4,6 +4,8 @@ staff pages are 403 for students; signed out is sent to sign in. A new URL must 
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.service.helpers import NAME, account, client_for, notebook_bytes, run_queue, submission_id, upload
@@ -27,15 +29,25 @@ TABLE = {
 }
 
 
-@pytest.fixture
-def world(svc):
+@pytest.fixture(scope="module")
+def world(service):
+    """One graded submission and four people, for the whole module (nothing here changes them)."""
     from autograder.service.models import SignInLink
+    from tests.service.helpers import clean
+
+    saved = os.environ.get("AUTOGRADER_CACHE")
+    os.environ["AUTOGRADER_CACHE"] = str(service["root"] / "cache")
 
     people = {"owner": account("ada"), "other": account("ben"), "ta": account("tina", "ta"),
               "prof": account("prof", "instructor")}
-    pk = submission_id(upload(client_for(people["owner"]), notebook_bytes(svc["course"])))
+    pk = submission_id(upload(client_for(people["owner"]), notebook_bytes(service["course"])))
     run_queue()
-    return {"people": people, "pk": pk, "token": lambda: SignInLink.issue(people["owner"])}
+    yield {"people": people, "pk": pk, "token": lambda: SignInLink.issue(people["owner"])}
+    clean()
+    if saved is None:
+        os.environ.pop("AUTOGRADER_CACHE", None)
+    else:
+        os.environ["AUTOGRADER_CACHE"] = saved
 
 
 def _url(name: str, world) -> str:
