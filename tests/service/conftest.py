@@ -76,3 +76,27 @@ def svc(service, monkeypatch):
     from tests.service.helpers import clean
 
     clean()
+
+
+
+@pytest.fixture
+def chromium():
+    """Playwright driving Debian's chromium (bash tests/ensure-chromium.sh), never a downloaded browser;
+    stopped after the test (a live Playwright keeps an event loop in this thread, which Django's ORM
+    refuses to run beside)."""
+    import shutil
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        message = "chromium is not installed (bash tests/ensure-chromium.sh installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield browser
+        finally:
+            browser.close()
