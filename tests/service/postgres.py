@@ -20,11 +20,15 @@ def binaries() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
+class Missing(RuntimeError):
+    pass
+
+
 class Cluster:
     def __init__(self):
         self.bin = binaries()
         if self.bin is None:
-            raise RuntimeError("PostgreSQL's server is not installed (apt-get install -y postgresql)")
+            raise Missing("PostgreSQL's server is not installed (bash tests/ensure-postgres.sh installs it)")
         self.root = Path(tempfile.mkdtemp(prefix="autograder-pg-"))
         self.data, self.socket = self.root / "data", self.root / "socket"
         self.socket.mkdir()

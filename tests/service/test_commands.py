@@ -113,3 +113,19 @@ def test_a_worker_process_takes_the_job_from_postgresql(svc):
     assert done.returncode == 0, done.stdout + done.stderr
     sub = Submission.objects.get(pk=pk)
     assert sub.state == "graded" and (sub.score, sub.max_score) == (1.0, 2.0) and sub.worker != "test-worker"
+
+
+def test_the_production_settings_pass_djangos_deploy_check(svc, tmp_path):
+    env = _env(svc, AUTOGRADER_SERVICE_HOME=str(tmp_path / "home"), AUTOGRADER_HTTPS="1",
+               AUTOGRADER_ALLOWED_HOSTS="grader.example.edu", DJANGO_SETTINGS_MODULE="autograder.service.settings",
+               AUTOGRADER_SECRET_KEY="k" * 20 + "-a-long-random-production-key-" + "z" * 20)
+    done = subprocess.run([sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "no issues" in done.stdout, done.stdout + done.stderr
+
+
+def test_serve_and_worker_are_commands_and_say_what_they_need(run_cli):
+    for command in ("serve", "worker"):
+        help_text = run_cli(command, "--help", timeout=60)
+        assert help_text.returncode == 0 and "--backend" in help_text.stdout
+    assert "serve" in run_cli("--help", timeout=60).stdout
