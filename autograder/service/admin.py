@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from autograder.service.models import Assignment, Profile, SignInLink, Submission
+from autograder.service.models import Assignment, Profile, SignInLink, Submission, WorkerBeat
 
 
 @admin.register(Assignment)
@@ -36,3 +36,9 @@ class SignInLinkAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(WorkerBeat)
+class WorkerBeatAdmin(admin.ModelAdmin):
+    list_display = ("worker", "backend", "started", "last_seen")
+    readonly_fields = ("worker", "backend", "started", "last_seen")

@@ -133,6 +133,14 @@ def worker(args) -> int:
                startup_delay=not args.batch, max_tasks=args.max_tasks, worker_id=WORKER_ID[:64],
                excluded_queue_names=[])
     w.configure_signals()
+    from autograder.service.grading import keep_alive
+
+    stop = threading.Event()
+    threading.Thread(target=keep_alive, args=(stop, os.environ.get("AUTOGRADER_BACKEND", "auto")),
+                     daemon=True).start()
     print(f"worker {WORKER_ID} ready", flush=True)
-    w.run()
+    try:
+        w.run()
+    finally:
+        stop.set()
     return 0

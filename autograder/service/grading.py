@@ -102,10 +102,68 @@ def grade(submission_id: str) -> str:
                                                      message=f"{type(exc).__name__}: {exc}"[:2000])
         return Submission.State.FAILED
     state = Submission.State.FAILED if result.get("status") == "error" else Submission.State.GRADED
-    Submission.objects.filter(pk=sub.pk).update(
-        state=state, finished=timezone.now(), result=result, score=result.get("score"),
-        max_score=result.get("max_score"), message=result.get("message", "") if state == "failed" else "")
+    # Only while this worker still holds the job: after its lease expired the job is another's.
+    stored = _mine(sub).update(state=state, finished=timezone.now(), result=result, score=result.get("score"),
+                               max_score=result.get("max_score"),
+                               message=result.get("message", "") if state == "failed" else "")
+    if not stored:
+        log.warning("submission %s: the lease expired while grading; this result is dropped", sub.pk)
+        return "lease lost"
     return state
+
+
+def _mine(sub: Submission):
+    return Submission.objects.filter(pk=sub.pk, state=Submission.State.RUNNING, worker=WORKER_ID,
+                                     attempts=sub.attempts)
+
+
+def requeue_expired() -> list[str]:
+    """Jobs whose worker died (running past the lease): queued again, or failed after
+    ``MAX_ATTEMPTS`` tries (a notebook that kills its worker each time). Returns their ids."""
+    from datetime import timedelta
+
+    from autograder.service.tasks import grade_submission
+
+    cutoff = timezone.now() - timedelta(seconds=settings.LEASE_S)
+    done = []
+    with transaction.atomic():
+        stale = Submission.objects.select_for_update(skip_locked=True).filter(state=Submission.State.RUNNING,
+                                                                              started__lt=cutoff)
+        for sub in stale:
+            if sub.attempts >= settings.MAX_ATTEMPTS:
+                sub.state, sub.finished = Submission.State.FAILED, timezone.now()
+                sub.message = f"no worker finished it in {sub.attempts} tries (each worker died or hung)"
+                sub.save(update_fields=["state", "finished", "message"])
+            else:
+                log.warning("submission %s: worker %s did not finish it in time; queued again", sub.pk, sub.worker)
+                sub.state, sub.worker = Submission.State.QUEUED, ""
+                sub.save(update_fields=["state", "worker"])
+                grade_submission.enqueue(str(sub.pk))
+            done.append(str(sub.pk))
+    return done
+
+
+def heartbeat(backend: str = "") -> None:
+    from autograder.service.models import WorkerBeat
+
+    WorkerBeat.objects.update_or_create(worker=WORKER_ID[:100], defaults={"last_seen": timezone.now(),
+                                                                          "backend": backend[:20]})
+
+
+def keep_alive(stop: threading.Event, backend: str = "", every_s: float = 10.0) -> None:
+    """A worker's side thread: its heartbeat, and expired leases requeued, every few seconds."""
+    from django.db import connection
+
+    while True:
+        try:
+            heartbeat(backend)
+            requeue_expired()
+        except Exception:  # noqa: BLE001 - the database restarting: try again at the next beat
+            log.exception("heartbeat")
+        finally:
+            connection.close()
+        if stop.wait(every_s):
+            return
 
 
 def grade_file(assignment_name: str, student: str, path: Path, filename: str) -> dict:

@@ -143,3 +143,18 @@ class Submission(models.Model):
         from autograder.service.storage import content_path
 
         return content_path(self.sha256)
+
+
+class WorkerBeat(models.Model):
+    """A grading worker's last sign of life (every few seconds while it runs)."""
+
+    worker = models.CharField(max_length=100, unique=True)
+    started = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+    backend = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["worker"]
+
+    def __str__(self):
+        return self.worker

@@ -138,6 +138,10 @@ SIGNIN_LINK_DAYS = int(os.environ.get("AUTOGRADER_SIGNIN_LINK_DAYS", "14"))
 
 # How the workers grade: the course's Settings (autograder.settings.Settings) fields.
 GRADING = {"backend": os.environ.get("AUTOGRADER_BACKEND", "auto")}
+# A running job whose worker has not finished it in this long is queued again (its worker died);
+# longer than any assignment's total time limit. A job requeued this many times fails.
+LEASE_S = float(os.environ.get("AUTOGRADER_LEASE_S", "1800"))
+MAX_ATTEMPTS = int(os.environ.get("AUTOGRADER_MAX_ATTEMPTS", "3"))
 SANDBOX_FACTORY = os.environ.get("AUTOGRADER_SANDBOX", "autograder.api.default_sandbox")
 
 # Security: sessions and CSRF cookies only over HTTPS in production; no framing at all (LMS embedding

@@ -219,8 +219,11 @@ def dashboard(request):
         queued=Count("submissions", filter=Q(submissions__state=Submission.State.QUEUED)),
         running=Count("submissions", filter=Q(submissions__state=Submission.State.RUNNING)),
         failed=Count("submissions", filter=Q(submissions__state=Submission.State.FAILED)))
-    return render(request, "service/dashboard.html", {"rows": rows, "instructor": role_of(request.user) ==
-                                                      Role.INSTRUCTOR})
+    from autograder.service.models import WorkerBeat
+
+    alive = WorkerBeat.objects.filter(last_seen__gte=timezone.now() - timedelta(seconds=60))
+    return render(request, "service/dashboard.html", {"rows": rows, "workers": alive,
+                                                      "instructor": role_of(request.user) == Role.INSTRUCTOR})
 
 
 @staff_required

@@ -10,12 +10,13 @@ def clean() -> None:
     from django.contrib.auth import get_user_model
     from django_tasks_db.models import DBTaskResult
 
-    from autograder.service.models import Assignment, SignInLink, Submission
+    from autograder.service.models import Assignment, SignInLink, Submission, WorkerBeat
 
     Submission.objects.all().delete()
     SignInLink.objects.all().delete()
     get_user_model().objects.all().delete()
     DBTaskResult.objects.all().delete()
+    WorkerBeat.objects.all().delete()
     Assignment.objects.update(published=False, open=True, due=None,
                               hidden_results=Assignment.Hidden.WHEN_PUBLISHED)
 

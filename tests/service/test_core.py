@@ -177,3 +177,45 @@ def test_roster_import_and_one_time_sign_in_links(svc):
     SignInLink.objects.filter(token_sha256=SignInLink.digest(late)).update(expires=timezone.now() - timedelta(1))
     assert Client().get(f"/signin/{late}/").status_code == 404
     assert Client().get("/signin/not-a-token/").status_code == 404
+
+
+def test_a_job_whose_worker_died_is_graded_again_after_its_lease_and_a_late_result_is_dropped(svc):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from autograder.service import grading
+    from autograder.service.models import Submission
+
+    pk = submission_id(upload(client_for(account("ada")), notebook_bytes(svc["course"])))
+    dead = grading.claim(pk)                      # a worker took it, then was SIGKILLed
+    assert grading.requeue_expired() == []        # within its lease: left alone
+    Submission.objects.filter(pk=pk).update(started=timezone.now() - timedelta(hours=1))
+    assert grading.requeue_expired() == [pk] and _sub(pk).state == "queued"
+    assert run_queue() == 2                       # its first task (not yet taken here), then the new one
+    assert _sub(pk).state == "graded" and _sub(pk).attempts == 2
+    # the first worker coming back late stores nothing over the result
+    assert grading._mine(dead).update(score=0) == 0 and _sub(pk).score == 2.0
+
+
+def test_a_job_that_kills_every_worker_fails_after_its_attempts(svc):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from autograder.service import grading
+    from autograder.service.models import Submission
+
+    pk = submission_id(upload(client_for(account("ada")), notebook_bytes(svc["course"])))
+    Submission.objects.filter(pk=pk).update(state="running", attempts=3,
+                                            started=timezone.now() - timedelta(hours=1))
+    assert grading.requeue_expired() == [pk] and _sub(pk).state == "failed" and "3 tries" in _sub(pk).message
+
+
+def test_the_dashboard_lists_the_workers_alive(svc):
+    from autograder.service import grading
+
+    prof = client_for(account("prof", "instructor"))
+    assert "No worker has been seen" in prof.get("/staff/").content.decode()
+    grading.heartbeat("local")
+    assert f"{grading.WORKER_ID} (local)" in prof.get("/staff/").content.decode()
