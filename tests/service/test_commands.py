@@ -129,3 +129,38 @@ def test_serve_and_worker_are_commands_and_say_what_they_need(run_cli):
         help_text = run_cli(command, "--help", timeout=60)
         assert help_text.returncode == 0 and "--backend" in help_text.stdout
     assert "serve" in run_cli("--help", timeout=60).stdout
+
+
+@pytest.mark.skipif(os.environ.get("AUTOGRADER_TEST_DB", "postgresql") != "postgresql", reason="PostgreSQL run")
+def test_a_worker_killed_while_grading_leaves_its_job_to_another_graded_once(svc, tmp_path):
+    from autograder.service.models import Submission
+
+    hang = tmp_path / "hang"
+    hang.touch()
+    pk = submission_id(upload(client_for(account("hang-hal")), notebook_bytes(svc["course"])))
+    env = _env(svc, DATABASE_URL=svc["env"]["DATABASE_URL"], AUTOGRADER_SERVICE_HOME=svc["env"]["AUTOGRADER_SERVICE_HOME"],
+               AUTOGRADER_TEST_HANG=str(hang), AUTOGRADER_LEASE_S="3")
+    first = subprocess.Popen([sys.executable, "-m", "autograder", "worker", "--course", str(svc["course"])],
+                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while Submission.objects.get(pk=pk).state != "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert Submission.objects.get(pk=pk).state == "running"
+        time.sleep(0.5)   # inside the fake sandbox, waiting
+    finally:
+        first.kill()      # SIGKILL mid-grade
+        first.wait()
+    hang.unlink()
+    second = subprocess.Popen([sys.executable, "-m", "autograder", "worker", "--course", str(svc["course"])],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while Submission.objects.get(pk=pk).state != "graded" and time.monotonic() < deadline:
+            time.sleep(0.3)
+    finally:
+        second.terminate()
+        second.wait(30)
+    sub = Submission.objects.get(pk=pk)
+    assert sub.state == "graded" and sub.attempts == 2 and (sub.score, sub.max_score) == (2.0, 2.0)
+    assert Submission.objects.count() == 1
