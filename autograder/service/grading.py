@@ -95,7 +95,8 @@ def grade(submission_id: str) -> str:
     if sub is None:
         return "claimed elsewhere"
     try:
-        result = grade_file(sub.assignment.name, sub.student.username, sub.stored_path(), sub.filename)
+        result, run_log = grade_file(sub.assignment.name, sub.student.username, sub.stored_path(), sub.filename,
+                                     with_log=True)
     except Exception as exc:  # noqa: BLE001 - any failure of the grader is the submission's "failed" state
         log.exception("grading %s failed", sub.pk)
         Submission.objects.filter(pk=sub.pk).update(state=Submission.State.FAILED, finished=timezone.now(),
@@ -103,7 +104,8 @@ def grade(submission_id: str) -> str:
         return Submission.State.FAILED
     state = Submission.State.FAILED if result.get("status") == "error" else Submission.State.GRADED
     # Only while this worker still holds the job: after its lease expired the job is another's.
-    stored = _mine(sub).update(state=state, finished=timezone.now(), result=result, score=result.get("score"),
+    stored = _mine(sub).update(state=state, finished=timezone.now(), result=result, log=run_log,
+                               score=result.get("score"),
                                max_score=result.get("max_score"),
                                message=result.get("message", "") if state == "failed" else "")
     if not stored:
@@ -166,8 +168,12 @@ def keep_alive(stop: threading.Event, backend: str = "", every_s: float = 10.0) 
             return
 
 
-def grade_file(assignment_name: str, student: str, path: Path, filename: str) -> dict:
-    """One notebook graded by the library API in a scratch folder; the result's JSON form."""
+MAX_LOG_CHARS = 200_000
+
+
+def grade_file(assignment_name: str, student: str, path: Path, filename: str, with_log: bool = False):
+    """One notebook graded by the library API in a scratch folder; the result's JSON form (and,
+    ``with_log``, the run's instructor-only log, at most ``MAX_LOG_CHARS``)."""
     from autograder.api import grade_batch
     from autograder.course import find_assignment
     from autograder.files import safe_name
@@ -183,6 +189,12 @@ def grade_file(assignment_name: str, student: str, path: Path, filename: str) ->
         [result] = report.results
         data = result.to_json()
         data["student"], data["submission"] = student, filename
-        return data
+        if not with_log:
+            return data
+        logs = sorted((scratch / "out" / "logs").rglob("*.log"))
+        text = logs[0].read_text(encoding="utf-8", errors="replace") if logs else ""
+        if len(text) > MAX_LOG_CHARS:
+            text = text[:MAX_LOG_CHARS] + f"\n[... {len(text) - MAX_LOG_CHARS:,} more characters not kept]"
+        return data, text
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

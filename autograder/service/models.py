@@ -127,6 +127,7 @@ class Submission(models.Model):
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField(null=True, blank=True)
     message = models.TextField(blank=True, help_text="why grading failed (staff only)")
+    log = models.TextField(blank=True, help_text="the notebook's output and cell errors (staff only)")
 
     class Meta:
         ordering = ["-created"]

@@ -219,3 +219,13 @@ def test_the_dashboard_lists_the_workers_alive(svc):
     assert "No worker has been seen" in prof.get("/staff/").content.decode()
     grading.heartbeat("local")
     assert f"{grading.WORKER_ID} (local)" in prof.get("/staff/").content.decode()
+
+
+def test_the_runs_log_is_kept_for_staff_only(svc):
+    student = account("ada")
+    pk = submission_id(upload(client_for(student), notebook_bytes(svc["course"])))
+    run_queue()
+    assert _sub(pk).log.strip()
+    assert "Log (staff only)" not in client_for(student).get(f"/s/{pk}/").content.decode()
+    staff = client_for(account("tina", "ta")).get(f"/s/{pk}/").content.decode()
+    assert "Log (staff only)" in staff
