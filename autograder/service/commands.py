@@ -49,6 +49,10 @@ def import_roster(path: Path, base_url: str, say=print) -> None:
 
 
 def serve(args) -> int:
+    if args.base_url and not os.environ.get("AUTOGRADER_ALLOWED_HOSTS"):   # the site answers to its own address
+        from urllib.parse import urlparse
+
+        os.environ["AUTOGRADER_ALLOWED_HOSTS"] = f"localhost,127.0.0.1,[::1],{urlparse(args.base_url).hostname}"
     setup(args.course, args.backend)
     from django.conf import settings
 

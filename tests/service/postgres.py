@@ -40,7 +40,7 @@ class Cluster:
 
     def _run(self, *args: str) -> None:
         done = subprocess.run([str(self.bin / args[0]), *args[1:]], capture_output=True, text=True, cwd=self.root,
-                              env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}, **self.as_user)
+                              env={"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}, timeout=120, **self.as_user)
         if done.returncode:
             raise RuntimeError(f"{args[0]} failed: {done.stdout}{done.stderr}")
 
@@ -52,7 +52,9 @@ class Cluster:
         return self
 
     def restart(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-w", "-m", "fast", "restart")
+        # -l: the new server's output goes to the log, never to the pipes this test reads to their end
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-t", "60", "-m", "fast",
+                  "restart")
 
     def url(self, name: str = "autograder") -> str:
         return f"postgresql://postgres@/{name}?host={self.socket}"

@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-CORE = ["tests/service/test_core.py", "tests/service/test_limits.py", "tests/service/test_access.py"]
+CORE = ["tests/service/test_core.py", "tests/service/test_limits.py", "tests/service/test_access.py",
+        "tests/service/test_agreement.py"]
 
 
 @pytest.mark.skipif(os.environ.get("AUTOGRADER_TEST_DB", "postgresql") == "sqlite", reason="this is the SQLite run")
