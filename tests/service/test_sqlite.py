@@ -22,4 +22,5 @@ def test_the_core_passes_on_sqlite(tmp_path):
                            str(tmp_path / "run"), *CORE], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
-    assert " passed" in done.stdout.splitlines()[-1] and "skipped" not in done.stdout.splitlines()[-1]
+    last = done.stdout.splitlines()[-1]
+    assert " passed" in last and ("skipped" not in last or " 1 skipped" in last), last   # the PostgreSQL restart
