@@ -1,4 +1,4 @@
-"""Grading one submission in a worker, through the library API (:func:`autograder.api.grade_batch`)
+"""The grading job (``grade_submission``, a django-tasks task) and its work: one submission graded in a worker, through the library API (:func:`autograder.api.grade_batch`)
 on the course's :class:`autograder.settings.Settings`.
 
 A worker keeps one warm sandbox per sandbox settings (on the local backend: the forkserver that
@@ -22,11 +22,20 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_tasks import task
 
 from autograder.sandbox.base import Sandbox
 from autograder.service.models import Submission
 
 log = logging.getLogger("autograder.service")
+
+
+@task(queue_name="grading")
+def grade_submission(submission_id: str) -> str:
+    """The grading job, on Django's Tasks framework (django-tasks, database backend): the web process
+    only enqueues it (in the transaction that records the submission); a worker runs it."""
+    return grade(submission_id)
+
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 _warm: dict[tuple, Sandbox] = {}
 _lock = threading.Lock()
@@ -123,8 +132,6 @@ def requeue_expired() -> list[str]:
     """Jobs whose worker died (running past the lease): queued again, or failed after
     ``MAX_ATTEMPTS`` tries (a notebook that kills its worker each time). Returns their ids."""
     from datetime import timedelta
-
-    from autograder.service.tasks import grade_submission
 
     cutoff = timezone.now() - timedelta(seconds=settings.LEASE_S)
     done = []

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from autograder.service import course, storage
 from autograder.service.models import Assignment, Role, SignInLink, Submission, is_staff_member, role_of
 from autograder.service.results import counted, for_student
-from autograder.service.tasks import grade_submission
+from autograder.service.grading import grade_submission
 
 log = logging.getLogger("autograder.service")
 
