@@ -3,7 +3,8 @@
 #   make test      lint, the documentation site (mkdocs build --strict), then the whole test
 #                  suite, printing its ten slowest tests (slow and Docker tests included; as root
 #                  it installs and starts a Docker engine and builds the sandbox image, and
-#                  runs the local sandbox's suite again as an unprivileged user)
+#                  runs the local sandbox's suite again as an unprivileged user; the service's tests
+#                  start a PostgreSQL cluster of their own: tests/ensure-postgres.sh installs the server)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -18,7 +19,7 @@ venv: $(STAMP)
 $(STAMP): $(PINS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[cpu,instructor,test,cluster]'
+	$(BIN)/python -m pip install --quiet -e '.[cpu,instructor,test,cluster,server]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -37,6 +38,7 @@ docs: $(STAMP)
 test: lint docs
 	bash docker/ensure-engine.sh
 	bash tests/ensure-chromium.sh
+	bash tests/ensure-postgres.sh
 	$(BIN)/python -m pytest -ra --durations=10 || [ $$? -eq 5 ]
 	bash tests/as-user.sh
 

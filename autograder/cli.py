@@ -149,7 +149,33 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--offline", action="store_true",
                    help="no registry: debootstrap base + wheels downloaded on this host (CPU image)")
     i.add_argument("--dry-run", action="store_true", help="print the build command, run nothing")
+
+    sv = sub.add_parser("serve", help="the course's submission service (needs the 'server' extra): students "
+                                      "upload, workers grade, feedback in seconds")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--workers", type=int, default=1,
+                    help="grading worker processes started beside the web server (0: only `autograder worker`s)")
+    sv.add_argument("--import-roster", type=Path, metavar="CSV",
+                    help="create accounts from a roster (columns id, name, email, role) and print one-time "
+                         "sign-in links")
+    sv.add_argument("--base-url", help="the address students open (for the printed links), e.g. "
+                                       "https://grader.example.edu")
+    sv.add_argument("--setup-only", action="store_true",
+                    help="migrate the database, add the course's assignments, import the roster, then exit")
+    _service_args(sv)
+
+    wk = sub.add_parser("worker", help="a grading worker of the submission service (DATABASE_URL: its database)")
+    wk.add_argument("--interval", type=float, default=0.5, help="seconds between looks at an empty queue")
+    wk.add_argument("--batch", action="store_true", help="grade what is queued, then exit")
+    wk.add_argument("--max-tasks", type=int, help="exit after this many jobs")
+    _service_args(wk)
     return p
+
+
+def _service_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--course", type=Path, help="the course folder (default: as for grade)")
+    p.add_argument("--backend", choices=BACKENDS, help="the sandbox backend (default: $AUTOGRADER_BACKEND, else auto)")
 
 
 def _lms_args(p: argparse.ArgumentParser) -> None:
@@ -478,13 +504,33 @@ def cmd_similarity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    return _service().serve(args)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    return _service().worker(args)
+
+
+def _service():
+    try:
+        import django  # noqa: F401
+        import django_tasks_db  # noqa: F401
+    except ImportError:
+        raise UsageError("the service needs the 'server' extra: pip install 'tf-autograder[server]'") from None
+    from autograder.service import commands
+
+    return commands
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release, "image": cmd_image,
                 "history": cmd_history, "undo": cmd_undo,
                 "report": cmd_report, "override": cmd_override, "new": cmd_new, "validate": cmd_validate,
-                "packages": cmd_packages, "gradescope": cmd_gradescope, "similarity": cmd_similarity}[args.command](args)
+                "packages": cmd_packages, "gradescope": cmd_gradescope, "similarity": cmd_similarity,
+                "serve": cmd_serve, "worker": cmd_worker}[args.command](args)
     except (UsageError, SandboxUnavailable, UidRangeError) as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,44 @@
+"""The Django admin: the staff's back office."""
+
+from django.contrib import admin
+
+from autograder.service.models import Assignment, Profile, SignInLink, Submission, WorkerBeat
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "title", "due", "open", "hidden_results", "published")
+    list_editable = ("open", "published")
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "display_name", "role")
+    list_filter = ("role",)
+    search_fields = ("user__username", "display_name")
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ("id", "assignment", "student", "state", "score", "max_score", "created", "worker")
+    list_filter = ("state", "assignment")
+    search_fields = ("student__username", "sha256")
+    readonly_fields = [f.name for f in Submission._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SignInLink)
+class SignInLinkAdmin(admin.ModelAdmin):
+    list_display = ("user", "created", "expires", "used")
+    readonly_fields = ("user", "token_sha256", "created", "expires", "used")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WorkerBeat)
+class WorkerBeatAdmin(admin.ModelAdmin):
+    list_display = ("worker", "backend", "started", "last_seen")
+    readonly_fields = ("worker", "backend", "started", "last_seen")

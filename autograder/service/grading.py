@@ -1,0 +1,207 @@
+"""The grading job (``grade_submission``, a django-tasks task) and its work: one submission graded in a worker, through the library API (:func:`autograder.api.grade_batch`)
+on the course's :class:`autograder.settings.Settings`.
+
+A worker keeps one warm sandbox per sandbox settings (on the local backend: the forkserver that
+imported TensorFlow once), handed to every ``grade_batch`` call and closed when the worker exits.
+``grade_batch`` builds its ``Grader`` per call (its references come from the on-disk cache, so
+that costs milliseconds); a Grader kept across calls needs an API that takes one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks import task
+
+from autograder.sandbox.base import Sandbox
+from autograder.service.models import Submission
+
+log = logging.getLogger("autograder.service")
+
+
+@task(queue_name="grading")
+def grade_submission(submission_id: str) -> str:
+    """The grading job, on Django's Tasks framework (django-tasks, database backend): the web process
+    only enqueues it (in the transaction that records the submission); a worker runs it."""
+    return grade(submission_id)
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+_warm: dict[tuple, Sandbox] = {}
+_lock = threading.Lock()
+
+
+class _Kept(Sandbox):
+    """A warm sandbox lent to one ``grade_batch`` call: its ``close`` leaves it running for the next."""
+
+    def __init__(self, inner: Sandbox):
+        self.inner = inner
+        self.name = inner.name
+
+    def prepare(self) -> None:
+        self.inner.prepare()
+
+    def run(self, job):
+        return self.inner.run(job)
+
+    def describe(self) -> dict:
+        return self.inner.describe()
+
+    def close(self) -> None:
+        pass
+
+
+def warm_sandbox(grading_settings) -> Sandbox:
+    key = grading_settings.sandbox_key()
+    with _lock:
+        if key not in _warm:
+            _warm[key] = import_string(settings.SANDBOX_FACTORY)(grading_settings)
+        return _Kept(_warm[key])
+
+
+@atexit.register
+def close_sandboxes() -> None:
+    with _lock:
+        for box in _warm.values():
+            try:
+                box.close()
+            except Exception:  # noqa: BLE001 - closing at exit: nothing left to tell
+                log.exception("closing a sandbox")
+        _warm.clear()
+
+
+def course_settings():
+    from autograder.settings import Settings
+
+    return Settings(jobs=1, layout="files", force=True, **settings.GRADING)
+
+
+def claim(submission_id: str) -> Submission | None:
+    """The submission, now running on this worker; None when another worker has it (or had it)."""
+    with transaction.atomic():
+        sub = Submission.objects.select_for_update().filter(pk=submission_id).first()
+        if sub is None or sub.state != Submission.State.QUEUED:
+            return None
+        sub.state, sub.started, sub.worker = Submission.State.RUNNING, timezone.now(), WORKER_ID
+        sub.attempts += 1
+        sub.save(update_fields=["state", "started", "worker", "attempts"])
+        return sub
+
+
+def grade(submission_id: str) -> str:
+    """Grade one queued submission and store its result; returns its final state."""
+    sub = claim(submission_id)
+    if sub is None:
+        return "claimed elsewhere"
+    try:
+        result, run_log = grade_file(sub.assignment.name, sub.student.username, sub.stored_path(), sub.filename,
+                                     with_log=True)
+    except Exception as exc:  # noqa: BLE001 - any failure of the grader is the submission's "failed" state
+        log.exception("grading %s failed", sub.pk)
+        Submission.objects.filter(pk=sub.pk).update(state=Submission.State.FAILED, finished=timezone.now(),
+                                                     message=f"{type(exc).__name__}: {exc}"[:2000])
+        return Submission.State.FAILED
+    state = Submission.State.FAILED if result.get("status") == "error" else Submission.State.GRADED
+    # Only while this worker still holds the job: after its lease expired the job is another's.
+    stored = _mine(sub).update(state=state, finished=timezone.now(), result=result, log=run_log,
+                               score=result.get("score"),
+                               max_score=result.get("max_score"),
+                               message=result.get("message", "") if state == "failed" else "")
+    if not stored:
+        log.warning("submission %s: the lease expired while grading; this result is dropped", sub.pk)
+        return "lease lost"
+    return state
+
+
+def _mine(sub: Submission):
+    return Submission.objects.filter(pk=sub.pk, state=Submission.State.RUNNING, worker=WORKER_ID,
+                                     attempts=sub.attempts)
+
+
+def requeue_expired() -> list[str]:
+    """Jobs whose worker died (running past the lease): queued again, or failed after
+    ``MAX_ATTEMPTS`` tries (a notebook that kills its worker each time). Returns their ids."""
+    from datetime import timedelta
+
+    cutoff = timezone.now() - timedelta(seconds=settings.LEASE_S)
+    done = []
+    with transaction.atomic():
+        stale = Submission.objects.select_for_update(skip_locked=True).filter(state=Submission.State.RUNNING,
+                                                                              started__lt=cutoff)
+        for sub in stale:
+            if sub.attempts >= settings.MAX_ATTEMPTS:
+                sub.state, sub.finished = Submission.State.FAILED, timezone.now()
+                sub.message = f"no worker finished it in {sub.attempts} tries (each worker died or hung)"
+                sub.save(update_fields=["state", "finished", "message"])
+            else:
+                log.warning("submission %s: worker %s did not finish it in time; queued again", sub.pk, sub.worker)
+                sub.state, sub.worker = Submission.State.QUEUED, ""
+                sub.save(update_fields=["state", "worker"])
+                grade_submission.enqueue(str(sub.pk))
+            done.append(str(sub.pk))
+    return done
+
+
+def heartbeat(backend: str = "") -> None:
+    from autograder.service.models import WorkerBeat
+
+    WorkerBeat.objects.update_or_create(worker=WORKER_ID[:100], defaults={"last_seen": timezone.now(),
+                                                                          "backend": backend[:20]})
+
+
+def keep_alive(stop: threading.Event, backend: str = "", every_s: float = 10.0) -> None:
+    """A worker's side thread: its heartbeat, and expired leases requeued, every few seconds."""
+    from django.db import connection
+
+    while True:
+        try:
+            heartbeat(backend)
+            requeue_expired()
+        except Exception:  # noqa: BLE001 - the database restarting: try again at the next beat
+            log.exception("heartbeat")
+        finally:
+            connection.close()
+        if stop.wait(every_s):
+            return
+
+
+MAX_LOG_CHARS = 200_000
+
+
+def grade_file(assignment_name: str, student: str, path: Path, filename: str, with_log: bool = False):
+    """One notebook graded by the library API in a scratch folder; the result's JSON form (and,
+    ``with_log``, the run's instructor-only log, at most ``MAX_LOG_CHARS``)."""
+    from autograder.api import grade_batch
+    from autograder.assignments.course import find_assignment
+    from autograder.files import safe_name
+
+    assignment = find_assignment(assignment_name, settings.COURSE_ROOT)
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-job-"))
+    try:
+        (scratch / "in").mkdir()
+        notebook = scratch / "in" / f"{safe_name(student)}.ipynb"
+        shutil.copyfile(path, notebook)
+        report = grade_batch(assignment, [str(scratch / "in")], course_settings(), out=scratch / "out",
+                             sandbox=warm_sandbox)
+        [result] = report.results
+        data = result.to_json()
+        data["student"], data["submission"] = student, filename
+        if not with_log:
+            return data
+        logs = sorted((scratch / "out" / "logs").rglob("*.log"))
+        text = logs[0].read_text(encoding="utf-8", errors="replace") if logs else ""
+        if len(text) > MAX_LOG_CHARS:
+            text = text[:MAX_LOG_CHARS] + f"\n[... {len(text) - MAX_LOG_CHARS:,} more characters not kept]"
+        return data, text
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,27 @@
+// The submission page follows its state without a reload (the server renders the fragment, autoescaped);
+// the upload form takes a dropped file. No inline script: the CSP allows scripts from this site only.
+(function () {
+  function poll() {
+    var box = document.querySelector("[data-poll]");
+    if (!box) return;
+    fetch(box.getAttribute("data-poll"), {credentials: "same-origin", headers: {"Accept": "text/html"}})
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) { document.getElementById("state").innerHTML = html; setTimeout(poll, 1000); })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+  function dropzone() {
+    var drop = document.getElementById("drop");
+    if (!drop) return;
+    var input = drop.querySelector("input[type=file]");
+    ["dragenter", "dragover"].forEach(function (e) {
+      drop.addEventListener(e, function (ev) { ev.preventDefault(); drop.classList.add("over"); });
+    });
+    ["dragleave", "drop"].forEach(function (e) {
+      drop.addEventListener(e, function (ev) { ev.preventDefault(); drop.classList.remove("over"); });
+    });
+    drop.addEventListener("drop", function (ev) {
+      if (ev.dataTransfer && ev.dataTransfer.files.length) { input.files = ev.dataTransfer.files; }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { setTimeout(poll, 500); dropzone(); });
+})();

@@ -1,0 +1,263 @@
+"""The pages. Every view that shows a submission checks who asks: a student sees only their own
+(anything else is a 404, as if it did not exist); staff see all. Templates are autoescaped."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from autograder.service import course, storage
+from autograder.service.models import Assignment, Role, SignInLink, Submission, is_staff_member, role_of
+from autograder.service.results import counted, for_student
+from autograder.service.grading import grade_submission
+
+log = logging.getLogger("autograder.service")
+
+
+def staff_required(view):
+    def wrapped(request, *args, **kwargs):
+        if not is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+    return login_required(wrapped)
+
+
+def _visible(request, submission_id) -> Submission:
+    sub = get_object_or_404(Submission.objects.select_related("assignment", "student"), pk=submission_id)
+    if sub.student_id != request.user.pk and not is_staff_member(request.user):
+        raise Http404
+    return sub
+
+
+# --- signing in -------------------------------------------------------------------------------
+
+@require_GET
+def signin_help(request):
+    return render(request, "service/signin_help.html")
+
+
+@require_http_methods(["GET", "POST"])
+def signin(request, token: str):
+    """GET shows a button (a link preview or a mail scanner never uses the link up); POST signs in."""
+    link = SignInLink.objects.select_related("user").filter(token_sha256=SignInLink.digest(token)).first()
+    if link is None or not link.valid():
+        return render(request, "service/signin_invalid.html", status=404)
+    if request.method == "GET":
+        return render(request, "service/signin.html", {"who": link.user})
+    with transaction.atomic():
+        used = SignInLink.objects.filter(pk=link.pk, used__isnull=True).update(used=timezone.now())
+    if not used:
+        return render(request, "service/signin_invalid.html", status=404)
+    login(request, link.user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("service:home")
+
+
+@require_POST
+def signout(request):
+    logout(request)
+    return redirect("service:signin-help")
+
+
+# --- students ---------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def home(request):
+    rows = []
+    for a in Assignment.objects.all():
+        mine = list(a.submissions.filter(student=request.user))
+        best = counted(mine)
+        rows.append({"assignment": a, "count": len(mine), "counted": best,
+                     "shown": _shown_score(best, a) if best else None})
+    return render(request, "service/home.html", {"rows": rows, "staff": is_staff_member(request.user)})
+
+
+def _shown_score(sub: Submission, assignment: Assignment) -> dict:
+    r = for_student(sub.result, assignment.hidden_shown())
+    return {"score": r.get("score"), "max_score": r.get("max_score"), "partial": r is not sub.result}
+
+
+@login_required
+@require_GET
+def assignment(request, name: str):
+    a = get_object_or_404(Assignment, name=name)
+    return _assignment_page(request, a)
+
+
+def _assignment_page(request, a: Assignment, error: str = "", status: int = 200):
+    mine = list(a.submissions.filter(student=request.user))
+    best = counted(mine)
+    return render(request, "service/assignment.html", {
+        "a": a, "submissions": mine, "counted": best, "error": error,
+        "max_mb": settings.MAX_UPLOAD_BYTES / 2**20, "rate": settings.RATE_PER_HOUR,
+        "hidden_shown": a.hidden_shown()}, status=status)
+
+
+@login_required
+@require_POST
+def submit(request, name: str):
+    a = get_object_or_404(Assignment, name=name)
+    if not a.open:
+        return _assignment_page(request, a, "This assignment is closed: no more submissions.", 403)
+    upload = request.FILES.get("notebook")   # parsed here (or by the CSRF check): the size handler has run
+    if getattr(request, "upload_too_large", False):
+        return _assignment_page(request, a, f"The file is over the {settings.MAX_UPLOAD_BYTES / 2**20:g} MB "
+                                            "limit: clear the notebook's outputs (Edit > Clear outputs), save, "
+                                            "and upload it again. Nothing was stored.", 413)
+    if upload is None:
+        return _assignment_page(request, a, "Choose a notebook file (.ipynb) to upload.", 400)
+    if not upload.name.lower().endswith(".ipynb"):
+        return _assignment_page(request, a, f"“{upload.name}” is not a notebook: upload the .ipynb file you "
+                                            "worked in. Nothing was stored.", 400)
+    since = timezone.now() - timedelta(hours=1)
+    if Submission.objects.filter(student=request.user, created__gte=since).count() >= settings.RATE_PER_HOUR:
+        return _assignment_page(request, a, f"You have submitted {settings.RATE_PER_HOUR} times in the last hour, "
+                                            "the limit: run the checks in your notebook, and submit again later. "
+                                            "Nothing was stored.", 429)
+    spooled = storage.spool(upload.chunks(), settings.MAX_UPLOAD_BYTES)
+    if spooled is None:
+        return _assignment_page(request, a, f"The file is over the {settings.MAX_UPLOAD_BYTES / 2**20:g} MB "
+                                            "limit. Nothing was stored.", 413)
+    tmp, sha256, size = spooled
+    problem = _not_a_notebook(tmp)
+    if problem:
+        storage.discard(tmp)
+        return _assignment_page(request, a, f"“{upload.name}” could not be read as a notebook: {problem}. "
+                                            "Nothing was stored.", 400)
+    storage.keep(tmp, sha256)   # stored, whole, before the student is told it was received
+    sub = _record(a, request.user, Path(upload.name).name[:255], size, sha256)
+    return redirect("service:submission", submission_id=sub.pk)
+
+
+def _not_a_notebook(path: Path) -> str:
+    from autograder.errors import InvalidSubmission
+    from autograder.notebooks.reading import read_notebook
+
+    try:
+        read_notebook(path)
+    except InvalidSubmission as exc:
+        return str(exc)
+    return ""
+
+
+def _record(a: Assignment, student, filename: str, size: int, sha256: str) -> Submission:
+    """The submission's row and its job, in one transaction; an identical earlier submission that
+    was graded on this version of the assignment gives its result at once."""
+    version = course.version(a.name)
+    with transaction.atomic():
+        same = (Submission.objects.filter(assignment=a, student=student, sha256=sha256, state=Submission.State.GRADED)
+                .exclude(result=None).order_by("-created").first())
+        if same is not None and version and same.result.get("assignment_version") == version:
+            now = timezone.now()
+            return Submission.objects.create(
+                assignment=a, student=student, filename=filename, size=size, sha256=sha256,
+                state=Submission.State.GRADED, created=now, started=now, finished=now, worker="reused",
+                reused_from=same.reused_from or same, result=dict(same.result, submission=filename),
+                score=same.score, max_score=same.max_score)
+        sub = Submission.objects.create(assignment=a, student=student, filename=filename, size=size, sha256=sha256)
+        grade_submission.enqueue(str(sub.pk))
+    return sub
+
+
+@login_required
+@require_GET
+def submission(request, submission_id):
+    sub = _visible(request, submission_id)
+    return render(request, "service/submission.html", _state_context(request, sub))
+
+
+@login_required
+@require_GET
+def submission_state(request, submission_id):
+    sub = _visible(request, submission_id)
+    return render(request, "service/_state.html", _state_context(request, sub))
+
+
+def _state_context(request, sub: Submission) -> dict:
+    shown = None
+    if sub.state == Submission.State.GRADED:
+        shown = for_student(sub.result, sub.assignment.hidden_shown() or is_staff_member(request.user))
+    ahead = (Submission.objects.filter(state=Submission.State.QUEUED, created__lt=sub.created).count()
+             if sub.state == Submission.State.QUEUED else 0)
+    mine = sub.assignment.submissions.filter(student=sub.student)
+    return {"sub": sub, "shown": shown, "ahead": ahead, "is_counted": counted(mine) == sub,
+            "staff": is_staff_member(request.user)}
+
+
+@login_required
+@require_GET
+def feedback(request, submission_id):
+    """The feedback page, by the batch's renderer (autograder.outputs.feedback)."""
+    from autograder.outputs.feedback import feedback_html
+
+    sub = _visible(request, submission_id)
+    if sub.state != Submission.State.GRADED or not sub.result:
+        raise Http404
+    shown = for_student(sub.result, sub.assignment.hidden_shown() or is_staff_member(request.user))
+    return HttpResponse(feedback_html(shown), content_type="text/html; charset=utf-8")
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+@staff_required
+@require_GET
+def dashboard(request):
+    rows = Assignment.objects.annotate(
+        total=Count("submissions"),
+        queued=Count("submissions", filter=Q(submissions__state=Submission.State.QUEUED)),
+        running=Count("submissions", filter=Q(submissions__state=Submission.State.RUNNING)),
+        failed=Count("submissions", filter=Q(submissions__state=Submission.State.FAILED)))
+    from autograder.service.models import WorkerBeat
+
+    alive = WorkerBeat.objects.filter(last_seen__gte=timezone.now() - timedelta(seconds=60))
+    return render(request, "service/dashboard.html", {"rows": rows, "workers": alive,
+                                                      "instructor": role_of(request.user) == Role.INSTRUCTOR})
+
+
+@staff_required
+@require_GET
+def staff_assignment(request, name: str):
+    from django.contrib.auth import get_user_model
+
+    a = get_object_or_404(Assignment, name=name)
+    students = (get_user_model().objects.filter(Q(profile__role=Role.STUDENT) | Q(submissions__assignment=a))
+                .distinct().order_by("username").select_related("profile"))
+    subs: dict[int, list] = {}
+    for s in a.submissions.all():
+        subs.setdefault(s.student_id, []).append(s)
+    roster = []
+    for user in students:
+        mine = subs.get(user.pk, [])
+        best = counted(mine)
+        roster.append({"user": user, "name": getattr(getattr(user, "profile", None), "display_name", ""),
+                       "count": len(mine), "last": max((s.created for s in mine), default=None), "counted": best})
+    states = dict(a.submissions.values_list("state").annotate(n=Count("pk")))
+    recent = a.submissions.select_related("student")[:50]
+    return render(request, "service/staff_assignment.html", {
+        "a": a, "roster": roster, "states": states, "recent": recent,
+        "last_any": a.submissions.aggregate(m=Max("created"))["m"],
+        "instructor": role_of(request.user) == Role.INSTRUCTOR})
+
+
+@staff_required
+@require_POST
+def publish(request, name: str):
+    """Publish (or withdraw) the hidden checks' results of an assignment: instructors only."""
+    if role_of(request.user) != Role.INSTRUCTOR:
+        raise PermissionDenied
+    a = get_object_or_404(Assignment, name=name)
+    a.published = request.POST.get("published") == "1"
+    a.save(update_fields=["published"])
+    return redirect("service:staff-assignment", name=a.name)

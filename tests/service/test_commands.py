@@ -1,0 +1,166 @@
+"""The two commands as users run them: ``autograder serve`` (one command: the embedded SQLite
+default, its own grading worker process, the roster's sign-in links printed) driven over HTTP, and
+``autograder worker`` taking a job from PostgreSQL. Both grade on the fake sandbox."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from tests.conftest import ROOT, processes_with
+from tests.service.helpers import NAME, account, client_for, notebook_bytes, submission_id, upload
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(svc, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update({k: v for k, v in svc["env"].items() if k not in ("DATABASE_URL", "AUTOGRADER_SERVICE_HOME")})
+    env.update(PYTHONPATH=str(ROOT), AUTOGRADER_CACHE=str(svc["root"] / "cache"), **extra)
+    return env
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def _multipart(fields: dict, filename: str, data: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="notebook"; filename="{filename}"\r\n'
+                 f'Content-Type: application/x-ipynb+json\r\n\r\n'.encode() + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def test_serve_is_one_command_web_and_worker_on_sqlite(svc, tmp_path):
+    port = _free_port()
+    (tmp_path / "roster.csv").write_text("id,name,role\nada,Ada Lovelace,student\nprof,Prof,instructor\n")
+    home = tmp_path / "home"
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "serve", "--port", str(port), "--workers", "1",
+                             "--course", str(svc["course"]), "--import-roster", str(tmp_path / "roster.csv")],
+                            cwd=ROOT, env=_env(svc, AUTOGRADER_SERVICE_HOME=str(home)), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("serving on"):
+                break
+        said = "".join(lines)
+        assert f"assignment added: {NAME}" in said and "2 accounts" in said, said
+        link = re.search(r"ada\tstudent\t(\S+)", said).group(1)
+        assert (home / "service.sqlite3").exists()
+        base = f"http://127.0.0.1:{port}"
+        link = link.replace(f"http://localhost:{port}", base)
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        for _ in range(50):
+            try:
+                page = opener.open(link).read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        opener.open(urllib.request.Request(link, data=f"csrfmiddlewaretoken={_token(page)}".encode()))
+        page = opener.open(f"{base}/a/{NAME}/").read().decode()
+        body, kind = _multipart({"csrfmiddlewaretoken": _token(page)}, f"{NAME}.ipynb", notebook_bytes(svc["course"]))
+        answer = opener.open(urllib.request.Request(f"{base}/a/{NAME}/submit/", data=body,
+                                                    headers={"Content-Type": kind}))
+        pk = re.search(r"/s/([0-9a-f-]{36})/", answer.geturl()).group(1)
+        assert "Submission received" in answer.read().decode()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            state = opener.open(f"{base}/s/{pk}/state/").read().decode()
+            if 'data-state="graded"' in state:
+                break
+            time.sleep(0.3)
+        assert 'data-state="graded"' in state and "1 / 1" in state, state
+        css = opener.open(f"{base}/static/service/app.css")
+        assert css.status == 200 and opener.open(f"{base}/static/admin/css/base.css").status == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    time.sleep(0.5)
+    assert not processes_with(b"autograder", b"worker", str(home).encode()), "a worker outlived serve"
+
+
+@pytest.mark.skipif(os.environ.get("AUTOGRADER_TEST_DB", "postgresql") != "postgresql", reason="PostgreSQL run")
+def test_a_worker_process_takes_the_job_from_postgresql(svc):
+    from autograder.service.models import Submission
+
+    pk = submission_id(upload(client_for(account("wrong-bob")), notebook_bytes(svc["course"])))
+    done = subprocess.run([sys.executable, "-m", "autograder", "worker", "--batch", "--course", str(svc["course"])],
+                          cwd=ROOT, env=_env(svc, DATABASE_URL=svc["env"]["DATABASE_URL"],
+                                             AUTOGRADER_SERVICE_HOME=svc["env"]["AUTOGRADER_SERVICE_HOME"]),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    sub = Submission.objects.get(pk=pk)
+    assert sub.state == "graded" and (sub.score, sub.max_score) == (1.0, 2.0) and sub.worker != "test-worker"
+
+
+def test_the_production_settings_pass_djangos_deploy_check(svc, tmp_path):
+    env = _env(svc, AUTOGRADER_SERVICE_HOME=str(tmp_path / "home"), AUTOGRADER_HTTPS="1",
+               AUTOGRADER_ALLOWED_HOSTS="grader.example.edu", DJANGO_SETTINGS_MODULE="autograder.service.settings",
+               AUTOGRADER_SECRET_KEY="k" * 20 + "-a-long-random-production-key-" + "z" * 20)
+    done = subprocess.run([sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "no issues" in done.stdout, done.stdout + done.stderr
+
+
+def test_serve_and_worker_are_commands_and_say_what_they_need(run_cli):
+    for command in ("serve", "worker"):
+        help_text = run_cli(command, "--help", timeout=60)
+        assert help_text.returncode == 0 and "--backend" in help_text.stdout
+    assert "serve" in run_cli("--help", timeout=60).stdout
+
+
+@pytest.mark.skipif(os.environ.get("AUTOGRADER_TEST_DB", "postgresql") != "postgresql", reason="PostgreSQL run")
+def test_a_worker_killed_while_grading_leaves_its_job_to_another_graded_once(svc, tmp_path):
+    from autograder.service.models import Submission
+
+    hang = tmp_path / "hang"
+    hang.touch()
+    pk = submission_id(upload(client_for(account("hang-hal")), notebook_bytes(svc["course"])))
+    env = _env(svc, DATABASE_URL=svc["env"]["DATABASE_URL"], AUTOGRADER_SERVICE_HOME=svc["env"]["AUTOGRADER_SERVICE_HOME"],
+               AUTOGRADER_TEST_HANG=str(hang), AUTOGRADER_LEASE_S="3")
+    first = subprocess.Popen([sys.executable, "-m", "autograder", "worker", "--course", str(svc["course"])],
+                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while Submission.objects.get(pk=pk).state != "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert Submission.objects.get(pk=pk).state == "running"
+        time.sleep(0.5)   # inside the fake sandbox, waiting
+    finally:
+        first.kill()      # SIGKILL mid-grade
+        first.wait()
+    hang.unlink()
+    second = subprocess.Popen([sys.executable, "-m", "autograder", "worker", "--course", str(svc["course"])],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while Submission.objects.get(pk=pk).state != "graded" and time.monotonic() < deadline:
+            time.sleep(0.3)
+    finally:
+        second.terminate()
+        second.wait(30)
+    sub = Submission.objects.get(pk=pk)
+    assert sub.state == "graded" and sub.attempts == 2 and (sub.score, sub.max_score) == (2.0, 2.0)
+    assert Submission.objects.count() == 1
