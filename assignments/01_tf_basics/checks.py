@@ -96,8 +96,13 @@ def elementwise_probe(student, a, b):
     return out
 
 
-def eager_probe(student, x, w, b):
-    return {"value": student.eager_linear(x, w, b)}
+def eager_probe(student, x, w, b, more_digits=None):
+    """y for (x, w, b), and for a second (x, w, b) whose y has more decimals than float32
+    keeps exactly: an answer rounded for printing differs there."""
+    out = {"value": student.eager_linear(x, w, b)}
+    if more_digits is not None:
+        out["more_digits"] = student.eager_linear(*more_digits)
+    return out
 
 
 # ---------------------------------------------------------------- rules (grader side)
@@ -152,6 +157,9 @@ def variables_properties(actual, expected, hidden=False):
     return None
 
 
+EAGER_RULES = [Close("value", scalar=True, label="y", **F32),
+               Close("more_digits", scalar=True, label="y for the inputs with more decimals", **F32)]
+
 # ---------------------------------------------------------------- public checks
 
 CHECKS = [
@@ -172,10 +180,10 @@ CHECKS = [
     Check("unique_shapes", "lecture_examples", unique_probe, ([0, 1, 2, 3], [0, 0, 0, 0]),
           [Equal("static", label="the static shapes"), Equal("dynamic", label="the dynamic shapes")],
           explain="[0, 1, 2, 3] and [0, 0, 0, 0]"),
-    Check("elementwise_ops", "small_example", elementwise_probe, ([4.0, 9.0, -2.5, 0.5], [2.0, 0.5, 3.0, -1.5]),
+    Check("elementwise_ops", "small_example", elementwise_probe,
+          ([4.0, 9.0, -2.5, 0.5, 0.0], [2.0, 0.5, 3.0, -1.5, 2.0]),
           [Equal("names", label="the dict's names")] + [Close(op, label=f"'{op}'", **F32) for op in OPS],
-          explain="all fifteen operations, NaN where the math has no answer"),
-    Check("eager_linear", "lecture_example", eager_probe, (1.0, 6.0, 1.5),
-          [Close("value", scalar=True, label="y", **F32)],
-          explain="x = 1, w = 6, b = 1.5 gives 7.5"),
+          explain="all fifteen operations, with a zero in a; NaN or an infinity where the math gives one"),
+    Check("eager_linear", "lecture_example", eager_probe, (1.0, 6.0, 1.5, [0.37, -2.913, 0.0482]), EAGER_RULES,
+          explain="x = 1, w = 6, b = 1.5 gives 7.5; x = 0.37, w = -2.913, b = 0.0482 gives y with five decimals"),
 ]

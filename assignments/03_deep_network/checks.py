@@ -138,14 +138,71 @@ def train_probe(student, n, seed, hidden_units, epochs, learning_rate):
     X, labels = ring_data(n, seed)
     out = {}
     for key, s in (("", seed), ("other_", seed + 1)):
-        with optimizer_steps() as steps:
+        with optimizer_steps() as steps, fitted_points() as fitted:
             model, losses = unpack(student.train_mlp(X, labels, list(hidden_units), epochs, learning_rate, s), 2,
                                    "train_mlp")
         out[key + "model"] = describe_model(model, "train_mlp")
         if not key:
             out["losses"] = np.array([_float(v, "each loss") for v in list(losses)], dtype=np.float64)
             out["steps"] = steps(model)
+            # model.fit's training rows: how many, and how many of them are the n points (-1: no fit with arrays)
+            rows = set(fitted(model) or ())
+            out["fitted_rows"] = len(rows) if fitted(model) is not None else -1
+            out["fitted_points"] = len(rows & {r.tobytes() for r in X}) if fitted(model) is not None else -1
     return out
+
+
+def _rows(data):
+    """The rows of a model.fit input as float32 bytes (None when it is not an array, e.g. a
+    tf.data.Dataset or a generator: then nothing is concluded from it)."""
+    if data is None or not hasattr(data, "__len__") and not hasattr(data, "numpy"):
+        return None
+    try:
+        arr = np.asarray(data.numpy() if hasattr(data, "numpy") else data, dtype=np.float32)
+    except Exception:  # noqa: BLE001
+        return None
+    if arr.ndim != 2:
+        return None
+    return [row.tobytes() for row in arr]
+
+
+@contextlib.contextmanager
+def fitted_points():
+    """Inside the block, every ``model.fit`` with array inputs is noted; yields ``fitted(model)``:
+    the rows (float32 bytes) that ``fit`` trained that model on, its largest such set, without the
+    share ``validation_split`` holds out (None when the model never went through ``fit`` with
+    arrays, e.g. a GradientTape loop)."""
+    import keras
+
+    trained: dict = {}  # id(model) -> list of row lists
+    saved, original = keras.Model.__dict__.get("fit"), keras.Model.fit
+
+    def fit(self, *args, **kwargs):
+        x = args[0] if args else kwargs.get("x")
+        rows = _rows(x)
+        if rows is not None:
+            split = kwargs.get("validation_split", args[6] if len(args) > 6 else 0.0)
+            try:
+                split = float(split or 0.0)
+            except (TypeError, ValueError):
+                split = 0.0
+            if 0.0 < split < 1.0:  # Keras holds out the last share of the points
+                rows = rows[:int(len(rows) * (1.0 - split))]
+            trained.setdefault(id(self), []).append(rows)
+        return original(self, *args, **kwargs)
+
+    def fitted(model):
+        fits = trained.get(id(model))
+        return max(fits, key=len) if fits else None
+
+    keras.Model.fit = fit
+    try:
+        yield fitted
+    finally:
+        if saved is None:
+            del keras.Model.fit
+        else:
+            keras.Model.fit = saved
 
 
 @contextlib.contextmanager
@@ -192,14 +249,17 @@ def compare_probe(student, n, seed):
     training points differ from the test accuracies by far more than MATCH points."""
     X_train, y_train = ring_data(n, seed)
     X_test, y_test = ring_data(n, seed + 100, TEST_HALF_WIDTH)
-    with trained_models() as models, optimizer_steps() as steps:
+    with trained_models() as models, optimizer_steps() as steps, fitted_points() as fitted:
         result = student.linear_vs_deep(X_train, y_train, X_test, y_test, seed)
     if not isinstance(result, dict) or set(result) != {"linear", "deep"}:
         raise WrongAnswerType("linear_vs_deep should return a dict with exactly the keys 'linear' and 'deep'")
+    test_rows = {row.tobytes() for row in X_test}
     return {"linear": _float(result["linear"], "the linear accuracy"),
             "deep": _float(result["deep"], "the deep accuracy"),
             "models": [describe_model(m, "linear_vs_deep") for m in models],
-            "model_steps": np.array([steps(m) for m in models], dtype=np.int64)}
+            "model_steps": np.array([steps(m) for m in models], dtype=np.int64),
+            # how many test points each model was fitted on (model.fit with arrays): leakage
+            "model_test_points": np.array([len(set(fitted(m) or ()) & test_rows) for m in models], dtype=np.int64)}
 
 
 # ---------------------------------------------------------------- judge side: values from the artefacts
@@ -250,6 +310,11 @@ def training_values(values, n, seed, hidden_units, epochs, learning_rate):
     losses = values.get("losses")
     losses = np.asarray(losses, dtype=np.float64).reshape(-1) if isinstance(losses, np.ndarray) else np.zeros(0)
     steps = values.get("steps")
+    fitted = [values.get(k) for k in ("fitted_rows", "fitted_points")]
+    fitted = [v if isinstance(v, int) and not isinstance(v, bool) else None for v in fitted]
+    # Only a fit on some of the points themselves says points were left out (rows transformed
+    # before fit, e.g. standardised, match none of them: nothing is concluded then).
+    out.update(fitted_points=fitted[1] if fitted[0] is not None and fitted[0] == fitted[1] else None, n=n)
     out.update(n_losses=int(losses.size), first_loss=float(losses[0]) if losses.size else None,
                last_loss=float(losses[-1]) if losses.size else None, train_accuracy=None, held_out_accuracy=None,
                final_loss=None, other_seed_differs=None,
@@ -274,6 +339,8 @@ def comparison_values(values, n, seed):
     measured, found = {"linear": [], "deep": []}, {"linear": [], "deep": []}
     steps = values.get("model_steps")
     steps = [int(x) for x in np.asarray(steps).reshape(-1)] if isinstance(steps, np.ndarray) else []
+    leaked = values.get("model_test_points")
+    leaked = [int(x) for x in np.asarray(leaked).reshape(-1)] if isinstance(leaked, np.ndarray) else []
     for i, description in enumerate(values.get("models") or []):
         network, problem = _network(description)
         if problem is not None or not network["units"]:
@@ -284,8 +351,8 @@ def comparison_values(values, n, seed):
             continue
         key = "linear" if len(network["units"]) == 1 else "deep"
         measured[key].append(accuracy)
-        found[key].append((description, steps[i] if i < len(steps) else 0))
-    out, problem, untrained = {"deep_held_out": None}, None, []
+        found[key].append((description, steps[i] if i < len(steps) else 0, leaked[i] if i < len(leaked) else 0))
+    out, problem, untrained, on_test = {"deep_held_out": None}, None, [], []
     for key in ("linear", "deep"):  # the measured accuracy the returned one stands for
         claimed = number(values.get(key))
         match = next((i for i, a in enumerate(measured[key]) if claimed is not None and abs(a - claimed) <= MATCH / n),
@@ -293,6 +360,8 @@ def comparison_values(values, n, seed):
         out[key] = None if match is None else measured[key][match]
         if match is not None and found[key][match][1] <= 0:  # its optimizer never stepped
             untrained.append(key)
+        if match is not None and found[key][match][2] > 0:  # model.fit saw test points
+            on_test.append(key)
         if key == "deep" and match is not None:  # the same network on points the sandbox never saw
             out["deep_held_out"] = _accuracy(found[key][match][0], *ring_data(n, seed + HELD_OUT, TEST_HALF_WIDTH))
     if not measured["linear"] and not measured["deep"]:
@@ -304,6 +373,10 @@ def comparison_values(values, n, seed):
     elif out["linear"] is None or out["deep"] is None:
         problem = ("the accuracies returned are not the test accuracies of the models your function trained: "
                    "measure both models on X_test and y_test")
+    elif on_test:
+        problem = (f"the {' and the '.join(on_test)} model{'s were' if len(on_test) > 1 else ' was'} trained on "
+                   "test points (X_test): a model scored on the points it learned from says nothing about new "
+                   "points; train both models on X_train and y_train only, and keep X_test for measuring")
     elif untrained:
         problem = (f"the {' and the '.join(untrained)} model{'s were' if len(untrained) > 1 else ' was'} never "
                    "trained (no optimizer step changed the weights): train both models on X_train and y_train "
@@ -377,6 +450,11 @@ def training_properties(actual, expected, hidden=False):
         if hidden:
             return "the number of losses returned is wrong: there must be one per epoch"
         return f"{actual.get('n_losses')} losses returned; there must be one per epoch"
+    fitted, n = actual.get("fitted_points"), actual.get("n")
+    if fitted is not None and 0 < fitted < n:  # -1: not trained through model.fit with arrays
+        shown = "" if hidden else f" on {fitted} of the {n} points"
+        return (f"model.fit trained the network{shown}: validation_split (or a slice of X) keeps points out of "
+                "training; train on all of X and labels (no validation_split)")
     steps, want = actual.get("steps"), expected.get("steps")
     # Counted on every optimizer that updated the network's weights (model.fit or a GradientTape loop)
     if not isinstance(steps, int) or steps <= 0:
@@ -448,10 +526,10 @@ CHECKS = [
     Check("polynomial_features", "degree_2", features_probe, ([[2.0, 3.0], [-1.0, 0.5]], 2),
           [Close("features", rtol=1e-5, atol=1e-6, label="the features")],
           explain="x1, x2, x1^2, x1*x2, x2^2 for two points"),
-    Check("make_driving_data", "small", driving_probe, (5, 0),
+    Check("make_driving_data", "small", driving_probe, (20, 0),
           [Close("X", dtype="float32", rtol=1e-6, atol=1e-7, label="X"),
            Close("labels", dtype="float32", rtol=0, atol=0, label="labels")],
-          explain="n = 5, seed = 0"),
+          explain="n = 20, seed = 0: enough points near the circle that another boundary disagrees on some"),
     Check("build_mlp", "one_hidden_layer", mlp_probe, ([8], 0), [Property(mlp_properties), LOSS_RULE],
           derive=mlp_values,
           explain="Dense(8, relu) then Dense(1, sigmoid), compiled with binary cross-entropy, repeatable"),

@@ -129,6 +129,48 @@ def points_line(exercises: list[str], points: dict) -> str:
     return "*Points: " + "; ".join(f"`{e}` {one(e)}" for e in exercises) + ".*"
 
 
+def _shown(value) -> str:
+    """A reference value as an exercise's text shows it: each number as the shortest text that
+    reads back as the same value of its type (float32 values as float32), arrays with dtype and shape."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, separator=", ", max_line_width=88, threshold=200,
+                               formatter={"float_kind": str} if value.dtype.kind == "f" else None)
+        return text + f"  ({value.dtype}, shape {tuple(value.shape)})"
+    if isinstance(value, np.generic):
+        return str(value)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (np.ndarray, np.generic)) for v in value):
+        inner = ", ".join(_shown(v) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    return repr(value)
+
+
+def example_text(checks: list, reference: dict) -> str:
+    """The exercise's public examples, from the public checks and the released reference: each
+    check's inputs and the values it expects (under the rules' labels). A check judged by
+    properties only shows what it asks. Generated, so it cannot drift from the checks."""
+    from autograder.checks.plaindata import decode
+    from autograder.checks.rules import Close, Equal
+
+    parts = []
+    for check in checks:
+        head = f"**Expected output** (public check `{check.name}`"
+        head += f": {check.explain})" if check.explain else ")"
+        shown_args = ", ".join(_shown(a) for a in check.args)
+        lines = [f"inputs of the check: ({shown_args})"]
+        observation = reference.get("checks", {}).get(check.id) or {}
+        values = observation.get("values") if observation.get("status") == "ok" else None
+        for rule in check.rules:
+            if isinstance(rule, (Close, Equal)) and isinstance(values, dict) and rule.key in values:
+                label = (rule.label or rule.key).strip("'`")
+                lines.append(f"{label}: {_shown(decode(values[rule.key]))}")
+        if len(lines) == 1:
+            lines.append("judged by the properties described above, not against fixed values")
+        parts.append(head + ":\n\n```text\n" + "\n".join(lines) + "\n```")
+    return "\n\n".join(parts)
+
+
 def guarded(source: str) -> str:
     """An exploration cell's code, printing instead of raising what goes wrong in it."""
     if '"""' in source or "'''" in source or any(line.lstrip().startswith(("%", "!"))
@@ -165,8 +207,11 @@ def add_check_cells(nb: nbformat.NotebookNode, assignment, reference: dict) -> n
         if cell_role(cell) == "answer" and gid.startswith("answer_") and gid[7:] in exercises \
                 and last_markdown is not None:
             sections.setdefault(last_markdown, []).append(gid[7:])
+    public = assignment.checkset(hidden=False).checks
     for i, names in sections.items():
-        cells[i].source = cells[i].source.rstrip() + "\n\n" + points_line(names, reference["points"])
+        examples = [example_text([c for c in public if c.exercise == name], reference) for name in names]
+        cells[i].source = "\n\n".join([cells[i].source.rstrip(), *[e for e in examples if e],
+                                         points_line(names, reference["points"])])
     for cell in cells:
         gid = nbgrader_meta(cell).get("grade_id", "")
         skip = cell.metadata.get("autograder", {})

@@ -5,7 +5,7 @@ feedback for these checks never quotes them.
 """
 
 from checks import CHECKS as PUBLIC
-from checks import (F32, GRAPH_RULES, OPS, Close, Equal, Property, describe_probe, elementwise_probe,
+from checks import (EAGER_RULES, F32, GRAPH_RULES, OPS, Close, Equal, Property, describe_probe, elementwise_probe,
                     eager_probe, evaluate_probe, graph_values, linear_graph_probe, placeholder_probe,
                     unique_probe, variables_probe, variables_properties)
 
@@ -29,11 +29,11 @@ CHECKS = [
           [Equal("static", label="the static shapes"), Equal("dynamic", label="the dynamic shapes")],
           hidden=True),
     Check("elementwise_ops", "negative_operands_and_zero", elementwise_probe,
-          ([-7.0, 7.0, 2.5, -0.25, 1.5], [3.0, -3.0, -2.0, 4.0, 0.0]),
+          ([-7.0, 7.0, 2.5, -0.25, 1.5, 0.0], [3.0, -3.0, -2.0, 4.0, 0.0, -2.0]),
           [Equal("names", label="the dict's names")] + [Close(op, label=f"'{op}'", **F32) for op in OPS],
           points=2, hidden=True),
-    Check("eager_linear", "other_values", eager_probe, (-2.5, 0.4, 3.0),
-          [Close("value", scalar=True, label="y", **F32)], hidden=True),
+    Check("eager_linear", "other_values", eager_probe, (-2.5, 0.4, 3.0, [2.0417, 0.3183, -0.0291]), EAGER_RULES,
+          hidden=True),
 ]
 
 # Each public check's unpublished sibling: the same probe and rules on other inputs of the same
@@ -45,7 +45,7 @@ SIBLING_ARGS = {
     "feed_placeholder.default_parameters": ([0.5, -1.0, 2.0],),
     "describe_tensor.lecture_table": (7, [0.5, 1.5], [[1, 2], [3, 4]]),
     "unique_shapes.lecture_examples": ([4, 4, 1, 2], [6, 6]),
-    "elementwise_ops.small_example": ([6.0, 2.0, -1.5, 0.25], [1.5, 4.0, 2.5, -0.5]),
-    "eager_linear.lecture_example": (3.0, -0.5, 2.0),
+    "elementwise_ops.small_example": ([6.0, 2.0, -1.5, 0.25, 0.0], [1.5, 4.0, 2.5, -0.5, 3.0]),
+    "eager_linear.lecture_example": (3.0, -0.5, 2.0, [-1.234, 0.617, 0.0459]),
 }
 CHECKS += [sibling(c, SIBLING_ARGS[c.id]) for c in PUBLIC]

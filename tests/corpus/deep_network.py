@@ -1,5 +1,7 @@
 """03_deep_network: mistakes a student makes, and valid ways to be right."""
 
+from tests.corpus import review
+
 MISTAKES = {
     "poly_wrong_order": ("polynomial_features", '''
 import itertools
@@ -123,6 +125,9 @@ def train_mlp(X, labels, hidden_units, epochs, learning_rate, seed):
     return model, history.history["loss"]
 ''', "activation='relu'"),
 }
+
+# The course review's mistakes (issue 30, items 7 and 8), graded on their own by tests/test_course_review.py.
+MISTAKES.update(review.DEEP_NETWORK)
 
 VARIATIONS = {
     "functional_api_and_own_settings": {

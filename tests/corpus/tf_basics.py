@@ -1,5 +1,7 @@
 """01_tf_basics: mistakes a student makes, and valid ways to be right."""
 
+from tests.corpus import review
+
 MISTAKES = {
     "fmod": ("elementwise_ops", '''
 def elementwise_ops(a, b):
@@ -40,6 +42,9 @@ def evaluate(graph, tensor):
         return sess.run(tensor)
 ''', "graph/session mix-up"),
 }
+
+# The course review's mistakes (issue 30, items 7 and 8), graded on their own by tests/test_course_review.py.
+MISTAKES.update(review.TF_BASICS)
 
 VARIATIONS = {
     "other_styles": {
