@@ -106,6 +106,23 @@ def grade(submission_id: str) -> str:
     return state
 
 
+def regrade_counted(assignment) -> list[str]:
+    """Each student's counted submission of ``assignment`` queued again (on the same queue, a new
+    job each); the result it had stays until the new one replaces it. Returns their ids."""
+    from autograder.service.results import counted
+
+    with transaction.atomic():
+        mine: dict[int, list[Submission]] = {}
+        for sub in Submission.objects.select_for_update().filter(assignment=assignment):
+            mine.setdefault(sub.student_id, []).append(sub)
+        ids = [best.pk for best in map(counted, mine.values()) if best is not None]
+        Submission.objects.filter(pk__in=ids, state=Submission.State.GRADED).update(
+            state=Submission.State.QUEUED, worker="", attempts=0, started=None, reused_from=None)
+        for pk in ids:
+            grade_submission.enqueue(str(pk))
+    return [str(pk) for pk in ids]
+
+
 def _mine(sub: Submission):
     return Submission.objects.filter(pk=sub.pk, state=Submission.State.RUNNING, worker=WORKER_ID,
                                      attempts=sub.attempts)

@@ -28,3 +28,22 @@ def for_student(result: dict, hidden_shown: bool) -> dict:
     return dict(result, checks=public, score=sum(c.get("points") or 0 for c in public),
                 max_score=sum(c.get("max_points") or 0 for c in public),
                 message=(result.get("message") or "") + " Hidden checks: their results are shown later.")
+
+
+def pass_rates(results: list[dict]) -> list[dict]:
+    """Per exercise, in the assignment's order: of the counted graded results, how many passed
+    every check of the exercise (hidden ones included: for staff)."""
+    rates: dict[str, dict] = {}
+    for r in results:
+        if r.get("status") != "graded":
+            continue
+        passed: dict[str, bool] = {}
+        for c in r.get("checks", []):
+            passed[c["exercise"]] = passed.get(c["exercise"], True) and bool(c.get("passed"))
+        for exercise, ok in passed.items():
+            row = rates.setdefault(exercise, {"exercise": exercise, "passed": 0, "total": 0})
+            row["passed"] += ok
+            row["total"] += 1
+    for row in rates.values():
+        row["percent"] = round(100 * row["passed"] / row["total"])
+    return list(rates.values())
