@@ -331,3 +331,39 @@ def override(request, name: str):
                                                 "created": timezone.now()})
     log.info("%s: %s set %s's score to %g", a.name, request.user.username, student.username, score)
     return redirect("service:staff-assignment", name=a.name)
+
+
+EXPORTS = {"grades.csv": "text/csv; charset=utf-8", "checks.csv": "text/csv; charset=utf-8",
+           "feedback.zip": "application/zip"}
+
+
+@staff_required
+@require_GET
+def export(request, name: str, kind: str):
+    """The exports of the counted results (overrides applied) as downloads: the grades and checks
+    CSVs of ``autograder grade`` (autograder.outputs.tables) and the feedback zip
+    (autograder.lms.exports.feedback_zip, each page by the batch's renderer). Staff only."""
+    import tempfile
+
+    from autograder.lms.exports import feedback_zip
+    from autograder.outputs.feedback import render
+    from autograder.outputs.result_files import write_feedback
+    from autograder.outputs.tables import checks_csv, grades_csv
+    from autograder.service.results import gradebook_results
+
+    a = get_object_or_404(Assignment, name=name)
+    if kind not in EXPORTS:
+        raise Http404
+    results = gradebook_results(a)
+    if kind == "grades.csv":
+        body: bytes = grades_csv(results, a.name).encode()
+    elif kind == "checks.csv":
+        body = checks_csv(results).encode()
+    else:
+        with tempfile.TemporaryDirectory(prefix="autograder-export-") as out:
+            for r in results:
+                write_feedback(Path(out), a.name, r["student"], render(r))
+            body = feedback_zip(Path(out), a.name, results).read_bytes()
+    response = HttpResponse(body, content_type=EXPORTS[kind])
+    response["Content-Disposition"] = f'attachment; filename="{a.name}-{kind}"'
+    return response

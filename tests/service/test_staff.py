@@ -97,3 +97,33 @@ def test_the_staff_forms_need_their_csrf_token(svc):
     for action, data in (("regrade", {}), ("override", {"student": "ada", "score": "0", "reason": "x"}),
                          ("publish", {"published": "1"})):
         assert prof.post(f"/staff/a/{NAME}/{action}/", data).status_code == 403
+
+
+def test_the_exports_download_the_counted_results_with_overrides(svc):
+    import csv
+    import io
+    import zipfile
+
+    from autograder.outputs.feedback import feedback_html
+
+    subs = _graded_class(svc)
+    prof = client_for(account("prof", "instructor"))
+    prof.post(f"/staff/a/{NAME}/override/", {"student": "emma", "score": "0.5", "reason": "late, by the syllabus"})
+    ta = client_for(account("tina", "ta"))
+    grades = ta.get(f"/staff/a/{NAME}/export/grades.csv")
+    assert grades.status_code == 200 and grades["Content-Type"].startswith("text/csv")
+    assert grades["Content-Disposition"] == f'attachment; filename="{NAME}-grades.csv"'
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(grades.content.decode()))}
+    assert {k: (r["score"], r["automatic_score"], r["override_reason"]) for k, r in rows.items()} == {
+        "ada": ("2", "2", ""), "emma": ("0.5", "2", "late, by the syllabus"), "wrong-bob": ("1", "1", "")}
+    checks = list(csv.DictReader(io.StringIO(ta.get(f"/staff/a/{NAME}/export/checks.csv").content.decode())))
+    assert len(checks) == 3 * 2 and {(c["student"], c["passed"]) for c in checks if c["hidden"] == "False"} == {
+        ("ada", "True"), ("emma", "True"), ("wrong-bob", "False")}
+    archive = zipfile.ZipFile(io.BytesIO(ta.get(f"/staff/a/{NAME}/export/feedback.zip").content))
+    assert sorted(archive.namelist()) == ["ada/feedback.html", "emma/feedback.html", "wrong-bob/feedback.html"]
+    from autograder.service.models import Submission
+
+    bob = Submission.objects.get(pk=subs["wrong-bob"]).result
+    page = archive.read("wrong-bob/feedback.html").decode()
+    assert page.count("<li") == feedback_html(bob).count("<li") and "feedback for" in page
+    assert ta.get(f"/staff/a/{NAME}/export/secrets.txt").status_code == 404
