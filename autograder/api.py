@@ -17,6 +17,14 @@ every output refreshed from the gradebook -> :class:`BatchReport`. The sandbox f
 the runner are arguments, so a test grades in-process on the fake sandbox and a service
 on its own workers. Bad input raises :class:`autograder.errors.UsageError` before
 anything is graded.
+
+A caller that grades many small batches (the submission service's workers: one notebook per
+job) keeps its graders warm in a :class:`GraderPool` (one ``Grader`` per assignment version and
+sandbox settings: its reference, its machine calibration and its sandbox built once) and passes
+``grader=pool.grader(assignment, settings)``; ``refresh=False`` leaves out the outputs made from
+the whole gradebook (the exports, the report and its plots, every student's feedback rendered
+again), which such a caller does not read: each result's own files (result, log, feedback) and
+its gradebook row are still written.
 """
 
 from __future__ import annotations
@@ -24,13 +32,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+import threading
+from typing import TYPE_CHECKING, Callable
 
 from autograder.assignments.course import Assignment
 from autograder.errors import UsageError
 from autograder.result import Result, Status
 from autograder.sandbox.base import Sandbox
 from autograder.settings import Settings
+
+if TYPE_CHECKING:
+    from autograder.runs.grading import Grader
 
 
 def default_sandbox(settings: Settings) -> Sandbox:
@@ -71,18 +83,67 @@ class BatchReport:
                 + [f"note: {n}" for n in self.notes])
 
 
+class GraderPool:
+    """Warm graders kept across batches: one :class:`autograder.runs.grading.Grader` per
+    assignment version and sandbox settings (:meth:`Settings.sandbox_key`), on one sandbox per
+    sandbox settings (made by ``sandbox``, as :func:`grade_batch`'s argument). A newer version of
+    an assignment replaces its grader (the sandbox stays). Thread-safe; :meth:`close` closes the
+    sandboxes (a batch given one of these graders never does)."""
+
+    def __init__(self, sandbox: Callable[[Settings], Sandbox] = default_sandbox):
+        self._make_sandbox = sandbox
+        self._sandboxes: dict[tuple, Sandbox] = {}
+        self._graders: dict[tuple, tuple[str, Grader]] = {}
+        self._lock = threading.Lock()
+        self.built = 0   # graders built so far (a warm pool builds one per assignment version)
+
+    def grader(self, assignment: Assignment, settings: Settings = Settings()) -> Grader:
+        """The warm grader of this version of ``assignment`` under ``settings``, built (and its
+        sandbox prepared) on first use."""
+        from autograder.runs.grading import Grader
+
+        _check(assignment, settings)
+        box_key = settings.sandbox_key()
+        key = (assignment.name, str(assignment.release_dir), str(assignment.solution_dir), *box_key)
+        version = assignment.version
+        with self._lock:
+            kept = self._graders.get(key)
+            if kept is not None and kept[0] == version:
+                return kept[1]
+            box = self._sandboxes.get(box_key)
+            if box is None:
+                box = self._sandboxes[box_key] = self._make_sandbox(settings)
+                box.prepare()
+            grader = Grader(assignment, box, limits=settings.limit_changes())
+            self._graders[key] = (version, grader)
+            self.built += 1
+            return grader
+
+    def close(self) -> None:
+        with self._lock:
+            boxes, self._sandboxes, self._graders = list(self._sandboxes.values()), {}, {}
+        for box in boxes:
+            box.close()
+
+
 def grade_batch(assignment: Assignment, sources: list[str], settings: Settings = Settings(), *,
                 out: Path = Path("autograder-out"), gradebook: Path | None = None,
                 sandbox: Callable[[Settings], Sandbox] = default_sandbox, runner=None,
                 emit: Callable[[Result], None] | None = None,
-                say: Callable[[str], None] | None = None) -> BatchReport:
+                say: Callable[[str], None] | None = None,
+                grader: Grader | None = None, refresh: bool = True) -> BatchReport:
     """Grade ``sources`` (notebooks, folders, LMS zips) for ``assignment``: each result stored
     as it comes (``emit`` sees it), then every output refreshed. ``runner``: an
     :class:`autograder.runs.batch.Runner` (default: ``settings.jobs`` threads, or Dask when the
-    settings say so). ``say`` hears what the command line prints as it goes."""
+    settings say so). ``say`` hears what the command line prints as it goes.
+
+    ``grader``: a warm grader to use (from a :class:`GraderPool`) instead of building one on a
+    new sandbox; it must be this version of this assignment's, and it is left open.
+    ``refresh=False``: no exports, no report and no other student's feedback rendered again
+    (``written`` is empty); each result's own files and the gradebook are written as always."""
     from autograder.lms import context
     from autograder.lms.intake import collect, remove
-    from autograder.outputs import refresh
+    from autograder.outputs import refresh as outputs
     from autograder.outputs.result_files import ResultStore
 
     said: list[str] = []
@@ -93,6 +154,10 @@ def grade_batch(assignment: Assignment, sources: list[str], settings: Settings =
             say(line)
 
     _check(assignment, settings)
+    if grader is not None and (grader.assignment.name, grader.assignment.version) != (assignment.name,
+                                                                                       assignment.version):
+        raise UsageError(f"the grader given is {grader.assignment.name}'s (version {grader.assignment.version}), "
+                         f"not this version of {assignment.name}'s")
     roster = context.read_roster(settings.roster) if settings.roster else None
     # Before anything is graded: the LMS column the exports will write (a new roster forgets the old column).
     context.check_lms(roster or context.saved_roster(out, assignment.name), assignment.name,
@@ -108,27 +173,29 @@ def grade_batch(assignment: Assignment, sources: list[str], settings: Settings =
                 tell(f"{source}: layout {layout}{' (detected)' if settings.layout == 'auto' else ''}")
         if not items:
             raise UsageError("no .ipynb submissions found in " + " ".join(map(str, sources)))
-        box = sandbox(settings)   # before the gradebook: a backend that cannot run leaves no output behind
+        # before the gradebook: a backend that cannot run leaves no output behind
+        box = sandbox(settings) if grader is None else None
         store = ResultStore(out, gradebook)
         done = _run(assignment, items, store, settings, box, runner, emit or _quiet, tell,
-                    dict(replace=settings.replace, sources=[os.path.abspath(s) for s in sources]))
+                    dict(replace=settings.replace, sources=[os.path.abspath(s) for s in sources]), grader)
     finally:
         remove(scratch)
     results = [r.to_json() for r in done]
     context.remember(out, assignment.name, roster, settings.lms_column, settings.missing_as_zero, results)
-    written, notes = refresh.refresh(out, assignment.name, store.gradebook)
+    written, notes = outputs.refresh(out, assignment.name, store.gradebook) if refresh else ([], [])
     return BatchReport(assignment.name, done, list(zip(map(str, sources), layouts)), ignored, store.kept,
-                       refresh.missing(out, assignment.name, store.gradebook), written, notes, out,
+                       outputs.missing(out, assignment.name, store.gradebook), written, notes, out,
                        store.gradebook.path, said)
 
 
-def _run(assignment: Assignment, items: list, store, settings: Settings, sandbox: Sandbox, runner, emit, tell,
-         options: dict) -> list[Result]:
-    """The items graded and stored, on this machine's threads, or the runner given, or Dask."""
+def _run(assignment: Assignment, items: list, store, settings: Settings, sandbox: Sandbox | None, runner, emit,
+         tell, options: dict, kept: Grader | None = None) -> list[Result]:
+    """The items graded and stored, on this machine's threads, or the runner given, or Dask;
+    with the ``kept`` grader when one is given (then left open), else a new one on ``sandbox``."""
     from autograder.runs.batch import run_batch
     from autograder.runs.grading import Grader
 
-    grader = Grader(assignment, sandbox, limits=settings.limit_changes())
+    grader = kept if kept is not None else Grader(assignment, sandbox, limits=settings.limit_changes())
     if not grader.sandbox.describe().get("confined", True):
         tell("note: the local backend runs unconfined (--unconfined): every notebook has your rights; grade "
              "untrusted notebooks without this option")
@@ -137,7 +204,8 @@ def _run(assignment: Assignment, items: list, store, settings: Settings, sandbox
             return _on_dask(grader, items, store, settings, emit, options)
         return run_batch(grader, items, store, settings.jobs, settings.force, emit, runner, **options)
     finally:
-        grader.sandbox.close()
+        if kept is None:
+            grader.sandbox.close()
 
 
 def _check(assignment: Assignment, settings: Settings) -> None:

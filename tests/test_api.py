@@ -154,3 +154,65 @@ def test_a_backend_that_cannot_run_leaves_no_gradebook(course):
         grade_batch(course["assignment"], [str(course["download"])], course["settings"], out=course["tmp"] / "out",
                     sandbox=unavailable)
     assert not (course["tmp"] / "out" / "gradebook.sqlite").exists()
+
+
+def test_a_kept_grader_is_built_once_and_refresh_false_writes_no_report(course, monkeypatch):
+    from autograder.api import GraderPool
+    from autograder.runs import grading
+
+    calibrations, boxes = [], []
+    real = grading.calibration_s
+    monkeypatch.setattr(grading, "calibration_s", lambda: calibrations.append(1) or real())
+
+    def counted_sandbox(settings):
+        boxes.append(fake_sandbox(settings))
+        return boxes[-1]
+
+    from dataclasses import replace
+
+    pool = GraderPool(sandbox=counted_sandbox)
+    settings, out = replace(course["settings"], force=True), course["tmp"] / "out"   # graded again, not reused
+    try:
+        reports = [grade_batch(course["assignment"], [str(course["download"])], settings, out=out,
+                               grader=pool.grader(course["assignment"], settings), refresh=False, sandbox=None)
+                   for _ in range(2)]
+        # one grader, one sandbox, one calibration of the machine for both batches; the sandbox left open
+        assert pool.built == 1 and len(boxes) == 1 and len(calibrations) == 1
+        assert pool.grader(course["assignment"], settings) is pool.grader(course["assignment"], settings)
+        assert len(boxes[0].jobs) == 1 + 2 * 2 * 2   # the solution's run, then two batches of two notebooks, two runs each
+        assert sorted(r.student for r in reports[1].results) == sorted(r.student for r in reports[0].results)
+        assert _gradebook(reports[1]) == [
+            ("101", "Lovelace, Ada", "graded", 2.0, [(fakes.PUBLIC, True), (fakes.HIDDEN, True)]),
+            ("102", "Okafor, Ben", "graded", 1.0, [(fakes.PUBLIC, False), (fakes.HIDDEN, True)]),
+            ("103", "Stone, Emma", "invalid", 0.0, [])]
+        # refresh=False: each result's files (result, log, its own feedback) and the gradebook; no export
+        # (only the remembered LMS context a later refresh reads), no report
+        assert reports[0].written == [] and reports[0].notes == []
+        for folder, suffix in (("results", ".json"), ("logs", ".log"), ("feedback", ".html")):
+            assert (out / folder / fakes.NAME / f"101{suffix}").exists(), folder
+        assert not (out / "report").exists() and [p.name for p in (out / "exports").iterdir()] == [f"{fakes.NAME}-lms"]
+        # a grader of another assignment version is refused
+        changed = find_assignment(fakes.NAME, course["tmp"] / "course")
+        (changed.solution_dir / "extra.txt").write_text("not graded")
+        changed.public_checks.write_text(changed.public_checks.read_text() + "\n# changed\n")
+        changed = find_assignment(fakes.NAME, course["tmp"] / "course")
+        with pytest.raises(UsageError, match="not this version"):
+            grade_batch(changed, [str(course["download"])], settings, out=out, refresh=False,
+                        grader=pool.grader(course["assignment"], settings))
+        assert pool.grader(changed, settings) is not pool.grader(course["assignment"], settings) and pool.built == 3
+    finally:
+        pool.close()
+
+
+def test_the_default_still_refreshes_every_output_with_a_kept_grader(course):
+    from autograder.api import GraderPool
+
+    pool = GraderPool(sandbox=fake_sandbox)
+    try:
+        out = course["tmp"] / "out"
+        report = grade_batch(course["assignment"], [str(course["download"])], course["settings"], out=out,
+                             grader=pool.grader(course["assignment"], course["settings"]))
+        assert report.written[-1] == out / "report" / fakes.NAME / "index.html"
+        assert (out / "feedback" / fakes.NAME / "101.html").exists()
+    finally:
+        pool.close()

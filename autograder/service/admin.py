@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from autograder.service.models import Assignment, Profile, SignInLink, Submission, WorkerBeat
+from autograder.service.models import Assignment, Override, Profile, SignInLink, Submission, WorkerBeat
 
 
 @admin.register(Assignment)
@@ -42,3 +42,10 @@ class SignInLinkAdmin(admin.ModelAdmin):
 class WorkerBeatAdmin(admin.ModelAdmin):
     list_display = ("worker", "backend", "started", "last_seen")
     readonly_fields = ("worker", "backend", "started", "last_seen")
+
+
+@admin.register(Override)
+class OverrideAdmin(admin.ModelAdmin):
+    list_display = ("assignment", "student", "score", "reason", "by", "created")
+    list_filter = ("assignment",)
+    search_fields = ("student__username", "reason")

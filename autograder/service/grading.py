@@ -1,10 +1,11 @@
 """The grading job (``grade_submission``, a django-tasks task) and its work: one submission graded in a worker, through the library API (:func:`autograder.api.grade_batch`)
 on the course's :class:`autograder.settings.Settings`.
 
-A worker keeps one warm sandbox per sandbox settings (on the local backend: the forkserver that
-imported TensorFlow once), handed to every ``grade_batch`` call and closed when the worker exits.
-``grade_batch`` builds its ``Grader`` per call (its references come from the on-disk cache, so
-that costs milliseconds); a Grader kept across calls needs an API that takes one.
+A worker keeps one warm ``Grader`` per assignment version (:class:`autograder.api.GraderPool`:
+its reference, its time-limit calibration and its sandbox, on the local backend the forkserver
+that imported TensorFlow once, built on the first job), handed to every ``grade_batch`` call, whose
+``refresh=False`` leaves out the batch outputs (exports, report) the service never reads. The
+sandboxes are closed when the worker exits.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import task
 
-from autograder.sandbox.base import Sandbox
+from autograder.api import GraderPool
 from autograder.service.models import Submission
 
 log = logging.getLogger("autograder.service")
@@ -37,47 +38,29 @@ def grade_submission(submission_id: str) -> str:
     return grade(submission_id)
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
-_warm: dict[tuple, Sandbox] = {}
+_pools: dict[str, GraderPool] = {}   # sandbox factory (settings.SANDBOX_FACTORY) -> this worker's pool
 _lock = threading.Lock()
 
 
-class _Kept(Sandbox):
-    """A warm sandbox lent to one ``grade_batch`` call: its ``close`` leaves it running for the next."""
-
-    def __init__(self, inner: Sandbox):
-        self.inner = inner
-        self.name = inner.name
-
-    def prepare(self) -> None:
-        self.inner.prepare()
-
-    def run(self, job):
-        return self.inner.run(job)
-
-    def describe(self) -> dict:
-        return self.inner.describe()
-
-    def close(self) -> None:
-        pass
-
-
-def warm_sandbox(grading_settings) -> Sandbox:
-    key = grading_settings.sandbox_key()
+def grader_pool() -> GraderPool:
+    """This worker's warm graders, on the configured sandbox factory."""
     with _lock:
-        if key not in _warm:
-            _warm[key] = import_string(settings.SANDBOX_FACTORY)(grading_settings)
-        return _Kept(_warm[key])
+        pool = _pools.get(settings.SANDBOX_FACTORY)
+        if pool is None:
+            pool = _pools[settings.SANDBOX_FACTORY] = GraderPool(import_string(settings.SANDBOX_FACTORY))
+        return pool
 
 
 @atexit.register
 def close_sandboxes() -> None:
     with _lock:
-        for box in _warm.values():
-            try:
-                box.close()
-            except Exception:  # noqa: BLE001 - closing at exit: nothing left to tell
-                log.exception("closing a sandbox")
-        _warm.clear()
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        try:
+            pool.close()
+        except Exception:  # noqa: BLE001 - closing at exit: nothing left to tell
+            log.exception("closing a sandbox")
 
 
 def course_settings():
@@ -121,6 +104,23 @@ def grade(submission_id: str) -> str:
         log.warning("submission %s: the lease expired while grading; this result is dropped", sub.pk)
         return "lease lost"
     return state
+
+
+def regrade_counted(assignment) -> list[str]:
+    """Each student's counted submission of ``assignment`` queued again (on the same queue, a new
+    job each); the result it had stays until the new one replaces it. Returns their ids."""
+    from autograder.service.results import counted
+
+    with transaction.atomic():
+        mine: dict[int, list[Submission]] = {}
+        for sub in Submission.objects.select_for_update().filter(assignment=assignment):
+            mine.setdefault(sub.student_id, []).append(sub)
+        ids = [best.pk for best in map(counted, mine.values()) if best is not None]
+        Submission.objects.filter(pk__in=ids, state=Submission.State.GRADED).update(
+            state=Submission.State.QUEUED, worker="", attempts=0, started=None, reused_from=None)
+        for pk in ids:
+            grade_submission.enqueue(str(pk))
+    return [str(pk) for pk in ids]
 
 
 def _mine(sub: Submission):
@@ -191,8 +191,9 @@ def grade_file(assignment_name: str, student: str, path: Path, filename: str, wi
         (scratch / "in").mkdir()
         notebook = scratch / "in" / f"{safe_name(student)}.ipynb"
         shutil.copyfile(path, notebook)
-        report = grade_batch(assignment, [str(scratch / "in")], course_settings(), out=scratch / "out",
-                             sandbox=warm_sandbox)
+        grading = course_settings()
+        report = grade_batch(assignment, [str(scratch / "in")], grading, out=scratch / "out",
+                             grader=grader_pool().grader(assignment, grading), refresh=False)
         [result] = report.results
         data = result.to_json()
         data["student"], data["submission"] = student, filename

@@ -159,3 +159,25 @@ class WorkerBeat(models.Model):
 
     def __str__(self):
         return self.worker
+
+
+class Override(models.Model):
+    """A manual score for one student's assignment, with its reason (the gradebook's override,
+    :func:`autograder.gradebook.with_override`): it replaces the counted score, and a regrade
+    never erases it."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="overrides")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="overrides")
+    score = models.FloatField()
+    reason = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["assignment", "student"], name="one_override_per_student")]
+
+    def __str__(self):
+        return f"{self.assignment.name} {self.student.username}: {self.score:g} ({self.reason[:40]})"
+
+    def as_gradebook(self) -> dict:
+        return {"score": self.score, "reason": self.reason}

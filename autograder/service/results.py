@@ -28,3 +28,44 @@ def for_student(result: dict, hidden_shown: bool) -> dict:
     return dict(result, checks=public, score=sum(c.get("points") or 0 for c in public),
                 max_score=sum(c.get("max_points") or 0 for c in public),
                 message=(result.get("message") or "") + " Hidden checks: their results are shown later.")
+
+
+def pass_rates(results: list[dict]) -> list[dict]:
+    """Per exercise, in the assignment's order: of the counted graded results, how many passed
+    every check of the exercise (hidden ones included: for staff)."""
+    rates: dict[str, dict] = {}
+    for r in results:
+        if r.get("status") != "graded":
+            continue
+        passed: dict[str, bool] = {}
+        for c in r.get("checks", []):
+            passed[c["exercise"]] = passed.get(c["exercise"], True) and bool(c.get("passed"))
+        for exercise, ok in passed.items():
+            row = rates.setdefault(exercise, {"exercise": exercise, "passed": 0, "total": 0})
+            row["passed"] += ok
+            row["total"] += 1
+    for row in rates.values():
+        row["percent"] = round(100 * row["passed"] / row["total"])
+    return list(rates.values())
+
+
+def gradebook_results(assignment) -> list[dict]:
+    """Each student's counted result of ``assignment`` as the gradebook gives it to every export
+    (:meth:`autograder.gradebook.Gradebook.results`): the override and ``final_score``
+    (:func:`autograder.gradebook.with_override`), the name from the roster."""
+    from autograder.gradebook import with_override
+
+    overrides = {o.student_id: o.as_gradebook() for o in assignment.overrides.all()}
+    mine: dict[int, list[Submission]] = {}
+    for sub in assignment.submissions.select_related("student", "student__profile"):
+        mine.setdefault(sub.student_id, []).append(sub)
+    out = []
+    for subs in mine.values():
+        best = counted(subs)
+        if best is None:
+            continue
+        profile = getattr(best.student, "profile", None)
+        out.append(with_override(dict(best.result, student=best.student.username,
+                                      name=getattr(profile, "display_name", "") or best.student.username),
+                                 overrides.get(best.student_id)))
+    return sorted(out, key=lambda r: r["student"])

@@ -22,6 +22,9 @@ service = [
     path("staff/", views.dashboard, name="dashboard"),
     path("staff/a/<str:name>/", views.staff_assignment, name="staff-assignment"),
     path("staff/a/<str:name>/publish/", views.publish, name="publish"),
+    path("staff/a/<str:name>/regrade/", views.regrade, name="regrade"),
+    path("staff/a/<str:name>/override/", views.override, name="override"),
+    path("staff/a/<str:name>/export/<str:kind>", views.export, name="export"),
 ]
 
 urlpatterns = [

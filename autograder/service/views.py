@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -229,35 +230,140 @@ def dashboard(request):
 @staff_required
 @require_GET
 def staff_assignment(request, name: str):
+    a = get_object_or_404(Assignment, name=name)
+    regraded = request.GET.get("regraded", "")
+    return _staff_page(request, a, notice=f"{int(regraded)} counted submissions queued to be graded again."
+                       if regraded.isdigit() else "")
+
+
+def _staff_page(request, a: Assignment, error: str = "", notice: str = "", status: int = 200):
     from django.contrib.auth import get_user_model
 
-    a = get_object_or_404(Assignment, name=name)
+    from autograder.gradebook import with_override
+    from autograder.service.results import pass_rates
+
     students = (get_user_model().objects.filter(Q(profile__role=Role.STUDENT) | Q(submissions__assignment=a))
                 .distinct().order_by("username").select_related("profile"))
     subs: dict[int, list] = {}
     for s in a.submissions.all():
         subs.setdefault(s.student_id, []).append(s)
-    roster = []
+    overrides = {o.student_id: o for o in a.overrides.all()}
+    roster, results = [], []
     for user in students:
         mine = subs.get(user.pk, [])
         best = counted(mine)
+        override = overrides.get(user.pk)
+        final = None
+        if best is not None:
+            results.append(best.result)
+            final = with_override(best.result, override.as_gradebook() if override else None)["final_score"]
+        elif override is not None:
+            final = override.score
         roster.append({"user": user, "name": getattr(getattr(user, "profile", None), "display_name", ""),
-                       "count": len(mine), "last": max((s.created for s in mine), default=None), "counted": best})
+                       "count": len(mine), "last": max((s.created for s in mine), default=None), "counted": best,
+                       "override": override, "final": final})
     states = dict(a.submissions.values_list("state").annotate(n=Count("pk")))
     recent = a.submissions.select_related("student")[:50]
     return render(request, "service/staff_assignment.html", {
-        "a": a, "roster": roster, "states": states, "recent": recent,
-        "last_any": a.submissions.aggregate(m=Max("created"))["m"],
-        "instructor": role_of(request.user) == Role.INSTRUCTOR})
+        "a": a, "roster": roster, "states": states, "recent": recent, "rates": pass_rates(results),
+        "last_any": a.submissions.aggregate(m=Max("created"))["m"], "error": error, "notice": notice,
+        "instructor": role_of(request.user) == Role.INSTRUCTOR}, status=status)
+
+
+def _instructor(request) -> None:
+    if role_of(request.user) != Role.INSTRUCTOR:
+        raise PermissionDenied
 
 
 @staff_required
 @require_POST
 def publish(request, name: str):
     """Publish (or withdraw) the hidden checks' results of an assignment: instructors only."""
-    if role_of(request.user) != Role.INSTRUCTOR:
-        raise PermissionDenied
+    _instructor(request)
     a = get_object_or_404(Assignment, name=name)
     a.published = request.POST.get("published") == "1"
     a.save(update_fields=["published"])
     return redirect("service:staff-assignment", name=a.name)
+
+
+@staff_required
+@require_POST
+def regrade(request, name: str):
+    """Every counted submission of the assignment graded again, on the same queue: instructors only."""
+    from autograder.service.grading import regrade_counted
+
+    _instructor(request)
+    a = get_object_or_404(Assignment, name=name)
+    queued = regrade_counted(a)
+    log.info("%s: %s queued %d counted submissions again", a.name, request.user.username, len(queued))
+    return redirect(reverse("service:staff-assignment", kwargs={"name": a.name}) + f"?regraded={len(queued)}")
+
+
+@staff_required
+@require_POST
+def override(request, name: str):
+    """Set (a score and a reason) or clear (no score) a student's override: instructors only."""
+    from django.contrib.auth import get_user_model
+
+    from autograder.service.models import Override
+
+    _instructor(request)
+    a = get_object_or_404(Assignment, name=name)
+    student = get_user_model().objects.filter(username=request.POST.get("student", "")).first()
+    if student is None:
+        return _staff_page(request, a, error="No such student.", status=400)
+    text, reason = request.POST.get("score", "").strip(), request.POST.get("reason", "").strip()
+    if not text:
+        Override.objects.filter(assignment=a, student=student).delete()
+        log.info("%s: %s cleared the override of %s", a.name, request.user.username, student.username)
+        return redirect("service:staff-assignment", name=a.name)
+    try:
+        score = float(text)
+    except ValueError:
+        score = float("nan")
+    if not (score == score and 0 <= score <= 10_000):
+        return _staff_page(request, a, error=f"“{text}” is not a score (a number, 0 or more).", status=400)
+    if not reason:
+        return _staff_page(request, a, error="An override needs its reason (students' appeals, late policy...).",
+                           status=400)
+    Override.objects.update_or_create(assignment=a, student=student,
+                                      defaults={"score": score, "reason": reason[:2000], "by": request.user,
+                                                "created": timezone.now()})
+    log.info("%s: %s set %s's score to %g", a.name, request.user.username, student.username, score)
+    return redirect("service:staff-assignment", name=a.name)
+
+
+EXPORTS = {"grades.csv": "text/csv; charset=utf-8", "checks.csv": "text/csv; charset=utf-8",
+           "feedback.zip": "application/zip"}
+
+
+@staff_required
+@require_GET
+def export(request, name: str, kind: str):
+    """The exports of the counted results (overrides applied) as downloads: the grades and checks
+    CSVs of ``autograder grade`` (autograder.outputs.tables) and the feedback zip
+    (autograder.lms.exports.feedback_zip, each page by the batch's renderer). Staff only."""
+    import tempfile
+
+    from autograder.lms.exports import feedback_zip
+    from autograder.outputs.feedback import render
+    from autograder.outputs.result_files import write_feedback
+    from autograder.outputs.tables import checks_csv, grades_csv
+    from autograder.service.results import gradebook_results
+
+    a = get_object_or_404(Assignment, name=name)
+    if kind not in EXPORTS:
+        raise Http404
+    results = gradebook_results(a)
+    if kind == "grades.csv":
+        body: bytes = grades_csv(results, a.name).encode()
+    elif kind == "checks.csv":
+        body = checks_csv(results).encode()
+    else:
+        with tempfile.TemporaryDirectory(prefix="autograder-export-") as out:
+            for r in results:
+                write_feedback(Path(out), a.name, r["student"], render(r))
+            body = feedback_zip(Path(out), a.name, results).read_bytes()
+    response = HttpResponse(body, content_type=EXPORTS[kind])
+    response["Content-Disposition"] = f'attachment; filename="{a.name}-{kind}"'
+    return response

@@ -10,8 +10,9 @@ def clean() -> None:
     from django.contrib.auth import get_user_model
     from django_tasks_db.models import DBTaskResult
 
-    from autograder.service.models import Assignment, SignInLink, Submission, WorkerBeat
+    from autograder.service.models import Assignment, Override, SignInLink, Submission, WorkerBeat
 
+    Override.objects.all().delete()
     Submission.objects.all().delete()
     SignInLink.objects.all().delete()
     get_user_model().objects.all().delete()

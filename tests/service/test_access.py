@@ -24,6 +24,10 @@ TABLE = {
     "dashboard":        {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (200, 405), "prof": (200, 405)},
     "staff-assignment": {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (200, 405), "prof": (200, 405)},
     "publish":          {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 302)},
+    "regrade":          {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 302)},
+    # an instructor's POST without a student: 400 (the form's message), nothing changed
+    "override":         {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 400)},
+    "export":           {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (200, 405), "prof": (200, 405)},
     # the token is the secret: whoever holds the link may sign in with it (GET shows a button only)
     "signin":           {"out": (200, 302), "owner": (200, 302), "other": (200, 302), "ta": (200, 302), "prof": (200, 302)},
 }
@@ -54,7 +58,9 @@ def _url(name: str, world) -> str:
     from django.urls import reverse
 
     kwargs = {"assignment": {"name": NAME}, "submit": {"name": NAME}, "staff-assignment": {"name": NAME},
-              "publish": {"name": NAME}, "submission": {"submission_id": world["pk"]},
+              "publish": {"name": NAME}, "regrade": {"name": NAME}, "override": {"name": NAME},
+              "export": {"name": NAME, "kind": "feedback.zip"},
+              "submission": {"submission_id": world["pk"]},
               "submission-state": {"submission_id": world["pk"]}, "feedback": {"submission_id": world["pk"]},
               "signin": {"token": world["token"]()}}.get(name, {})
     return reverse(f"service:{name}", kwargs=kwargs)
@@ -76,6 +82,8 @@ def test_every_url_as_each_kind_of_visitor(world, who):
             got[(name, method)], want[(name, method)] = response.status_code, status
             if who == "out" and response.status_code == 302 and name not in ("signin", "signout"):
                 assert response["Location"].startswith("/signin/?next=")
+    if who == "prof":
+        run_queue()   # the instructor's regrade queued the submission again: graded again, as it was
     assert got == want
 
 

@@ -110,8 +110,10 @@ def test_students_submit_staff_publish_in_a_browser(served, svc, chromium):
     _shots(prof, "prof-02-dashboard")
     prof.get_by_role("link", name=NAME).click()
     prof.wait_for_url(re.compile(r"/staff/a/"))
-    roster = prof.inner_text("table")
-    assert re.search(r"ada\s+Ada Lovelace\s+2 / 2\s+1", roster) and re.search(r"wrong-bob\s+Bob\s+1 / 2\s+1", roster)
+    roster = prof.inner_text("table#roster")   # counted score, final score (no override), submissions
+    assert re.search(r"ada\s+Ada Lovelace\s+2 / 2\s+2\s+1", roster)
+    assert re.search(r"wrong-bob\s+Bob\s+1 / 2\s+1\s+1", roster)
+    assert re.search(r"scale\s+1 / 2\s+50%", prof.inner_text("table#pass-rates"))
     _shots(prof, "prof-03-assignment")
     prof.get_by_role("button", name="Publish the hidden results").click()
     assert prof.get_by_role("button", name="Withdraw the hidden results").is_visible()

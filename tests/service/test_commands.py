@@ -5,12 +5,14 @@ default, its own grading worker process, the roster's sign-in links printed) dri
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -164,3 +166,118 @@ def test_a_worker_killed_while_grading_leaves_its_job_to_another_graded_once(svc
     sub = Submission.objects.get(pk=pk)
     assert sub.state == "graded" and sub.attempts == 2 and (sub.score, sub.max_score) == (2.0, 2.0)
     assert Submission.objects.count() == 1
+
+
+def _start_serve(svc, env: dict, port: int, *extra: str) -> tuple[subprocess.Popen, str]:
+    """``autograder serve`` (the web server only: ``--workers 0``) started; its output up to "serving on"."""
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "serve", "--port", str(port), "--workers", "0",
+                             "--course", str(svc["course"]), *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("serving on"):
+            break
+    assert proc.poll() is None, "".join(lines)
+    threading.Thread(target=proc.stdout.read, daemon=True).start()   # its output drained, never blocking it
+    return proc, "".join(lines)
+
+
+def _open_with_retry(opener, request, seconds: float = 20):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return opener.open(request)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_the_web_server_killed_during_a_burst_of_uploads_loses_no_received_one(svc, tmp_path):
+    """SIGKILL of the web server (``serve``'s own process: its WSGI server) while students upload:
+    every upload that got its "received" page is, after a restart, graded exactly once; nothing
+    stored is left ungraded."""
+    import sqlite3
+
+    students, per_student = [f"s{i}" for i in range(6)], 12
+    (tmp_path / "roster.csv").write_text("id,role\n" + "".join(f"{s},student\n" for s in students))
+    home = tmp_path / "home"
+    env = _env(svc, AUTOGRADER_SERVICE_HOME=str(home), AUTOGRADER_RATE_PER_HOUR="1000")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    web, said = _start_serve(svc, env, port, "--import-roster", str(tmp_path / "roster.csv"))
+    restarted = None
+    try:
+        openers = {}
+        for s in students:   # each signs in through their one-time link
+            link = re.search(rf"{s}\tstudent\t(\S+)", said).group(1).replace(f"http://localhost:{port}", base)
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            page = _open_with_retry(opener, link).read().decode()
+            opener.open(urllib.request.Request(link, data=f"csrfmiddlewaretoken={_token(page)}".encode()))
+            openers[s] = (opener, _token(opener.open(f"{base}/a/{NAME}/").read().decode()))
+        received, refused, lock = [], [], threading.Lock()
+
+        def burst(s: str) -> None:
+            opener, token = openers[s]
+            for i in range(per_student):
+                body, kind = _multipart({"csrfmiddlewaretoken": token}, f"{NAME}.ipynb",
+                                        notebook_bytes(svc["course"], wrong_by=f"{s}-{i}"))
+                try:
+                    answer = opener.open(urllib.request.Request(f"{base}/a/{NAME}/submit/", data=body,
+                                                                headers={"Content-Type": kind}), timeout=30)
+                    page = answer.read().decode()
+                except OSError:   # the server died under this request, or is dead: no answer, no promise
+                    page = ""
+                if "Submission received" not in page:   # (or died after its redirect: a page cut short)
+                    with lock:
+                        refused.append(s)
+                    return
+                with lock:
+                    received.append(re.search(r"/s/([0-9a-f-]{36})/", answer.geturl()).group(1))
+
+        threads = [threading.Thread(target=burst, args=(s,)) for s in students]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 60
+        while len(received) < 10 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(web.pid, signal.SIGKILL)   # mid-burst: requests in flight die with it
+        web.wait(10)
+        for t in threads:
+            t.join(60)
+        assert 10 <= len(received) < len(students) * per_student and refused, (len(received), len(refused))
+
+        restarted, _ = _start_serve(svc, env, port)
+        for s in students[:2]:   # the sessions outlived the server: uploading works again
+            opener, token = openers[s]
+            body, kind = _multipart({"csrfmiddlewaretoken": token}, f"{NAME}.ipynb",
+                                    notebook_bytes(svc["course"], wrong_by=f"{s}-after"))
+            answer = _open_with_retry(opener, urllib.request.Request(f"{base}/a/{NAME}/submit/", data=body,
+                                                                     headers={"Content-Type": kind}))
+            assert "Submission received" in answer.read().decode()
+            received.append(re.search(r"/s/([0-9a-f-]{36})/", answer.geturl()).group(1))
+        done = subprocess.run([sys.executable, "-m", "autograder", "worker", "--batch", "--course", str(svc["course"])],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+    finally:
+        for proc in (web, restarted):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+    with sqlite3.connect(home / "service.sqlite3") as db:
+        rows = {pk.replace("-", ""): (state, attempts) for pk, state, attempts in
+                db.execute("SELECT id, state, attempts FROM service_submission")}
+        tasks = [json.loads(args)["args"][0].replace("-", "") for args, in
+                 db.execute("SELECT args_kwargs FROM django_tasks_database_dbtaskresult WHERE status = 'SUCCESSFUL'")]
+        unfinished = db.execute("SELECT count(*) FROM django_tasks_database_dbtaskresult "
+                                "WHERE status != 'SUCCESSFUL'").fetchone()[0]
+    received = [pk.replace("-", "") for pk in received]
+    print(f"burst: {len(received)} received, {len(rows)} stored, {len(refused)} cut off")
+    assert len(set(received)) == len(received) and set(received) <= set(rows)
+    # every stored submission (each "received" one, and any the kill cut off after its commit) graded once
+    assert all(rows[pk] == ("graded", 1) for pk in rows), {pk: v for pk, v in rows.items() if v != ("graded", 1)}
+    assert sorted(tasks) == sorted(rows) and unfinished == 0

@@ -229,3 +229,16 @@ def test_the_runs_log_is_kept_for_staff_only(svc):
     assert "Log (staff only)" not in client_for(student).get(f"/s/{pk}/").content.decode()
     staff = client_for(account("tina", "ta")).get(f"/s/{pk}/").content.decode()
     assert "Log (staff only)" in staff
+
+
+def test_a_worker_keeps_one_warm_grader_per_assignment_version(svc):
+    from autograder.service import grading
+
+    pool = grading.grader_pool()
+    first = submission_id(upload(client_for(account("ada")), notebook_bytes(svc["course"])))
+    run_queue()
+    built = pool.built
+    second = submission_id(upload(client_for(account("wrong-bob")), notebook_bytes(svc["course"])))
+    run_queue()
+    assert built >= 1 and pool.built == built and grading.grader_pool() is pool
+    assert (_sub(first).score, _sub(second).score) == (2.0, 1.0)

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import ROOT
 
 CORE = ["tests/service/test_core.py", "tests/service/test_limits.py", "tests/service/test_access.py",
-        "tests/service/test_agreement.py"]
+        "tests/service/test_agreement.py", "tests/service/test_staff.py"]
 
 
 @pytest.mark.skipif(os.environ.get("AUTOGRADER_TEST_DB", "postgresql") == "sqlite", reason="this is the SQLite run")
