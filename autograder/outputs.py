@@ -17,6 +17,7 @@ from autograder.errors import UsageError
 from autograder.files import write_json
 from autograder.lms_exports import export_lms, missing_results, settings_folder
 from autograder.lms_exports import remember as remember_lms
+from autograder.result import Outcome
 from autograder.roster import Roster, load
 from autograder.roster import read_roster as _read_roster
 
@@ -168,8 +169,8 @@ def summary_lines(results: list[dict], ignored: list[str], missing_students: lis
 
     lines += [f"  {who(r)}: {printable(r['message'])}" for r in results if r.get("not_graded")]
     lines += [f"  {who(r)}: timed out in "
-              + ", ".join(sorted({c['exercise'] for c in r['checks'] if c.get('outcome') == 'timeout'}))
-              for r in results if any(c.get("outcome") == "timeout" for c in r.get("checks", []))]
+              + ", ".join(sorted({c['exercise'] for c in r['checks'] if c.get('outcome') == Outcome.TIMEOUT}))
+              for r in results if any(c.get("outcome") == Outcome.TIMEOUT for c in r.get("checks", []))]
     lines += [f"  {who(r)}: missing (handed in nothing)" for r in missing_students]
     lines += [f"  ignored: {printable(text)}" for text in ignored]
     return lines

@@ -21,6 +21,7 @@ import json
 BUNDLED = {
     "autograder": "__init__.py",
     "autograder.errors": "errors.py",
+    "autograder.result": "result.py",
     "autograder.plaindata": "plaindata.py",
     "autograder.diagnosis": "diagnosis.py",
     "autograder.rules": "rules.py",
@@ -63,13 +64,13 @@ class NotebookChecks:
     def _judge(self, exercise: str) -> list:
         from autograder.judge import judge_all
         from autograder.observe import run_check
-        from autograder.sandbox.events import observation
+        from autograder.sandbox.events import Fault, observation
 
         checks = [c for c in self.checks if c.exercise == exercise]
         # Through JSON and the event channel's bounds, as every observation of the grader.
         observations = {c.id: observation(json.loads(json.dumps(run_check(c, self.namespace)))) for c in checks}
         syntax = {}
-        if any(o.get("kind") == "missing" for o in observations.values()):
+        if any(o.kind is Fault.MISSING for o in observations.values()):
             problem = self._syntax_problem(exercise)
             if problem:
                 syntax[exercise] = problem
