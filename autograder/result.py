@@ -11,7 +11,9 @@ object is what ``grade --json`` prints (one per line), what ``results/<assignmen
     [student_code_s: graded only] name lms [reused: true, when an earlier result was kept]
 
 A submission that was never read (no notebook, two claiming one id...) has no sandbox,
-versions or time, and says ``"not_graded": true``. Each check::
+versions or time, and says ``"not_graded": true``. Each check (a :class:`CheckOutcome`, made
+by :mod:`autograder.checks.judge` and carried as it is to this JSON; its ``outcome`` an
+:class:`Outcome`, the one spelling of these words)::
 
     id exercise name points max_points passed hidden message outcome limit_s
 

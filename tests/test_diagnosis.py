@@ -7,14 +7,24 @@ import math
 import numpy as np
 import pytest
 
-from autograder.checks.rules import HIDDEN, Close, Equal
+from autograder.checks.judge import HIDDEN_MESSAGES, judge_check
+from autograder.checks.plaindata import encode
+from autograder.checks.rules import Close, Equal
+from autograder.checks.spec import Check
 
 EXP = np.array([0.2, -1.5, 3.25, 0.8], dtype=np.float64)
 PROBS = np.array([0.1, 0.75, 0.5, 0.9])
 
 
 def public(rule, actual, expected):
-    return rule.judge({rule.key: actual}, {rule.key: expected}, False)
+    return rule.judge({rule.key: actual}, {rule.key: expected})
+
+
+def hidden(rule, actual, expected):
+    """The message of a hidden check: the judge's, whatever the rule says."""
+    check = Check("f", "c", probe=lambda s: {}, rules=[rule], hidden=True)
+    return judge_check(check, {"status": "ok", "values": {rule.key: encode(actual)}},
+                       {"status": "ok", "values": {rule.key: encode(expected)}}).message
 
 
 @pytest.mark.parametrize("actual, expected, words", [
@@ -66,7 +76,7 @@ def test_nan_exactly_where_the_expected_value_is_zero_is_a_division_by_zero():
 def test_two_outputs_swapped_are_named():
     rule = Close("w", rtol=1e-5, atol=1e-6)
     message = rule.judge({"w": np.array([5.0, 6.0]), "b": np.array([1.0, 2.0])},
-                         {"w": np.array([1.0, 2.0]), "b": np.array([5.0, 6.0])}, False)
+                         {"w": np.array([1.0, 2.0]), "b": np.array([5.0, 6.0])})
     assert "holds what `b` should hold: two outputs are swapped" in message
 
 
@@ -90,9 +100,10 @@ def test_no_relation_no_diagnosis(actual):
 def test_a_passing_value_and_a_hidden_check_are_never_diagnosed():
     rule = Close("v", rtol=1e-3, atol=1e-6)
     assert public(rule, EXP * (1 + 1e-5), EXP) is None   # within the tolerance: a valid answer
-    hidden = rule.judge({"v": -EXP}, {"v": EXP}, True)
-    assert hidden.startswith(HIDDEN) and "This value" not in hidden and "negative" not in hidden
-    assert "This value" not in Close("v").judge({"v": EXP.reshape(4, 1)}, {"v": EXP}, True)
+    message = hidden(rule, -EXP, EXP)
+    assert message == HIDDEN_MESSAGES["wrong"].format(fn="`f`") and "This value" not in message
+    assert "negative" not in message
+    assert "This value" not in hidden(Close("v"), EXP.reshape(4, 1), EXP)
 
 
 def test_the_finite_values_are_diagnosed_when_the_expected_ones_hold_nan():

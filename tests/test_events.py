@@ -11,8 +11,8 @@ import time
 import pytest
 
 from autograder.sandbox.base import Job, RunRecord
-from autograder.sandbox.events import (LineReader, Malformed, Schedule, Violation, cell_record, observation,
-                                       parse)
+from autograder.sandbox.events import (CellRecord, Fault, LineReader, Malformed, Observation, Schedule, StepStatus,
+                                       Violation, cell_record, observation, parse)
 from autograder.sandbox.process import ProcessSandbox, Started
 from autograder.checks.spec import Limits
 
@@ -96,17 +96,16 @@ def test_garbage_taints_the_step_in_progress_only():
     {"status": "error", "kind": "made_up"}, {"status": "error"},
 ])
 def test_observations_of_the_wrong_shape_are_malformed(event):
-    assert observation(event) == {"status": "error", "kind": "malformed"}
+    assert observation(event) == Observation(StepStatus.ERROR, kind=Fault.MALFORMED)
 
 
 def test_observation_fields_get_their_types_and_bounds():
     obs = observation({"status": "error", "kind": "student", "exc_type": {"x": 1}, "message": "m" * 10**6,
                        "where": {"line": 1}, "function": 3, "extra": "dropped"})
-    assert obs == {"status": "error", "kind": "student", "exc_type": "", "message": "m" * 500, "where": [],
-                   "function": "", "origin": ""}
-    assert observation({"status": "error", "kind": "student", "where": ["a", 1, "b" * 999]})["where"] == ["a", "b" * 200]
-    assert cell_record({"status": "ok", "where": "x"}) == {"status": "ok", "exc_type": "", "message": "",
-                                                           "where": []}
+    assert obs == Observation(StepStatus.ERROR, kind=Fault.STUDENT, exc_type="", message="m" * 500, where=[],
+                              function="", origin="")
+    assert observation({"status": "error", "kind": "student", "where": ["a", 1, "b" * 999]}).where == ["a", "b" * 200]
+    assert cell_record({"status": "ok", "where": "x"}) == CellRecord(StepStatus.OK, exc_type="", message="", where=[])
 
 
 class _Reader(ProcessSandbox):
@@ -123,11 +122,10 @@ def _read(payload: bytes, checks=("f.a",), cells=(0,)):
                                               os.close(w)))
     writer.start()
     record = RunRecord()
-    outcome = {"finished": False, "where": None, "reason": "crashed", "detail": "", "ready": False}
     steps = [("cell", i) for i in cells] + [("check", c) for c in checks]
     cpu = time.process_time()
-    _Reader()._read_events(job, Started(None, r, None, "token"), record, outcome, time.monotonic() + 30,
-                           Schedule(steps))
+    outcome = _Reader()._read_events(job, Started(None, r, None, "token"), record, time.monotonic() + 30,
+                                     Schedule(steps))
     cpu = time.process_time() - cpu
     writer.join()
     os.close(r)
@@ -143,27 +141,27 @@ def test_a_newline_flood_costs_the_grader_well_under_a_second():
     """The red team's 1 MiB of newlines took 174 s of grader CPU with the old reader."""
     payload = b"".join(map(line, RUN)) + b"\n" * 2**20 + b"".join(map(line, END))
     record, outcome, cpu = _read(payload)
-    assert outcome["finished"] and record.observations == {"f.a": {"status": "ok", "values": {}}}
+    assert outcome.finished and record.observations == {"f.a": Observation(StepStatus.OK, {})}
     assert cpu < 1.0, cpu
     # A violation per line costs more (each is decoded and recorded): 1.6 s of CPU on a slow
     # 2-core machine. The bound still tells a linear reader from the old quadratic one (174 s).
     payload = b"".join(map(line, RUN)) + b"garbage\n" * 2**17 + b"".join(map(line, END))
     record, outcome, cpu = _read(payload)
-    assert record.observations["f.a"]["kind"] == "protocol" and cpu < 5.0, cpu
+    assert record.observations["f.a"].kind == "protocol" and cpu < 5.0, cpu
 
 
 def test_grader_error_triggers_become_a_failed_check():
     nested = b"\n" + b"[" * 200000 + b"]" * 200000 + b"\n"
     record, outcome, _ = _read(b"".join(map(line, RUN)) + nested + b"".join(map(line, END)))
-    assert outcome["finished"] and record.observations["f.a"]["kind"] == "protocol"
+    assert outcome.finished and record.observations["f.a"].kind == "protocol"
     forged = {"ev": "check_end", "id": "f.a", "status": "error", "kind": "student", "where": {"a": 1}}
     record, outcome, _ = _read(b"".join(map(line, RUN + [forged])))   # then the process is gone
-    assert record.observations["f.a"]["where"] == [] and not outcome["finished"]
+    assert record.observations["f.a"].where == [] and not outcome.finished
 
 
 def test_a_re_sent_start_ends_the_check_at_once():
     record, outcome, _ = _read(b"".join(map(line, RUN + [{"ev": "check_start", "id": "f.a"}])))
-    assert outcome["reason"] == "protocol" and outcome["where"] == ("check", "f.a")
+    assert outcome.reason == "protocol" and outcome.where == ("check", "f.a")
 
 
 def test_the_real_end_of_a_check_whose_end_was_forged_fails_it_even_later():
@@ -181,7 +179,7 @@ def test_the_real_end_of_a_check_whose_end_was_forged_fails_it_even_later():
 def test_a_process_dying_between_two_steps_is_charged_to_the_step_that_ended():
     forged_end = {"ev": "check_end", "id": "f.a", "status": "ok", "values": {}}
     record, outcome, _ = _read(b"".join(map(line, RUN + [forged_end])), checks=("f.a", "f.b"))
-    assert outcome["where"] == ("check", "f.a") and not outcome["finished"]
+    assert outcome.where == ("check", "f.a") and not outcome.finished
 
 
 def test_the_judge_never_computes_a_value_far_larger_than_its_artefact():

@@ -2,11 +2,20 @@
 
 import numpy as np
 
+from autograder.checks.judge import HIDDEN_MESSAGES, judge_check
+from autograder.checks.plaindata import encode
 from autograder.checks.rules import Close, Equal, number
+from autograder.checks.spec import Check
 
 
 def judge(rule, actual, expected, hidden=False):
-    return rule.judge({"v": actual}, {"v": expected}, hidden)
+    """The message a student sees: a rule's own, or the judge's fixed text for a hidden check."""
+    if not hidden:
+        return rule.judge({"v": actual}, {"v": expected})
+    check = Check("f", "c", probe=lambda s: {}, rules=[rule], hidden=True)
+    result = judge_check(check, {"status": "ok", "values": {"v": encode(actual)}},
+                         {"status": "ok", "values": {"v": encode(expected)}})
+    return None if result.passed else result.message
 
 
 def test_within_tolerance_passes_and_outside_fails_with_errors_and_shapes():
@@ -47,7 +56,7 @@ def test_non_numbers_fail_clearly():
 
 def test_hidden_messages_do_not_quote_values():
     msg = judge(Close("v"), np.array([1.0, 2.5]), np.array([1.0, 123.0]), hidden=True)
-    assert "outside the allowed error" in msg and "123" not in msg and "expected [" not in msg
+    assert msg == HIDDEN_MESSAGES["wrong"].format(fn="`f`") and "123" not in msg and "expected [" not in msg
     msg = judge(Equal("v"), [1, 2], [1, 789], hidden=True)
     assert "wrong" in msg and "789" not in msg
 

@@ -6,7 +6,7 @@ import time
 from autograder.checks import timelimits
 from autograder.checks.judge import _failure
 from autograder.sandbox.base import Job, RunRecord
-from autograder.sandbox.events import Schedule
+from autograder.sandbox.events import Observation, Schedule
 from autograder.sandbox.process import ProcessSandbox, Started
 from autograder.checks.spec import Check, Limits
 from tests.test_events import line
@@ -62,9 +62,9 @@ def test_a_check_that_trains_with_the_students_own_settings_gets_the_minute_the_
 
 def test_a_timeout_message_says_the_limit_and_what_the_solution_took():
     check = Check("train", "c", lambda s: {}, (), [])
-    _, message = _failure(check, {"status": "timeout", "limit_s": 3.0, "reference_s": 0.042})
+    _, message = _failure(check, Observation.of({"status": "timeout", "limit_s": 3.0, "reference_s": 0.042}))
     assert "(3 s; the reference solution takes 0.042 s)" in message
-    _, message = _failure(check, {"status": "timeout", "limit_s": 3.0})
+    _, message = _failure(check, Observation.of({"status": "timeout", "limit_s": 3.0}))
     assert "(3 s)" in message and "reference" not in message
 
 
@@ -82,16 +82,15 @@ def test_a_check_is_cut_at_its_own_limit_not_the_assignments():
     r, w = os.pipe()
     os.write(w, b"".join(map(line, events)))
     record = RunRecord()
-    outcome = {"finished": False, "where": None, "reason": "crashed", "detail": "", "ready": False}
     started = time.monotonic()
     try:
-        _Reader()._read_events(job, Started(None, r, None, "token"), record, outcome, time.monotonic() + 60,
-                               Schedule([("check", "f.fast"), ("check", "f.slow")]))
+        outcome = _Reader()._read_events(job, Started(None, r, None, "token"), record, time.monotonic() + 60,
+                                         Schedule([("check", "f.fast"), ("check", "f.slow")]))
     finally:
         os.close(w)
         os.close(r)
     waited = time.monotonic() - started
-    assert outcome["reason"] == "timeout" and outcome["where"] == ("check", "f.slow")
+    assert outcome.reason == "timeout" and outcome.where == ("check", "f.slow")
     assert 0.5 <= waited < 5, waited
     assert "f.fast" in record.timings and record.timings["f.fast"] < 1   # measured by the grader
     assert job.limit_of("check", "f.slow") == 0.5 and job.limit_of("check", "f.fast") == 30

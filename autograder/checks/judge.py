@@ -12,34 +12,42 @@ runs in the process that records it, and can write to its channel). A public che
 message may quote it: the run of the public checks never held a hidden input. A
 hidden check's message is one fixed text per outcome (:data:`HIDDEN_MESSAGES`): no
 exception message or class name, no value, no hint or known mistake picked by what
-the student's code did with the hidden input.
+the student's code did with the hidden input. That choice is made here only: the rules
+(:mod:`autograder.checks.rules`) say what is wrong, never knowing whether a check is hidden.
+
+Observations come in typed (:class:`~autograder.sandbox.events.Observation`); a
+reference's, read from a document, in their plain form, made typed here. Results go out
+as :class:`~autograder.result.CheckOutcome`, the one check-result type from here to the
+JSON; their ``outcome`` is an :class:`~autograder.result.Outcome`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 from autograder.checks.artefacts import ArtefactError, work_budget
 from autograder.checks.hints import hint_for
 from autograder.checks.plaindata import DecodeError, decode, decode_budget
+from autograder.result import CheckOutcome, Outcome
 from autograder.checks.rules import Rule
+from autograder.sandbox.events import Fault, Observation, StepStatus
 from autograder.checks.spec import Check
 
 # One text per outcome for every failed hidden check ({fn}: the exercise's function).
 HIDDEN_MESSAGES = {
-    "wrong": "{fn} gave a wrong answer for a hidden input (a value, a shape or a dtype differs from the "
+    Outcome.WRONG: "{fn} gave a wrong answer for a hidden input (a value, a shape or a dtype differs from the "
              "reference's): try your function on other inputs and on the edge cases the exercise mentions",
-    "error": "{fn} raised an exception for a hidden input",
-    "not_implemented": "{fn} is not implemented yet: replace `raise NotImplementedError()` in its answer cell "
+    Outcome.ERROR: "{fn} raised an exception for a hidden input",
+    Outcome.NOT_IMPLEMENTED: "{fn} is not implemented yet: replace `raise NotImplementedError()` in its answer cell "
                        "with your code",
-    "missing": "{fn} could not be checked with a hidden input: it is not defined, or the notebook stopped "
+    Outcome.MISSING: "{fn} could not be checked with a hidden input: it is not defined, or the notebook stopped "
                "before this check; keep the function's name and its answer cell",
-    "timeout": "{fn} did not finish in time for a hidden input: look for an infinite loop or a very long "
+    Outcome.TIMEOUT: "{fn} did not finish in time for a hidden input: look for an infinite loop or a very long "
                "computation",
-    "crashed": "calling {fn} with a hidden input ended the Python process (e.g. sys.exit, os._exit, running "
+    Outcome.CRASHED: "calling {fn} with a hidden input ended the Python process (e.g. sys.exit, os._exit, running "
                "out of memory, or a crash inside a library)",
-    "skipped": "{fn} was not checked with hidden inputs because an earlier check of it hung or crashed",
-    "syntax": "{fn} could not be checked: its answer cell has a syntax error (its public checks say where)",
+    Outcome.SKIPPED: "{fn} was not checked with hidden inputs because an earlier check of it hung or crashed",
+    Outcome.SYNTAX: "{fn} could not be checked: its answer cell has a syntax error (its public checks say where)",
 }
 
 SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
@@ -49,22 +57,8 @@ class JudgeBudgetExceeded(Exception):
     """A check's ``derive`` ran out of its work budget: the check fails with this message."""
 
 
-@dataclass
-class CheckResult:
-    id: str
-    exercise: str
-    points: float
-    max_points: float
-    passed: bool
-    hidden: bool
-    message: str
-    outcome: str = "passed"   # passed | wrong | error | not_implemented | missing | timeout | crashed | skipped
-    #                           | syntax
-    name: str = ""            # as students see it (see judge_all)
-
-
-def decode_values(observation: dict) -> dict:
-    values = observation.get("values")
+def decode_values(observation: Observation | dict) -> dict:
+    values = Observation.of(observation).values
     if not isinstance(values, dict):
         raise DecodeError("no values")
     try:
@@ -76,55 +70,59 @@ def decode_values(observation: dict) -> dict:
         raise DecodeError(f"unreadable value ({type(exc).__name__})") from None
 
 
-def _failure(check: Check, obs: dict | None) -> tuple[str, str]:
+def _failure(check: Check, obs: Observation | None) -> tuple[Outcome, str]:
     """(outcome, public message) for an observation that is not a clean recording."""
     fn = f"`{check.exercise}`"
     if obs is None:
-        return "missing", f"{fn} was not checked: the notebook stopped before this check ran"
-    status = obs.get("status")
-    if status == "timeout":
-        limit = obs.get("limit_s")
-        scope = "the whole submission" if obs.get("scope") == "submission" else "this check"
-        shown = isinstance(limit, (int, float)) and not isinstance(limit, bool)
-        took = obs.get("reference_s")
-        took_shown = isinstance(took, (int, float)) and not isinstance(took, bool) and shown
-        return "timeout", (f"{fn} did not finish within the time limit for {scope}"
-                           + (f" ({limit:g} s" + (f"; the reference solution takes {took:.2g} s" if took_shown
-                                                  else "") + ")" if shown else "")
-                           + ": look for an infinite loop or a very long computation")
-    if status == "crashed":
-        detail = str(obs.get("detail", ""))[:100]
-        return "crashed", (f"calling {fn} ended the Python process ({detail}); e.g. sys.exit, os._exit, "
-                           "running out of memory, or a crash inside a library")
-    if status == "skipped":
-        return "skipped", (f"{fn} was not checked again because an earlier check of it "
-                           f"{'hung' if obs.get('reason') == 'timeout' else 'crashed'}")
-    if status != "error":
-        return "error", f"{fn}: no usable result was recorded"
-    kind, exc_type = obs.get("kind"), str(obs.get("exc_type", "?"))[:80]
-    message = str(obs.get("message", ""))[:300]
-    if kind == "protocol":
-        return "error", (f"{fn}: the answer wrote to the grader's event channel (or broke its order of "
-                         "events), so what this check recorded cannot be trusted")
-    if kind == "malformed":
-        return "error", f"{fn}: the recorded answer could not be read"
-    if kind == "missing":
-        return "missing", (f"{message}: the assignment asks for a function named {fn}; keep its name "
-                           "and its answer cell")
-    if kind == "student" and exc_type == "NotImplementedError" and obs.get("origin") != "library":
-        return "not_implemented", (f"{fn} is not implemented yet: replace `raise NotImplementedError()` "
-                                   "in its answer cell with your code")
-    if kind == "answer_type":
-        return "wrong", f"{fn}: {message}"
+        return Outcome.MISSING, f"{fn} was not checked: the notebook stopped before this check ran"
+    if obs.status is StepStatus.TIMEOUT:
+        return Outcome.TIMEOUT, _timeout_message(fn, obs)
+    if obs.status is StepStatus.CRASHED:
+        return Outcome.CRASHED, (f"calling {fn} ended the Python process ({obs.detail[:100]}); e.g. sys.exit, "
+                                 "os._exit, running out of memory, or a crash inside a library")
+    if obs.status is StepStatus.SKIPPED:
+        return Outcome.SKIPPED, (f"{fn} was not checked again because an earlier check of it "
+                                 f"{'hung' if obs.reason is StepStatus.TIMEOUT else 'crashed'}")
+    if obs.status is not StepStatus.ERROR:
+        return Outcome.ERROR, f"{fn}: no usable result was recorded"
+    return _error(fn, obs)
+
+
+def _timeout_message(fn: str, obs: Observation) -> str:
+    limit, took = obs.limit_s, obs.reference_s
+    scope = "the whole submission" if obs.whole_submission else "this check"
+    shown = limit is not None
+    took_shown = took is not None and shown
+    return (f"{fn} did not finish within the time limit for {scope}"
+            + (f" ({limit:g} s" + (f"; the reference solution takes {took:.2g} s" if took_shown
+                                   else "") + ")" if shown else "")
+            + ": look for an infinite loop or a very long computation")
+
+
+def _error(fn: str, obs: Observation) -> tuple[Outcome, str]:
+    """(outcome, public message) of an ERROR observation, by whose error it was."""
+    kind, exc_type, message = obs.kind, obs.exc_type[:80], obs.message[:300]
+    if kind is Fault.PROTOCOL:
+        return Outcome.ERROR, (f"{fn}: the answer wrote to the grader's event channel (or broke its order of "
+                               "events), so what this check recorded cannot be trusted")
+    if kind is Fault.MALFORMED:
+        return Outcome.ERROR, f"{fn}: the recorded answer could not be read"
+    if kind is Fault.MISSING:
+        return Outcome.MISSING, (f"{message}: the assignment asks for a function named {fn}; keep its name "
+                                 "and its answer cell")
+    if kind is Fault.STUDENT and exc_type == "NotImplementedError" and obs.origin != "library":
+        return Outcome.NOT_IMPLEMENTED, (f"{fn} is not implemented yet: replace `raise NotImplementedError()` "
+                                         "in its answer cell with your code")
+    if kind is Fault.ANSWER_TYPE:
+        return Outcome.WRONG, f"{fn}: {message}"
     hint = hint_for(exc_type, message)
-    if kind == "student":
-        where = obs.get("where") or []
+    if kind is Fault.STUDENT:
         text = f"{fn} raised {exc_type}" + (f": {message}" if message else "")
-        if where and isinstance(where[-1], str):
-            text += f" (at {where[-1][:120]})"
+        if obs.where:
+            text += f" (at {obs.where[-1][:120]})"
     else:  # an exception in the probe itself: usually the answer's value broke it
         text = f"using the value {fn} returned raised {exc_type}" + (f": {message}" if message else "")
-    return "error", text + (f". Likely cause: {hint}" if hint else "")
+    return Outcome.ERROR, text + (f". Likely cause: {hint}" if hint else "")
 
 
 def _with_derived(check: Check, values: dict) -> dict:
@@ -147,12 +145,13 @@ def _with_derived(check: Check, values: dict) -> dict:
     return {**values, **derived}
 
 
-def reference_values(check: Check, observation: dict) -> dict:
+def reference_values(check: Check, observation: Observation | dict) -> dict:
     """The values of a reference-side observation (the solution's, a known mistake's), derived
     here; a released public reference holds them derived already (``"derived": true``: the
     values the rules read, never the artefacts they came from, such as trained networks)."""
+    observation = Observation.of(observation)
     values = decode_values(observation)
-    return values if observation.get("derived") is True else _with_derived(check, values)
+    return values if observation.derived else _with_derived(check, values)
 
 
 def _matching_mistakes(check: Check, actual: dict, expected: dict, mistakes: list) -> list[str]:
@@ -165,13 +164,14 @@ def _matching_mistakes(check: Check, actual: dict, expected: dict, mistakes: lis
     from autograder.checks.rules import Property
 
     found: list[str] = []
-    for message, observation in mistakes:
-        if not observation or observation.get("status") != "ok" or message in found:
+    for message, plain in mistakes:
+        observation = Observation.of(plain)
+        if observation is None or observation.status is not StepStatus.OK or message in found:
             continue
         try:
             wrong = reference_values(check, observation)
             values = [r for r in check.rules if not isinstance(r, Property)]
-            broken = [r for r in values if r.judge(wrong, expected, True) is not None]
+            broken = [r for r in values if r.judge(wrong, expected) is not None]
             if values and not broken:
                 continue  # the mistake gives the reference's values here: nothing to recognise
             properties = [r for r in check.rules if isinstance(r, Property)]
@@ -185,34 +185,35 @@ def _matching_mistakes(check: Check, actual: dict, expected: dict, mistakes: lis
 def _breaks_on_reference(rule: Rule, expected: dict) -> bool:
     """Whether a rule fails to judge the reference against itself (a bug in the check, not the answer)."""
     try:
-        rule.judge(expected, expected, False)
+        rule.judge(expected, expected)
     except Exception:  # noqa: BLE001
         return True
     return False
 
 
-def _verdict(check: Check, obs: dict | None, reference: dict, mistakes: list) -> tuple[bool, str, str]:
+def _verdict(check: Check, obs: Observation | None, reference: Observation | dict,
+             mistakes: list) -> tuple[bool, Outcome, str]:
     """(passed, outcome, public message). Raises only when the check itself is broken."""
-    if obs is None or obs.get("status") != "ok":
+    if obs is None or obs.status is not StepStatus.OK:
         return (False, *_failure(check, obs))
     fn = f"`{check.exercise}`"
     expected = reference_values(check, reference)  # the reference must derive: else a bug
     try:
         actual = _with_derived(check, decode_values(obs))
     except DecodeError as exc:
-        return False, "error", f"{fn}: the recorded answer could not be read ({exc})"
+        return False, Outcome.ERROR, f"{fn}: the recorded answer could not be read ({exc})"
     except JudgeBudgetExceeded as exc:
-        return False, "error", f"{fn}: {exc}"
+        return False, Outcome.ERROR, f"{fn}: {exc}"
     except Exception as exc:  # noqa: BLE001 - artefacts of odd shapes or types
-        return False, "error", f"{fn}: the recorded answer could not be judged ({type(exc).__name__})"
+        return False, Outcome.ERROR, f"{fn}: the recorded answer could not be judged ({type(exc).__name__})"
     problems = []
     for rule in check.rules:  # every failing rule: a dict answer learns of each wrong key at once
         try:
-            problem = rule.judge(actual, expected, check.hidden)
+            problem = rule.judge(actual, expected)
         except Exception as exc:  # noqa: BLE001 - e.g. a property meeting a forged value of another type
             if _breaks_on_reference(rule, expected):
                 raise  # the check itself is broken: a grader error, never a student's zero
-            return False, "error", (f"{fn}: the recorded answer has values of the wrong type or structure "
+            return False, Outcome.ERROR, (f"{fn}: the recorded answer has values of the wrong type or structure "
                                     f"and could not be judged ({type(exc).__name__}: {str(exc)[:200]})")
         if problem:
             problems.append(problem)
@@ -220,8 +221,8 @@ def _verdict(check: Check, obs: dict | None, reference: dict, mistakes: list) ->
         known = [] if check.hidden else _matching_mistakes(check, actual, expected, mistakes)
         diagnosis = (f"Likely mistake: {known[0]}. " if len(known) == 1 else
                      "Likely mistakes: " + "; ".join(known) + ". " if known else "")
-        return False, "wrong", f"{fn}: {diagnosis}" + "; ".join(problems)  # diagnosis first, numbers second
-    return True, "passed", "passed" + (f": {check.explain}" if check.explain and not check.hidden else "")
+        return False, Outcome.WRONG, f"{fn}: {diagnosis}" + "; ".join(problems)  # diagnosis first, numbers second
+    return True, Outcome.PASSED, "passed" + (f": {check.explain}" if check.explain and not check.hidden else "")
 
 
 def syntax_problem(source: str) -> str | None:
@@ -256,21 +257,24 @@ def syntax_message(exercise: str, problem: str) -> str:
             "again; the checks run once the cell runs without an error")
 
 
-def judge_check(check: Check, obs: dict | None, reference: dict, mistakes: list = (),
-                syntax: str | None = None) -> CheckResult:
-    """``syntax``: the exercise's answer cell does not compile (see :func:`syntax_problem`)."""
-    if syntax is not None and (obs is None or obs.get("status") != "ok"):
-        passed, outcome, message = False, "syntax", syntax_message(check.exercise, syntax)
+def judge_check(check: Check, obs: Observation | dict | None, reference: Observation | dict,
+                mistakes: list = (), syntax: str | None = None) -> CheckOutcome:
+    """``syntax``: the exercise's answer cell does not compile (see :func:`syntax_problem`).
+    A hidden check that fails gets its outcome's fixed text (:data:`HIDDEN_MESSAGES`)."""
+    obs = Observation.of(obs)
+    if syntax is not None and (obs is None or obs.status is not StepStatus.OK):
+        passed, outcome, message = False, Outcome.SYNTAX, syntax_message(check.exercise, syntax)
     else:
         passed, outcome, message = _verdict(check, obs, reference, mistakes)
     if check.hidden and not passed:
         message = HIDDEN_MESSAGES[outcome].format(fn=f"`{check.exercise}`")
-    return CheckResult(check.id, check.exercise, check.points if passed else 0.0, check.points,
-                       passed, check.hidden, message, outcome)
+    return CheckOutcome(id=check.id, exercise=check.exercise, name="", points=check.points if passed else 0.0,
+                        max_points=check.points, passed=passed, hidden=check.hidden, message=message,
+                        outcome=outcome)
 
 
-def judge_all(checks: list[Check], observations: dict, references: dict,
-              syntax: dict[str, str] | None = None) -> list[CheckResult]:
+def judge_all(checks: list[Check], observations: dict[str, Observation], references: dict,
+              syntax: dict[str, str] | None = None) -> list[CheckOutcome]:
     """``references`` as made by :func:`autograder.runs.reference.compute_references`;
     ``syntax``: exercise -> how its answer cell fails to compile.
 
@@ -279,7 +283,7 @@ def judge_all(checks: list[Check], observations: dict, references: dict,
     inputs) unless its author set ``name_shown``."""
     out = []
     hidden_count: dict[str, int] = {}
-    siblings: list[tuple[Check, CheckResult]] = []
+    siblings: list[tuple[Check, CheckOutcome]] = []
     for c in checks:
         known = [(m["message"], m["checks"].get(c.id)) for m in references.get("mistakes", {}).values()
                  if m.get("exercise") == c.exercise]
@@ -291,30 +295,31 @@ def judge_all(checks: list[Check], observations: dict, references: dict,
                 continue  # judged for its public check only (see with_siblings)
         if c.hidden and not c.name_shown:
             hidden_count[c.exercise] = hidden_count.get(c.exercise, 0) + 1
-            result.name = f"hidden {hidden_count[c.exercise]}"
+            out.append(replace(result, name=f"hidden {hidden_count[c.exercise]}"))
         else:
-            result.name = c.name
-        out.append(result)
+            out.append(replace(result, name=c.name))
     return with_siblings(out, siblings)
 
 
 # Outcomes of a sibling that cost its public check its points: the answer computes something
 # else than the published example shows (a timeout or a crash says nothing of that).
-SIBLING_FAILURES = {"wrong": "gives a wrong answer", "error": "raises an exception",
-                    "not_implemented": "is not implemented"}
+SIBLING_FAILURES = {Outcome.WRONG: "gives a wrong answer", Outcome.ERROR: "raises an exception",
+                    Outcome.NOT_IMPLEMENTED: "is not implemented"}
 
 
-def with_siblings(results: list[CheckResult], siblings: list[tuple[Check, CheckResult]]) -> list[CheckResult]:
+def with_siblings(results: list[CheckOutcome], siblings: list[tuple[Check, CheckOutcome]]) -> list[CheckOutcome]:
     """``results`` where a public check that passed earns nothing when its unpublished sibling
     (``Check.sibling_of``) fails: the answer matches the published example only. The message
     names no input and no value of the sibling."""
-    by_id = {r.id: r for r in results}
+    at = {r.id: i for i, r in enumerate(results)}
+    out = list(results)
     for check, sibling in siblings:
-        public = by_id.get(f"{check.exercise}.{check.sibling_of}")
+        i = at.get(f"{check.exercise}.{check.sibling_of}")
+        public = None if i is None else out[i]
         if public is None or public.hidden or not public.passed or sibling.outcome not in SIBLING_FAILURES:
             continue
-        public.passed, public.points, public.outcome = False, 0.0, "wrong"
-        public.message = (f"`{check.exercise}` matches the published example only: on another input of the "
-                          f"same kind, which is not published, it {SIBLING_FAILURES[sibling.outcome]}, so this "
-                          "check earns no points. Compute the result from the function's arguments")
-    return results
+        out[i] = replace(public, passed=False, points=0.0, outcome=Outcome.WRONG, message=(
+            f"`{check.exercise}` matches the published example only: on another input of the same kind, which "
+            f"is not published, it {SIBLING_FAILURES[sibling.outcome]}, so this check earns no points. Compute "
+            "the result from the function's arguments"))
+    return out

@@ -9,6 +9,9 @@ kernel (the check cells that ``autograder release`` generates, see
     {"status": "error", "kind": "student"|"missing"|"answer_type"|"probe", "exc_type": ...,
      "message": ..., "where": [...], "function": ..., "origin": "cell"|"library"}
 
+(statuses and kinds written as :class:`~autograder.sandbox.events.StepStatus` and
+:class:`~autograder.sandbox.events.Fault` members, which are these strings on the wire).
+
 It decides nothing: the judge compares it with the reference's.
 """
 
@@ -17,6 +20,8 @@ from __future__ import annotations
 import random
 import traceback
 from typing import Any
+
+from autograder.sandbox.events import Fault, StepStatus
 
 
 def reset_global_state() -> None:
@@ -52,17 +57,17 @@ def run_check(check: Any, namespace: dict, reset: bool = True) -> dict:
     try:
         values = check.probe(Student(namespace), *check.args)
         if not isinstance(values, dict):
-            return {"status": "error", "kind": "probe", "exc_type": "ProbeError",
+            return {"status": StepStatus.ERROR, "kind": Fault.PROBE, "exc_type": "ProbeError",
                     "message": "probe did not return a dict"}
-        return {"status": "ok", "values": {str(k): encode(v) for k, v in values.items()}}
+        return {"status": StepStatus.OK, "values": {str(k): encode(v) for k, v in values.items()}}
     except StudentRaised as exc:
-        return {"status": "error", "kind": "student", "exc_type": exc.exc_type,
+        return {"status": StepStatus.ERROR, "kind": Fault.STUDENT, "exc_type": exc.exc_type,
                 "message": exc.message, "where": exc.where, "function": exc.function, "origin": exc.origin}
     except MissingFunction as exc:
-        return {"status": "error", "kind": "missing", "exc_type": "MissingFunction",
+        return {"status": StepStatus.ERROR, "kind": Fault.MISSING, "exc_type": "MissingFunction",
                 "message": str(exc), "function": exc.function}
     except WrongAnswerType as exc:
-        return {"status": "error", "kind": "answer_type", "exc_type": "WrongAnswerType",
+        return {"status": StepStatus.ERROR, "kind": Fault.ANSWER_TYPE, "exc_type": "WrongAnswerType",
                 "message": str(exc)[:500]}
     except BaseException as exc:  # noqa: BLE001 - e.g. a graph/session mix-up surfacing in the probe
-        return {"status": "error", "kind": "probe", **error_summary(exc)}
+        return {"status": StepStatus.ERROR, "kind": Fault.PROBE, **error_summary(exc)}

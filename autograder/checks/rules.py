@@ -4,20 +4,15 @@ Rules run in the grading process on decoded plain data only (see
 :mod:`autograder.checks.plaindata`). Numbers are converted to float64 arrays and must
 have exactly the reference's shape: nothing is broadcast, no student object is
 ever called. A rule returns ``None`` when the value passes, else a message for
-the student.
+the student saying what is wrong (values, shapes, what the numbers suggest).
 
-Messages of hidden checks (``hidden=True``) say what kind of problem there is
-(shape, dtype, NaN, values outside the stated tolerance...) and nothing else:
-the student's function received the hidden inputs, so anything it returned
-(numbers, strings, shapes, lengths, class names) may carry them, and errors
-measured against the reference would reveal the expected values. Hidden
-messages therefore hold only fixed text, the rule's label, tolerance and
-expected dtype, never a student-controlled or reference-derived value.
+A rule never knows who will read its message: which words a student may see of a
+check is the judge's decision alone (:mod:`autograder.checks.judge`), which replaces the
+message of some checks with a fixed text.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -26,12 +21,10 @@ import numpy as np
 from autograder.checks.diagnosis import diagnose_nan, diagnose_plain, diagnose_shape, diagnose_values, swapped_with
 from autograder.checks.plaindata import Opaque
 
-# Fixed parts of messages (hidden-check messages are built from these and labels only).
-HIDDEN = "for a hidden input,"
+# Fixed parts of messages.
 SHAPES_MATCH = "shapes must match exactly; nothing is broadcast"
 NUMBERS_EXPECTED = "numbers, an array or an eager tensor's value are expected"
 NAN_EXAMPLE = "e.g. the square root or log of a negative number"
-HIDDEN_PROPERTY = f"{HIDDEN} the answer does not have the properties this check requires"
 
 
 def describe(value: Any) -> str:
@@ -87,12 +80,12 @@ class Rule:
 
     key: str
 
-    def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
+    def judge(self, actual: dict, expected: dict) -> str | None:
         raise NotImplementedError
 
     def matches(self, actual: dict, wrong: dict) -> bool:
         """Whether the answer reproduces a known mistake's values (for feedback)."""
-        return self.judge(actual, wrong, True) is None
+        return self.judge(actual, wrong) is None
 
     def describe_tolerance(self) -> str:
         return ""
@@ -129,9 +122,9 @@ class Close(Rule):
             if not isinstance(a, np.ndarray) or a.dtype != w.dtype:
                 return False
         relaxed = Close(self.key, self.rtol, self.atol, None, self.scalar)
-        return relaxed.judge(actual, wrong, True) is None
+        return relaxed.judge(actual, wrong) is None
 
-    def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
+    def judge(self, actual: dict, expected: dict) -> str | None:
         what = self.label or f"`{self.key}`"
         exp_raw, act_raw = expected.get(self.key), actual.get(self.key)
         exp = _numbers(exp_raw)
@@ -139,41 +132,27 @@ class Close(Rule):
             raise ValueError(f"reference value {self.key!r} is not numeric: {describe(exp_raw)}")
         act = _numbers(act_raw)
         if act is None:
-            if hidden:
-                return f"{HIDDEN} {what} is not numeric data ({NUMBERS_EXPECTED})"
             return f"{what}: expected numbers, got {describe(act_raw)}"
         if self.dtype is not None:
             got = act_raw.dtype.name if isinstance(act_raw, np.ndarray) else type(act_raw).__name__
             if got != self.dtype:
-                if hidden:
-                    return f"{HIDDEN} {what} has another dtype than the expected {self.dtype}"
                 return f"{what}: expected dtype {self.dtype}, got {got}"
         if self.scalar:
             if act.size != 1:
-                if hidden:
-                    return f"{HIDDEN} {what} is not a single number"
                 return f"{what}: expected a single number, got {describe(act_raw)}"
             act = act.reshape(exp.shape)
         elif act.shape != exp.shape:
-            if hidden:
-                return f"{HIDDEN} {what} has a different shape than expected ({SHAPES_MATCH})"
             return _named(f"{what}: expected shape {tuple(exp.shape)}, got {tuple(act.shape)} ({SHAPES_MATCH})",
                           diagnose_shape(act, exp, self.close))
         exp_nan, act_nan = np.isnan(exp), np.isnan(act)
         if np.any(act_nan & ~exp_nan):
-            if hidden:
-                return f"{HIDDEN} {what} has NaN where a number is expected"
             return _named(f"{what}: NaN at {int(np.sum(act_nan & ~exp_nan))} position(s) where a number "
                           "is expected", diagnose_nan(act, exp))
         if np.any(exp_nan & ~act_nan):
-            if hidden:
-                return f"{HIDDEN} {what} has a number where NaN is expected ({NAN_EXAMPLE})"
             return (f"{what}: a number at {int(np.sum(exp_nan & ~act_nan))} position(s) where NaN "
                     f"is expected ({NAN_EXAMPLE})")
         exp_inf, act_inf = np.isinf(exp), np.isinf(act)
         if np.any(exp_inf != act_inf) or np.any(exp[exp_inf] != act[exp_inf]):
-            if hidden:
-                return f"{HIDDEN} the infinities in {what} do not match the expected ones"
             return f"{what}: infinities do not match the expected ones"
         finite = ~(exp_nan | exp_inf)
         e, a = exp[finite], act[finite]
@@ -183,8 +162,6 @@ class Close(Rule):
         ok = abs_err <= self.atol + self.rtol * np.abs(e)
         if np.all(ok):
             return None
-        if hidden:  # no count, no error: with the student's own value they give the expected one
-            return f"{HIDDEN} {what} has values outside the allowed error ({self.describe_tolerance()})"
         # Errors of the failing values only; a relative error only where the expected value is not 0.
         bad_err, bad_exp = abs_err[~ok], np.abs(e[~ok])
         msg = (f"{what}: {int(np.sum(~ok))} of {e.size} value(s) outside the allowed error "
@@ -210,16 +187,12 @@ class SameShape(Rule):
     key: str
     label: str = ""
 
-    def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
+    def judge(self, actual: dict, expected: dict) -> str | None:
         what = self.label or f"`{self.key}`"
         exp, act = _numbers(expected.get(self.key)), _numbers(actual.get(self.key))
         if act is None:
-            if hidden:
-                return f"{HIDDEN} {what} is not numeric data ({NUMBERS_EXPECTED})"
             return f"{what}: expected numbers, got {describe(actual.get(self.key))}"
         if exp is not None and act.shape != exp.shape:
-            if hidden:
-                return f"{HIDDEN} {what} has a different shape than expected ({SHAPES_MATCH})"
             return f"{what}: expected shape {tuple(exp.shape)}, got {tuple(act.shape)}"
         return None
 
@@ -235,13 +208,11 @@ class Equal(Rule):
     key: str
     label: str = ""
 
-    def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
+    def judge(self, actual: dict, expected: dict) -> str | None:
         what = self.label or f"`{self.key}`"
         exp_raw, act_raw = expected.get(self.key), actual.get(self.key)
         if _plain(exp_raw) == _plain(act_raw):
             return None
-        if hidden:
-            return f"{HIDDEN} the value of {what} is wrong"
         return _named(f"{what}: expected {_short(exp_raw)}, got {_short(act_raw)}", diagnose_plain(act_raw, exp_raw))
 
 
@@ -269,34 +240,16 @@ def _short(v: Any) -> str:
 class Property(Rule):
     """A property of the student's values, with the reference's for margins.
 
-    ``test(actual, expected, hidden=False)`` returns None when the property
-    holds, else a message. With ``hidden=True`` (a hidden check) the message
-    must quote no value: neither the student's (numbers, lengths, names: they
-    may carry the hidden inputs) nor the reference's. A test without a
-    ``hidden`` parameter is not trusted with hidden checks: there, a failure
-    gets the generic :data:`HIDDEN_PROPERTY` message instead of its own.
+    ``test(actual, expected)`` returns None when the property holds, else a
+    message saying what is wrong. (A test may take more keyword parameters
+    with defaults: it is called with these two values only.)
     """
 
     test: Callable[..., str | None]
     key: str = ""
 
-    def judge(self, actual: dict, expected: dict, hidden: bool) -> str | None:
-        if takes_hidden(self.test):
-            return self.test(actual, expected, hidden=hidden)
-        problem = self.test(actual, expected)
-        if problem is not None and hidden:
-            return HIDDEN_PROPERTY
-        return problem
-
-
-def takes_hidden(test: Callable) -> bool:
-    """Whether a property test accepts the ``hidden`` keyword (and so promises to honour it)."""
-    try:
-        params = inspect.signature(test).parameters
-    except (TypeError, ValueError):
-        return False
-    param = params.get("hidden")
-    return param is not None and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
+    def judge(self, actual: dict, expected: dict) -> str | None:
+        return self.test(actual, expected)
 
 
 def number(value: Any) -> float | None:

@@ -3,11 +3,11 @@ graded feedback (:mod:`autograder.outputs.feedback`) all print, so they agree ev
 
 from __future__ import annotations
 
-from autograder.checks.judge import CheckResult
+from autograder.result import CheckOutcome
 
 
-def by_exercise(checks: list[CheckResult]) -> dict[str, list[CheckResult]]:
-    grouped: dict[str, list[CheckResult]] = {}
+def by_exercise(checks: list[CheckOutcome]) -> dict[str, list[CheckOutcome]]:
+    grouped: dict[str, list[CheckOutcome]] = {}
     for c in checks:
         grouped.setdefault(c.exercise, []).append(c)
     return grouped
@@ -26,7 +26,7 @@ def worth_text(points: dict | None) -> str:
             f"{_points(hidden)} in hidden checks)")
 
 
-def exercise_lines(checks: list[CheckResult], show_points: bool, worth: dict | None = None) -> list[str]:
+def exercise_lines(checks: list[CheckOutcome], show_points: bool, worth: dict | None = None) -> list[str]:
     """One "[PASS] exercise: ..." or "[FAIL] exercise: ..." line per exercise, then its messages.
 
     Other tools read these lines: the format stays. ``worth``: exercise -> points of its public
@@ -66,7 +66,7 @@ def points_table(worth: dict) -> list[str]:
     return ["Points available:"] + rows
 
 
-def check_report(assignment: str, notebook: str, checks: list[CheckResult], worth: dict | None = None) -> str:
+def check_report(assignment: str, notebook: str, checks: list[CheckOutcome], worth: dict | None = None) -> str:
     """What ``autograder check`` prints, and a notebook's summary cell (the same words)."""
     lines = [f"Public checks of {assignment} for {notebook}", ""]
     lines += exercise_lines(checks, show_points=False, worth=worth)

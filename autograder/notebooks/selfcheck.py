@@ -23,6 +23,7 @@ BUNDLED = {
     "autograder.notebooks": "notebooks/__init__.py",
     "autograder.checks": "checks/__init__.py",
     "autograder.errors": "errors.py",
+    "autograder.result": "result.py",
     "autograder.checks.plaindata": "checks/plaindata.py",
     "autograder.checks.diagnosis": "checks/diagnosis.py",
     "autograder.checks.rules": "checks/rules.py",
@@ -65,13 +66,13 @@ class NotebookChecks:
     def _judge(self, exercise: str) -> list:
         from autograder.checks.judge import judge_all
         from autograder.checks.observe import run_check
-        from autograder.sandbox.events import observation
+        from autograder.sandbox.events import Fault, observation
 
         checks = [c for c in self.checks if c.exercise == exercise]
         # Through JSON and the event channel's bounds, as every observation of the grader.
         observations = {c.id: observation(json.loads(json.dumps(run_check(c, self.namespace)))) for c in checks}
         syntax = {}
-        if any(o.get("kind") == "missing" for o in observations.values()):
+        if any(o.kind is Fault.MISSING for o in observations.values()):
             problem = self._syntax_problem(exercise)
             if problem:
                 syntax[exercise] = problem

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from autograder.files import safe_name, write_text
 from autograder.outputs.pages import render
+from autograder.result import Outcome
 
 
 def summary(results: list[dict]) -> dict:
@@ -20,7 +21,7 @@ def summary(results: list[dict]) -> dict:
         "total": len(results),
         "graded": len(graded),
         "invalid": sum(r["status"] == "invalid" for r in results),
-        "timeouts": sum(any(c.get("outcome") == "timeout" for c in r.get("checks", [])) for r in results),
+        "timeouts": sum(any(c.get("outcome") == Outcome.TIMEOUT for c in r.get("checks", [])) for r in results),
         "mean": statistics.mean(scores) if scores else 0.0,
         "median": statistics.median(scores) if scores else 0.0,
         "max_score": max((r.get("max_score") or 0 for r in results), default=0),
@@ -69,7 +70,7 @@ def report(out: Path, assignment: str, results: list[dict], not_graded: list[dic
     check_rates = [{**c, "rate": c["passed"] / c["n"]} for c in per_check.values()]
     slowest = sorted(graded, key=lambda r: r.get("duration_s") or 0, reverse=True)[:10]
     students = [{**r, "feedback": f"../../feedback/{assignment}/{safe_name(r['student'])}.html",
-                 "timed_out": any(c.get("outcome") == "timeout" for c in r.get("checks", []))}
+                 "timed_out": any(c.get("outcome") == Outcome.TIMEOUT for c in r.get("checks", []))}
                 for r in sorted(results, key=lambda r: ((r.get("name") or r["student"]).casefold(), r["student"]))]
     html = render(
         "report.html.j2",

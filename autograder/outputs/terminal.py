@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from autograder.result import Outcome
+
 
 def kept_lines(kept: list) -> list[str]:
     """What a batch did not let replace a graded result (see :func:`autograder.gradebook.counts`)."""
@@ -50,8 +52,8 @@ def summary_lines(results: list[dict], ignored: list[str], missing_students: lis
 
     lines += [f"  {who(r)}: {printable(r['message'])}" for r in results if r.get("not_graded")]
     lines += [f"  {who(r)}: timed out in "
-              + ", ".join(sorted({c['exercise'] for c in r['checks'] if c.get('outcome') == 'timeout'}))
-              for r in results if any(c.get("outcome") == "timeout" for c in r.get("checks", []))]
+              + ", ".join(sorted({c['exercise'] for c in r['checks'] if c.get('outcome') == Outcome.TIMEOUT}))
+              for r in results if any(c.get("outcome") == Outcome.TIMEOUT for c in r.get("checks", []))]
     lines += [f"  {who(r)}: missing (handed in nothing)" for r in missing_students]
     lines += [f"  ignored: {printable(text)}" for text in ignored]
     return lines

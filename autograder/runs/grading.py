@@ -19,11 +19,12 @@ from pathlib import Path
 from autograder import __version__
 from autograder.assignments.course import Assignment
 from autograder.runs.job_builder import build_job
-from autograder.checks.judge import SYNTAX_ERRORS, CheckResult, defines, judge_all, syntax_problem
+from autograder.checks.judge import SYNTAX_ERRORS, defines, judge_all, syntax_problem
 from autograder.notebooks.reading import InvalidSubmission, assemble, path_text, read_notebook
 from autograder.runs.reference import references
 from autograder.result import CheckOutcome, ErrorKind, Outcome, Result, Status
 from autograder.sandbox.base import RunRecord, Sandbox
+from autograder.sandbox.events import Observation, StepStatus
 from autograder.checks.spec import Check
 from autograder.checks.timelimits import JUDGE_S, MIN_RUN_S, calibration_s, check_limits, slowdown, submission_budget
 
@@ -101,12 +102,12 @@ class Grader:
                                             f"grader infrastructure error: {record.infrastructure_error}"),
                                started, record.output)
             for cid, obs in record.observations.items():  # a timeout says what the solution took
-                if obs.get("status") == "timeout" and cid in (refs.get("timings") or {}):
-                    obs["reference_s"] = refs["timings"][cid]
+                if obs.status is StepStatus.TIMEOUT and cid in (refs.get("timings") or {}):
+                    obs.reference_s = refs["timings"][cid]
             checks = judge_all(self.checkset.checks, record.observations, refs,
                                syntax_errors(plan, record, self.checkset.exercises()))
             default = self.checkset.limits.check_timeout_s
-            outcomes = [_outcome(c, timed.get(c.id, default)) for c in checks]
+            outcomes = [replace(c, limit_s=timed.get(c.id, default)) for c in checks]  # the limit it ran under
             return _finish(Result.graded(base, outcomes, _summary(checks, notes), record.device, record.student_s),
                            started, _log(plan, record))
         except InvalidSubmission as exc:
@@ -141,20 +142,21 @@ class Grader:
         if record.infrastructure_error or not hidden:
             return record
         # An exercise whose public check hung or crashed would only do it again.
-        stopped = {c.exercise for c in public
-                   if record.observations.get(c.id, {}).get("status") in ("timeout", "crashed")}
+        stopped = {c.exercise for c in public if c.id in record.observations
+                   and record.observations[c.id].status in (StepStatus.TIMEOUT, StepStatus.CRASHED)}
         for c in hidden:
             if c.exercise in stopped:
-                record.observations[c.id] = {"status": "skipped", "reason": "public check"}
+                record.observations[c.id] = Observation(StepStatus.SKIPPED)  # after a public check
         hidden = [c for c in hidden if c.exercise not in stopped]
         if not hidden:
             return record
         left = deadline - time.monotonic()
         if left < min(MIN_RUN_S, budget / 4):  # the public run used the budget: the hidden checks ran out of time
             for c in hidden:
-                record.observations[c.id] = {"status": "timeout", "scope": "submission", "limit_s": budget}
+                record.observations[c.id] = Observation(StepStatus.TIMEOUT, whole_submission=True, limit_s=budget)
             return record
-        skip = [i for i, cell in record.cells.items() if cell.get("status") in ("timeout", "crashed", "protocol")]
+        skip = [i for i, cell in record.cells.items()
+                if cell.status in (StepStatus.TIMEOUT, StepStatus.CRASHED, StepStatus.PROTOCOL)]
         second = self.sandbox.run(build_job(student, self.assignment, plan, hidden,
                                             replace(limits, total_timeout_s=round(left, 1)), hidden=True,
                                             skip_cells=skip, check_limits=timed, data=self.checkset.data))
@@ -222,8 +224,9 @@ def syntax_errors(plan: list, record: RunRecord, exercises: list[str]) -> dict[s
     syntax errors. Compiled here (never run), so the words match a notebook's own check cells."""
     out: dict[str, str] = {}
     for index, cell in enumerate(plan):
-        info = record.cells.get(index) or {}
-        if cell.origin != "answer" or info.get("status") != "error" or info.get("exc_type") not in SYNTAX_ERRORS:
+        info = record.cells.get(index)
+        if cell.origin != "answer" or info is None or info.status is not StepStatus.ERROR \
+                or info.exc_type not in SYNTAX_ERRORS:
             continue
         problem = syntax_problem(cell.source)
         for exercise in exercises:
@@ -235,25 +238,18 @@ def syntax_errors(plan: list, record: RunRecord, exercises: list[str]) -> dict[s
 def _submission_limit(record: RunRecord, budget: float) -> None:
     """A check stopped by the run's total limit says the submission's budget ran out."""
     for obs in record.observations.values():
-        if obs.get("status") == "timeout" and obs.get("scope") == "submission":
-            obs["limit_s"] = budget
+        if obs.status is StepStatus.TIMEOUT and obs.whole_submission:
+            obs.limit_s = budget
 
 
 def _finish(result: Result, started: float, log: str) -> Graded:
     return Graded(replace(result, duration_s=round(time.monotonic() - started, 3)), log)
 
 
-def _outcome(c: CheckResult, limit_s: float) -> CheckOutcome:
-    """``limit_s``: the time limit the check ran under."""
-    return CheckOutcome(id=c.id, exercise=c.exercise, name=c.name, points=c.points, max_points=c.max_points,
-                        passed=c.passed, hidden=c.hidden, message=c.message, outcome=Outcome(c.outcome),
-                        limit_s=limit_s)
-
-
-def _summary(checks: list[CheckResult], notes: list[str]) -> str:
+def _summary(checks: list[CheckOutcome], notes: list[str]) -> str:
     passed = sum(c.passed for c in checks)
     parts = [f"{passed}/{len(checks)} checks passed"]
-    troubles = [c.outcome for c in checks if c.outcome in ("timeout", "crashed")]
+    troubles = [c.outcome for c in checks if c.outcome in (Outcome.TIMEOUT, Outcome.CRASHED)]
     if troubles:
         parts.append(", ".join(f"{troubles.count(t)} {t}" for t in sorted(set(troubles))))
     parts += notes
@@ -269,9 +265,9 @@ def _log(plan: list, record: RunRecord) -> str:
     for title, run in runs:
         for index, cell in enumerate(plan):
             info = run.cells.get(index)
-            if info and info.get("status") != "ok":
-                lines.append(f"cell {cell.label} ({cell.origin}){title}: {info.get('status')} "
-                             f"{info.get('exc_type') or ''} {info.get('message') or info.get('detail') or ''}")
+            if info and info.status is not StepStatus.OK:
+                lines.append(f"cell {cell.label} ({cell.origin}){title}: {info.status} "
+                             f"{info.exc_type} {info.message or info.detail}")
         lines.append(f"--- output{title} ({run.output_bytes} bytes, first part kept) ---")
         lines.append(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", run.output))
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from autograder.files import write_json
 from autograder.runs.job_builder import build_job
 from autograder.notebooks.reading import assemble
 from autograder.sandbox.base import Sandbox, SandboxError
+from autograder.sandbox.events import StepStatus
 from autograder.checks.spec import CheckSet
 from autograder.checks.timelimits import calibration_s
 
@@ -44,7 +45,8 @@ def cache_dir() -> Path:
 
 def compute_references(assignment: Assignment, checkset: CheckSet, sandbox: Sandbox,
                        hidden: bool = True) -> dict:
-    """{"checks": {id: observation}, "mistakes": {name: {"exercise", "message", "checks": {id: obs}}},
+    """A plain document (observations in their plain form, as the cache and a release store them):
+    {"checks": {id: observation}, "mistakes": {name: {"exercise", "message", "checks": {id: obs}}},
     "timings": {id: seconds the solution took}, "calibration_s": see autograder.checks.timelimits}."""
     solution = assignment.load_solution()
     plan, _ = assemble(solution, solution, assignment.name)
@@ -54,11 +56,11 @@ def compute_references(assignment: Assignment, checkset: CheckSet, sandbox: Sand
     if record.infrastructure_error:
         raise SandboxError(record.infrastructure_error)
     broken = {cid: obs for cid, obs in ((c.id, record.observations.get(c.id)) for c in checkset.checks)
-              if not obs or obs.get("status") != "ok"}
+              if obs is None or obs.status is not StepStatus.OK}
     if broken:
         first_id, first = next(iter(broken.items()))
         raise SolutionFailsChecks(f"the solution of {assignment.name} fails its own check {first_id}: "
-                              f"{json.dumps(first)[:400]}")
+                              f"{json.dumps(first and first.plain())[:400]}")
     from autograder.checks.judge import judge_check
 
     for check in checkset.checks:  # the solution must pass its own rules (properties too)
@@ -68,13 +70,13 @@ def compute_references(assignment: Assignment, checkset: CheckSet, sandbox: Sand
     mistakes: dict = {}
     for m in checkset.mistakes:
         observed = {cid: obs for cid, obs in record.observations.items() if cid.startswith(f"{m.name}::")}
-        if not any(obs.get("status") == "ok" for obs in observed.values()):
+        if not any(obs.status is StepStatus.OK for obs in observed.values()):
+            first = next(iter(observed.values()), None)
             raise SolutionFailsChecks(f"known mistake {m.name} of {assignment.name} records no value: "
-                                      f"{json.dumps(next(iter(observed.values()), None))[:300]}")
+                                      f"{json.dumps(first and first.plain())[:300]}")
         mistakes[m.name] = {"exercise": m.exercise, "message": m.message,
-                            "checks": {cid.split("::", 1)[1]: obs for cid, obs in record.observations.items()
-                                       if cid.startswith(f"{m.name}::")}}
-    return {"checks": {c.id: record.observations[c.id] for c in checkset.checks}, "mistakes": mistakes,
+                            "checks": {cid.split("::", 1)[1]: obs.plain() for cid, obs in observed.items()}}
+    return {"checks": {c.id: record.observations[c.id].plain() for c in checkset.checks}, "mistakes": mistakes,
             "timings": {c.id: record.timings[c.id] for c in checkset.checks if c.id in record.timings},
             "calibration_s": round(calibration, 4)}
 

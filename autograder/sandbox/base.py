@@ -1,10 +1,15 @@
-"""What every sandbox backend takes (a Job) and gives back (a RunRecord)."""
+"""What every sandbox backend takes (a Job) and gives back (a RunRecord).
+
+A RunRecord holds typed records only (:class:`~autograder.sandbox.events.Observation`,
+:class:`~autograder.sandbox.events.CellRecord`); one made from their plain form (a
+backend's or a test's dicts) converts them when it is made."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from autograder.errors import SandboxUnavailable  # noqa: F401 - raised here, caught by callers
+from autograder.sandbox.events import CellRecord, Observation
 from autograder.sandbox.linux import SandboxError  # noqa: F401 - the backends' error, defined with the plumbing
 from autograder.checks.spec import Limits
 
@@ -40,10 +45,11 @@ class Job:
 
 @dataclass
 class RunRecord:
-    """Raw outcome of a run: observations are still in encoded plain-data form."""
+    """What a run gave: each check's observation (its values still encoded plain data) and
+    each cell's record, by check id and cell index."""
 
-    observations: dict[str, dict] = field(default_factory=dict)
-    cells: dict[int, dict] = field(default_factory=dict)
+    observations: dict[str, Observation] = field(default_factory=dict)
+    cells: dict[int, CellRecord] = field(default_factory=dict)
     output: str = ""
     output_bytes: int = 0
     restarts: int = 0
@@ -58,6 +64,10 @@ class RunRecord:
     infrastructure_error: str | None = None
     sandbox: dict = field(default_factory=dict)   # the isolation the run had (Sandbox.describe)
     second: "RunRecord | None" = None   # the run of the hidden checks, when there was one
+
+    def __post_init__(self) -> None:
+        self.observations = {k: Observation.of(v) for k, v in self.observations.items()}
+        self.cells = {k: CellRecord.of(v) for k, v in self.cells.items()}
 
     def merged(self, second: "RunRecord") -> "RunRecord":
         """This run followed by ``second``: their observations and costs together."""

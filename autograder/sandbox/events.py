@@ -3,6 +3,11 @@
 The worker writes JSON objects, one per line (:class:`Channel`); the grader reads them
 (:class:`LineReader`, :func:`parse`), accepts them in one order only (:class:`Schedule`)
 and keeps only the fields the judge reads (:func:`observation`, :func:`cell_record`).
+On the wire every value is plain data; past :func:`observation` and :func:`cell_record`
+the grader holds typed records (:class:`Observation`, :class:`CellRecord`), whose
+statuses are :class:`StepStatus` and :class:`Fault`. A document that stores observations
+(the reference cache, a public reference) holds their plain form (:meth:`Observation.plain`,
+read back with :meth:`Observation.of`).
 
 Events, in the only order the grader accepts::
 
@@ -42,6 +47,8 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
 
 from autograder.errors import Malformed  # noqa: F401 - raised here, caught by callers
 
@@ -49,8 +56,37 @@ MAX_LINE = 64 * 2**20            # one event (an observation holds at most a few
 MAX_ITEMS = 1_000_000            # JSON values in one event (arrays travel as one string each)
 MAX_KEPT = 256 * 2**20           # bytes of observations one run may leave in the grader's memory
 OVERSIZED = b"<oversized line>"
-OBSERVATION_STATUSES = ("ok", "error")
-ERROR_KINDS = ("student", "missing", "answer_type", "probe")
+
+
+class StepStatus(StrEnum):
+    """How a step of a run (a cell, a check) ended: an observation's or a cell's ``status``.
+
+    The worker sends OK or ERROR; the others are the grader's own (the step ran out of time,
+    the process died, the step was not run, the step broke the event channel's rules)."""
+
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"               # the step's own time limit
+    TOTAL_TIMEOUT = "total_timeout"   # the run's total limit, reached during this step
+    CRASHED = "crashed"
+    SKIPPED = "skipped"               # not run: an earlier check of its exercise hung or crashed
+    PROTOCOL = "protocol"             # a cell that broke the event channel's rules
+    MALFORMED = "malformed"           # a cell whose end event could not be read
+
+
+class Fault(StrEnum):
+    """Whose error an ERROR observation records (its ``kind``)."""
+
+    STUDENT = "student"           # the student's function raised
+    MISSING = "missing"           # the function is not defined
+    ANSWER_TYPE = "answer_type"   # the function returned something the probe cannot record
+    PROBE = "probe"               # the probe itself raised on what the function returned
+    PROTOCOL = "protocol"         # the check broke the event channel's rules: nothing it sent counts
+    MALFORMED = "malformed"       # what the check recorded could not be read
+
+
+OBSERVATION_STATUSES = (StepStatus.OK, StepStatus.ERROR)
+ERROR_KINDS = (Fault.STUDENT, Fault.MISSING, Fault.ANSWER_TYPE, Fault.PROBE)
 
 
 # ---------------------------------------------------------------- worker side
@@ -200,31 +236,111 @@ def _where(value: object) -> list[str]:
     return [item[:200] for item in value[-3:] if isinstance(item, str)]
 
 
-MALFORMED = {"status": "error", "kind": "malformed"}
-PROTOCOL = {"status": "error", "kind": "protocol"}
+@dataclass
+class Observation:
+    """What the grader keeps of one check's run; everything in it is student-controlled."""
+
+    status: StepStatus
+    values: dict | None = None        # OK: the probe's values, encoded (see autograder.checks.plaindata)
+    kind: Fault | None = None         # ERROR: whose error
+    exc_type: str = ""                # ERROR: the exception's class name, message and last frames
+    message: str = ""
+    where: list[str] = field(default_factory=list)
+    function: str = ""
+    origin: str = ""
+    detail: str = ""                  # TIMEOUT, CRASHED, PROTOCOL...: what the grader saw
+    limit_s: float | None = None      # TIMEOUT: the limit it ran under
+    whole_submission: bool = False    # TIMEOUT: the submission's budget ran out, not the check's own
+    reference_s: float | None = None  # TIMEOUT: what the solution took
+    after: str = ""                   # SKIPPED: the check that hung or crashed before it
+    reason: StepStatus | None = None  # SKIPPED: how that check ended
+    derived: bool = False             # a public reference's values, derived already
+
+    def plain(self) -> dict:
+        """The plain form documents store: the fields that differ from their defaults."""
+        out: dict = {"status": str(self.status)}
+        for f in fields(self)[1:]:
+            value = getattr(self, f.name)
+            if f.name == "whole_submission":
+                out.update({"scope": "submission"} if value else {})
+            elif value != (f.default_factory() if callable(f.default_factory) else f.default):
+                out[f.name] = str(value) if isinstance(value, StrEnum) else value
+        return out
+
+    @classmethod
+    def of(cls, plain: "Observation | dict | None") -> "Observation | None":
+        """An observation from its plain form (a document's); fields of the wrong type are dropped."""
+        if plain is None or isinstance(plain, Observation):
+            return plain
+        if not isinstance(plain, dict):
+            return cls(StepStatus.MALFORMED)
+        values = plain.get("values")
+        return cls(_member(StepStatus, plain.get("status")) or StepStatus.MALFORMED,
+                   values if isinstance(values, dict) else None, _member(Fault, plain.get("kind")),
+                   _text(plain.get("exc_type"), 80), _text(plain.get("message"), 500), _where(plain.get("where")),
+                   _text(plain.get("function"), 100), _text(plain.get("origin"), 20), _text(plain.get("detail"), 500),
+                   _number(plain.get("limit_s")), plain.get("scope") == "submission",
+                   _number(plain.get("reference_s")), _text(plain.get("after"), 200),
+                   _member(StepStatus, plain.get("reason")), plain.get("derived") is True)
 
 
-def observation(event: dict) -> dict:
-    """The fields of a check_end the judge reads, each of its expected type (else MALFORMED)."""
+@dataclass
+class CellRecord:
+    """What the instructor's log shows of a cell's run."""
+
+    status: StepStatus
+    exc_type: str = ""
+    message: str = ""
+    where: list[str] = field(default_factory=list)
+    detail: str = ""                  # TIMEOUT, CRASHED, PROTOCOL: what the grader saw
+    limit_s: float | None = None      # TIMEOUT: the limit it ran under
+
+    @classmethod
+    def of(cls, plain: "CellRecord | dict") -> "CellRecord":
+        if isinstance(plain, CellRecord):
+            return plain
+        return cls(_member(StepStatus, plain.get("status")) or StepStatus.MALFORMED, _text(plain.get("exc_type"), 80),
+                   _text(plain.get("message"), 500), _where(plain.get("where")), _text(plain.get("detail"), 500),
+                   _number(plain.get("limit_s")))
+
+
+def _member(enum: type[StrEnum], value: object) -> StrEnum | None:
+    return enum(value) if isinstance(value, str) and value in enum._value2member_map_ else None
+
+
+def _number(value: object) -> float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def malformed() -> Observation:
+    return Observation(StepStatus.ERROR, kind=Fault.MALFORMED)
+
+
+def protocol(detail: str) -> Observation:
+    """A check that broke the event channel's rules: nothing it sent counts."""
+    return Observation(StepStatus.ERROR, kind=Fault.PROTOCOL, detail=detail)
+
+
+def observation(event: dict) -> Observation:
+    """The fields of a check_end the judge reads, each of its expected type (else malformed)."""
     status = event.get("status")
-    if status == "ok":
+    if status == StepStatus.OK:
         values = event.get("values")
         if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
-            return dict(MALFORMED)
-        return {"status": "ok", "values": values}
-    if status != "error" or event.get("kind") not in ERROR_KINDS:
-        return dict(MALFORMED)
-    return {"status": "error", "kind": event["kind"], "exc_type": _text(event.get("exc_type"), 80),
-            "message": _text(event.get("message"), 500), "where": _where(event.get("where")),
-            "function": _text(event.get("function"), 100), "origin": _text(event.get("origin"), 20)}
+            return malformed()
+        return Observation(StepStatus.OK, values)
+    if status != StepStatus.ERROR or event.get("kind") not in ERROR_KINDS:
+        return malformed()
+    return Observation(StepStatus.ERROR, kind=Fault(event["kind"]), exc_type=_text(event.get("exc_type"), 80),
+                       message=_text(event.get("message"), 500), where=_where(event.get("where")),
+                       function=_text(event.get("function"), 100), origin=_text(event.get("origin"), 20))
 
 
-def cell_record(event: dict) -> dict:
+def cell_record(event: dict) -> CellRecord:
     """What the instructor's log shows of a cell_end."""
     status = event.get("status")
-    return {"status": status if status in OBSERVATION_STATUSES else "malformed",
-            "exc_type": _text(event.get("exc_type"), 80), "message": _text(event.get("message"), 500),
-            "where": _where(event.get("where"))}
+    return CellRecord(StepStatus(status) if status in OBSERVATION_STATUSES else StepStatus.MALFORMED,
+                      _text(event.get("exc_type"), 80), _text(event.get("message"), 500), _where(event.get("where")))
 
 
 def seconds(value: object) -> float:

@@ -5,6 +5,9 @@ hands back a pipe carrying its JSON-line events. This module enforces a
 wall-clock limit on every cell and every check; when the worker hangs or dies
 there, that cell or that exercise is recorded as failed and a fresh worker
 resumes after it, so one bad answer never costs the others.
+
+Each start of the worker ends in one :class:`Attempt` (how far it got, the step charged
+and why); :meth:`ProcessSandbox.run` turns attempts into the run's typed record.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from dataclasses import dataclass
 
 from autograder.files import remove_tree
 from autograder.sandbox.base import Job, RunRecord, Sandbox, SandboxError
-from autograder.sandbox.events import (MALFORMED, MAX_KEPT, PROTOCOL, LineReader, Malformed, Schedule, Violation,
-                                       cell_record, observation, parse, seconds)
+from autograder.sandbox.events import (MAX_KEPT, CellRecord, LineReader, Malformed, Observation, Schedule,
+                                       StepStatus, Violation, cell_record, malformed, observation, parse, protocol,
+                                       seconds)
 
 STARTUP_TIMEOUT_S = 180.0   # importing TensorFlow on a loaded 2-core machine
 END_REPORT_S = 5.0          # after "done", for a backend's end report (cleanup takes ms)
@@ -66,6 +70,22 @@ class Started:
     context: object = None
 
 
+@dataclass
+class Attempt:
+    """How one start of the worker ended: finished, or stopped at a step (``where``: ("cell",
+    index) or ("check", id), None between steps) for ``reason`` (TIMEOUT, TOTAL_TIMEOUT, CRASHED
+    or PROTOCOL); ``also``: an ended step the stopping event named again; ``infrastructure``: why
+    the machine, not the submission, failed."""
+
+    finished: bool = False
+    ready: bool = False
+    where: tuple | None = None
+    also: tuple | None = None
+    reason: StepStatus = StepStatus.CRASHED
+    detail: str = ""
+    infrastructure: str | None = None
+
+
 class ProcessSandbox(Sandbox):
     """Subclasses start the worker (``_start``) and stop it for good (``_stop``)."""
 
@@ -88,25 +108,24 @@ class ProcessSandbox(Sandbox):
         scratch = os.path.join(workdir, "scratch")
         os.mkdir(scratch)
         try:
-            max_attempts = len(job.cells) + len(job.checks) + sum(len(v[2]) for v in job.variants) + 2
+            max_attempts = len(job.cells) + len(job.checks) + sum(len(ids) for _, _, ids in job.variants) + 2
             infra_failures = 0
-            for attempt in range(max_attempts):
-                outcome = self._attempt(job, workdir, scratch, skip_cells, record, deadline)
-                if outcome["finished"]:
+            for _ in range(max_attempts):
+                attempt = self._attempt(job, workdir, scratch, skip_cells, record, deadline)
+                if attempt.finished:
                     break
-                where, reason = outcome["where"], outcome["reason"]
-                if reason == "infrastructure":  # never the student's fault: try again, then report
+                where, reason = attempt.where, attempt.reason
+                if attempt.infrastructure is not None:  # never the student's fault: try again, then report
                     infra_failures += 1
                     if infra_failures >= 2:
-                        record.infrastructure_error = outcome["detail"]
+                        record.infrastructure_error = attempt.infrastructure
                         break
                     record.restarts += 1
                     continue
-                if where is None and not outcome["ready"]:
+                if where is None and not attempt.ready:
                     infra_failures += 1
-                    if infra_failures >= 2 or reason == "total_timeout":
-                        record.infrastructure_error = (
-                            f"the sandbox did not start ({outcome['detail']})")
+                    if infra_failures >= 2 or reason is StepStatus.TOTAL_TIMEOUT:
+                        record.infrastructure_error = f"the sandbox did not start ({attempt.detail})"
                         break
                 elif where is None:
                     # Died between events (e.g. a student thread called os._exit):
@@ -116,14 +135,13 @@ class ProcessSandbox(Sandbox):
                         break
                     where = ("check", pending[0])
                 if where is not None:
-                    self._blame(job, record, skip_cells, where, reason, outcome["detail"])
-                if outcome.get("also") not in (None, where):
-                    self._blame(job, record, skip_cells, outcome["also"], reason, outcome["detail"])
-                if reason == "total_timeout":
+                    self._blame(job, record, skip_cells, where, reason, attempt.detail)
+                if attempt.also not in (None, where):
+                    self._blame(job, record, skip_cells, attempt.also, reason, attempt.detail)
+                if reason is StepStatus.TOTAL_TIMEOUT:
                     for check_id in job.checks:
-                        record.observations.setdefault(
-                            check_id, {"status": "timeout", "scope": "submission",
-                                       "limit_s": job.limits.total_timeout_s})
+                        record.observations.setdefault(check_id, Observation(
+                            StepStatus.TIMEOUT, whole_submission=True, limit_s=job.limits.total_timeout_s))
                     break
                 record.restarts += 1
         finally:
@@ -134,25 +152,25 @@ class ProcessSandbox(Sandbox):
     # ------------------------------------------------------------------
 
     def _blame(self, job: Job, record: RunRecord, skip_cells: set[int], where: tuple,
-               reason: str, detail: str) -> None:
+               reason: StepStatus, detail: str) -> None:
         kind, key = where
+        timeout = reason is StepStatus.TIMEOUT
         if kind == "cell":
             skip_cells.add(key)
-            record.cells[key] = {"status": reason, "detail": detail,
-                                 "limit_s": job.limit_of("cell", key) if reason == "timeout" else None}
+            record.cells[key] = CellRecord(reason, detail=detail, limit_s=job.limit_of("cell", key) if timeout else None)
             return
-        if reason == "protocol":  # the answer broke the event schedule: this check fails, the rest run
-            record.observations[key] = {**PROTOCOL, "detail": detail}
+        if reason is StepStatus.PROTOCOL:  # the answer broke the event schedule: this check fails, the rest run
+            record.observations[key] = protocol(detail)
             return
-        limit = job.limit_of("check", key) if reason == "timeout" else None
-        record.observations[key] = {"status": reason, "detail": detail, "limit_s": limit}
+        record.observations[key] = Observation(reason, detail=detail,
+                                               limit_s=job.limit_of("check", key) if timeout else None)
         exercise = job.exercise_of.get(key)
         for other in job.checks:  # the rest of that exercise would only hang or crash again
             if other not in record.observations and job.exercise_of.get(other) == exercise:
-                record.observations[other] = {"status": "skipped", "after": key, "reason": reason}
+                record.observations[other] = Observation(StepStatus.SKIPPED, after=key, reason=reason)
 
     def _attempt(self, job: Job, workdir: str, scratch: str, skip_cells: set[int],
-                 record: RunRecord, deadline: float) -> dict:
+                 record: RunRecord, deadline: float) -> Attempt:
         job_data = {
             "cells": job.cells,
             "check_modules": job.check_modules,
@@ -164,17 +182,17 @@ class ProcessSandbox(Sandbox):
         try:
             started = self._start(job, workdir, scratch, job_data, secrets.token_hex(16))
         except SandboxError as exc:  # counted as a start failure: retried once, then reported
-            return {"finished": False, "where": None, "reason": "crashed", "detail": str(exc), "ready": False}
+            return Attempt(detail=str(exc))
         tap = _OutputTap(started.output, job.limits.output_kb * 1024)
         tap.start()
-        outcome = {"finished": False, "where": None, "reason": "crashed", "detail": "", "ready": False}
+        attempt = Attempt()
         done = set(record.observations)
         steps = ([("cell", i) for i, _ in job.cells if i not in skip_cells]
                  + [("check", c) for c in job.checks if c not in done]
                  + [("check", f"{name}::{c}") for name, _, ids in job.variants for c in ids
                     if f"{name}::{c}" not in done])
         try:
-            self._read_events(job, started, record, outcome, deadline, Schedule(steps))
+            attempt = self._read_events(job, started, record, deadline, Schedule(steps))
         finally:
             self._stop(started)
             os.close(started.events_fd)
@@ -182,19 +200,18 @@ class ProcessSandbox(Sandbox):
             started.output.close()
             record.output += tap.head.decode("utf-8", "replace")
             record.output_bytes += tap.total
-        infrastructure = None if outcome["finished"] else self._infrastructure_failure(started)
+        infrastructure = None if attempt.finished else self._infrastructure_failure(started)
         if infrastructure:
-            return {"finished": False, "where": None, "reason": "infrastructure", "detail": infrastructure,
-                    "ready": outcome["ready"]}
-        if not outcome["finished"] and outcome["reason"] == "crashed":
+            return Attempt(ready=attempt.ready, infrastructure=infrastructure)
+        if not attempt.finished and attempt.reason is StepStatus.CRASHED:
             status = started.status if started.status is not None else started.proc.returncode
-            outcome["detail"] = (f"killed by signal {status - 128}" if status and status > 128
-                                 else f"killed by signal {-status}" if status and status < 0
-                                 else f"exit status {status}")
-        return outcome
+            attempt.detail = (f"killed by signal {status - 128}" if status and status > 128
+                              else f"killed by signal {-status}" if status and status < 0
+                              else f"exit status {status}")
+        return attempt
 
-    def _read_events(self, job: Job, started: Started, record: RunRecord, outcome: dict,
-                     deadline: float, schedule: Schedule) -> None:
+    def _read_events(self, job: Job, started: Started, record: RunRecord, deadline: float,
+                     schedule: Schedule) -> Attempt:
         """Follows the run's events until it is done, dies, breaks the schedule or runs out of time.
 
         Deadlines are the grader's own (see :mod:`autograder.sandbox.events`): each is set
@@ -207,28 +224,28 @@ class ProcessSandbox(Sandbox):
         step_deadline = step_started = time.monotonic() + STARTUP_TIMEOUT_S
         nonce = started.nonce.encode() if started.nonce is not None else None
         kept = 0  # bytes of observations held for this run
+        attempt = Attempt()
         while True:
             now = time.monotonic()
             limit_at = min(step_deadline, deadline)
-            if outcome["finished"] and now >= limit_at:
-                return  # done, but no end report: the backend's _stop deals with that
+            if attempt.finished and now >= limit_at:
+                return attempt  # done, but no end report: the backend's _stop deals with that
             if now >= limit_at:
-                outcome["where"] = schedule.current
-                outcome["reason"] = "total_timeout" if deadline <= step_deadline else "timeout"
-                outcome["detail"] = "wall-clock limit reached"
-                return
+                attempt.where = schedule.current
+                attempt.reason = StepStatus.TOTAL_TIMEOUT if deadline <= step_deadline else StepStatus.TIMEOUT
+                attempt.detail = "wall-clock limit reached"
+                return attempt
             if not sel.select(timeout=limit_at - now):
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:  # the worker is gone: between two steps, the one that just ended did it
-                outcome["where"] = schedule.current or schedule.last
-                return
+                attempt.where = schedule.current or schedule.last
+                return attempt
             lines = reader.feed(chunk)
             if reader.overflow:
-                outcome["where"] = schedule.current
-                outcome["reason"] = "crashed"
-                outcome["detail"] = "recorded value too large"
-                return
+                attempt.where, attempt.reason = schedule.current, StepStatus.CRASHED
+                attempt.detail = "recorded value too large"
+                return attempt
             for line in lines:
                 try:
                     event = parse(line)
@@ -240,36 +257,37 @@ class ProcessSandbox(Sandbox):
                     started.end = event
                     continue
                 try:
-                    taken = schedule.take(event)
+                    what, step, tainted = (*schedule.take(event), None, None)[:3]
                 except Violation as exc:
-                    outcome.update(where=exc.blame, also=exc.also, reason="protocol", detail=exc.reason)
-                    return
-                if taken[0] == "ready":
-                    outcome["ready"] = True
+                    attempt.where, attempt.also, attempt.detail = exc.blame, exc.also, exc.reason
+                    attempt.reason = StepStatus.PROTOCOL
+                    return attempt
+                if what == "ready":
+                    attempt.ready = True
                     record.device = _text(event.get("device"), 100) or "cpu"
                     record.tensorflow = _text(event.get("tensorflow"), 50)
                     step_deadline = time.monotonic() + limits.cell_timeout_s
-                elif taken[0] == "start":
+                elif what == "start":
                     step_started = time.monotonic()
-                    step_deadline = step_started + job.limit_of(*taken[1])
-                elif taken[0] == "end":
-                    (kind, key), tainted = taken[1], taken[2]
+                    step_deadline = step_started + job.limit_of(*step)
+                elif what == "end":
+                    kind, key = step
                     record.student_s += seconds(event.get("t"))
                     record.timings[f"cell:{key}" if kind == "cell" else key] = round(
                         time.monotonic() - step_started, 3)
                     if kind == "cell":
-                        record.cells[key] = cell_record(event) if not tainted else {
-                            "status": "protocol", "detail": "garbage on the event channel"}
+                        record.cells[key] = cell_record(event) if not tainted else CellRecord(
+                            StepStatus.PROTOCOL, detail="garbage on the event channel")
                     else:
                         kept += len(line)
                         record.observations[key] = (
-                            {**PROTOCOL, "detail": "garbage on the event channel during the check"} if tainted
-                            else dict(MALFORMED) if kept > MAX_KEPT else observation(event))
+                            protocol("garbage on the event channel during the check") if tainted
+                            else malformed() if kept > MAX_KEPT else observation(event))
                     step_deadline = time.monotonic() + limits.cell_timeout_s
                 else:  # done
-                    outcome["finished"] = True
+                    attempt.finished = True
                     if started.nonce is None:
-                        return
+                        return attempt
                     step_deadline = time.monotonic() + END_REPORT_S
 
 

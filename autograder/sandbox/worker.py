@@ -108,7 +108,7 @@ def read_job(job_path: str) -> dict:
 
 def main(argv: list[str]) -> None:
     from autograder.checks.observe import error_summary, run_check
-    from autograder.sandbox.events import Channel
+    from autograder.sandbox.events import Channel, Fault, StepStatus
 
     job_path, fd = argv[0], open_channel(argv[1])
     job = read_job(job_path)
@@ -138,9 +138,9 @@ def main(argv: list[str]) -> None:
         t0 = time.perf_counter()
         try:
             runner.run(index, source)
-            chan.send({"ev": "cell_end", "i": index, "status": "ok", "t": time.perf_counter() - t0})
+            chan.send({"ev": "cell_end", "i": index, "status": StepStatus.OK, "t": time.perf_counter() - t0})
         except BaseException as exc:  # noqa: BLE001 - a failing cell must not stop grading
-            chan.send({"ev": "cell_end", "i": index, "status": "error", "t": time.perf_counter() - t0,
+            chan.send({"ev": "cell_end", "i": index, "status": StepStatus.ERROR, "t": time.perf_counter() - t0,
                        **error_summary(exc)})
 
     skip_checks = set(job.get("skip_checks", []))
@@ -150,7 +150,7 @@ def main(argv: list[str]) -> None:
         chan.send({"ev": "check_start", "id": check_id})
         check = checks.get(check_id)
         if check is None:
-            result = {"status": "error", "kind": "probe", "exc_type": "UnknownCheck", "message": check_id}
+            result = {"status": StepStatus.ERROR, "kind": Fault.PROBE, "exc_type": "UnknownCheck", "message": check_id}
         else:
             t0 = time.perf_counter()
             result = run_check(check, runner.namespace)
@@ -165,7 +165,7 @@ def main(argv: list[str]) -> None:
             exec(compile(source, f"<mistake {name}>", "exec"), namespace)  # noqa: S102
             failed = None
         except BaseException as exc:  # noqa: BLE001 - recorded for each of its checks
-            failed = {"status": "error", "kind": "probe", **error_summary(exc)}
+            failed = {"status": StepStatus.ERROR, "kind": Fault.PROBE, **error_summary(exc)}
         for check_id in check_ids:
             vid = f"{name}::{check_id}"
             if vid in skip_checks:
