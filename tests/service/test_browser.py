@@ -85,6 +85,7 @@ def _submit(page, svc, who: str, filename: str) -> str:
     return page.url
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_students_submit_staff_publish_in_a_browser(served, svc, chromium):
     browser = chromium

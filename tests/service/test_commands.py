@@ -49,6 +49,7 @@ def _multipart(fields: dict, filename: str, data: bytes) -> tuple[bytes, str]:
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
+@pytest.mark.slow
 def test_serve_is_one_command_web_and_worker_on_sqlite(svc, tmp_path):
     port = _free_port()
     (tmp_path / "roster.csv").write_text("id,name,role\nada,Ada Lovelace,student\nprof,Prof,instructor\n")
@@ -133,6 +134,7 @@ def test_serve_and_worker_are_commands_and_say_what_they_need(run_cli):
     assert "serve" in run_cli("--help", timeout=60).stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("AUTOGRADER_TEST_DB", "postgresql") != "postgresql", reason="PostgreSQL run")
 def test_a_worker_killed_while_grading_leaves_its_job_to_another_graded_once(svc, tmp_path):
     from autograder.service.models import Submission
@@ -194,6 +196,7 @@ def _open_with_retry(opener, request, seconds: float = 20):
             time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_the_web_server_killed_during_a_burst_of_uploads_loses_no_received_one(svc, tmp_path):
     """SIGKILL of the web server (``serve``'s own process: its WSGI server) while students upload:
     every upload that got its "received" page is, after a restart, graded exactly once; nothing

@@ -15,6 +15,7 @@ CORE = ["tests/service/test_core.py", "tests/service/test_limits.py", "tests/ser
         "tests/service/test_agreement.py", "tests/service/test_staff.py"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("AUTOGRADER_TEST_DB", "postgresql") == "sqlite", reason="this is the SQLite run")
 def test_the_core_passes_on_sqlite(tmp_path):
     env = {**os.environ, "AUTOGRADER_TEST_DB": "sqlite"}
