@@ -29,13 +29,10 @@ work="$(mktemp -d /tmp/autograder-as-user-XXXXXX)"
 chown "$USER_NAME" "$work"
 status=0
 # Twice: with the user namespaces the kernel allows here, and as where it does not (Ubuntu's
-# default for unprivileged users): Landlock, seccomp and the rlimits alone. Both runs share
-# one reference cache, made fresh here (the same checkout, so never stale): the second run
-# does not compute the solutions' references again (its graders run them all the same).
+# default for unprivileged users): Landlock, seccomp and the rlimits alone.
 for namespaces in allowed refused; do
     note "running the local adversarial suite as $USER_NAME (uid $(id -u "$USER_NAME")), namespaces $namespaces"
     runuser -u "$USER_NAME" -- env -i PATH=/usr/bin:/bin HOME="$work" TMPDIR="$work" CI="${CI:-1}" \
-        AUTOGRADER_TEST_CACHE="$work/reference-cache" \
         AUTOGRADER_NO_NAMESPACES="$([ "$namespaces" = refused ] && echo 1 || echo 0)" \
         .venv/bin/python -m pytest -p no:cacheprovider -ra --basetemp="$work/pytest-$namespaces" -m "not docker" \
         tests/test_adversarial.py tests/test_local_confinement.py || status=1

@@ -11,13 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory):
-    """A reference cache of this test session only: computed once, never stale.
-    AUTOGRADER_TEST_CACHE names a fresh folder to use instead, that sessions of one checkout
-    started together share (tests/as-user.sh: its two runs compute the references once)."""
-    shared = os.environ.get("AUTOGRADER_TEST_CACHE")
-    if shared:
-        Path(shared).mkdir(parents=True, exist_ok=True)
-        return Path(shared)
+    """A reference cache of this test session only: computed once, never stale."""
     return tmp_path_factory.mktemp("cache")
 
 
