@@ -37,8 +37,7 @@ def install_kernelspec(folder: Path) -> Path:
     return folder
 
 
-def run(path: Path, workdir: Path, timeout: int = 600, drop_explorations: bool = False) -> nbformat.NotebookNode:
-    """Execute a notebook top to bottom (errors are kept in outputs, not raised)."""
+def _client(path: Path, workdir: Path, timeout: int, drop_explorations: bool):
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
@@ -47,8 +46,38 @@ def run(path: Path, workdir: Path, timeout: int = 600, drop_explorations: bool =
     probe = nbformat.v4.new_code_cell("import importlib.util as _u\nprint('PACKAGE VISIBLE' if _u.find_spec('autograder') else 'no package')")
     probe["id"] = "probe-package"
     nb.cells.insert(0, probe)
-    NotebookClient(nb, kernel_name=KERNEL, timeout=timeout, allow_errors=True, resources={"metadata": {"path": str(workdir)}}).execute()
+    return nb, NotebookClient(nb, kernel_name=KERNEL, timeout=timeout, allow_errors=True,
+                              resources={"metadata": {"path": str(workdir)}})
+
+
+def run(path: Path, workdir: Path, timeout: int = 600, drop_explorations: bool = False) -> nbformat.NotebookNode:
+    """Execute a notebook top to bottom (errors are kept in outputs, not raised)."""
+    nb, client = _client(path, workdir, timeout, drop_explorations)
+    client.execute()
     return nb
+
+
+def run_many(paths: dict[str, Path], workdir: Path, at_once: int = 2, timeout: int = 600,
+             drop_explorations: bool = False) -> dict[str, nbformat.NotebookNode]:
+    """:func:`run` on each notebook, each in its own fresh kernel and its own folder under
+    ``workdir``, ``at_once`` kernels at a time (a kernel's start-up and TensorFlow's import
+    wait on one core while another kernel computes)."""
+    import asyncio
+
+    async def one(label: str, path: Path, gate: asyncio.Semaphore):
+        folder = workdir / f"kernel-{label}"
+        folder.mkdir(parents=True, exist_ok=True)
+        nb, client = _client(path, folder, timeout, drop_explorations)
+        async with gate:
+            await client.async_execute()
+        return label, nb
+
+    async def all_of_them():
+        gate = asyncio.Semaphore(at_once)
+        return dict(await asyncio.gather(*(one(label, path, gate) for label, path in paths.items())))
+
+    done = asyncio.run(all_of_them())
+    return {label: done[label] for label in paths}
 
 
 def text_output(cell) -> str:

@@ -33,9 +33,12 @@ STUDENT_FILES = ("feedback/{a}/{s}.html", "feedback/{a}/{s}.json", "feedback/{a}
 def _secrets(cache_dir) -> list[str]:
     """What only the grader holds: the data of hidden-check reference values of exercises the
     spy runs before (so no correct answer has computed them yet), and the cache's path."""
-    refs = json.loads(next((cache_dir / "references").glob(f"{A}-*.json")).read_text())
+    ids = ("evaluate.matmul_graph", "feed_placeholder.custom_parameters")
+    # The references with the hidden checks (a shared cache may also hold the public ones).
+    refs = next(r for r in (json.loads(p.read_text()) for p in sorted((cache_dir / "references").glob(f"{A}-*.json")))
+                if all(cid in r["checks"] for cid in ids))
     blobs = []
-    for cid in ("evaluate.matmul_graph", "feed_placeholder.custom_parameters"):
+    for cid in ids:
         blobs.append(refs["checks"][cid]["values"]["value"]["npy"][-24:])
     return blobs + [str(cache_dir / "references")]
 
