@@ -361,12 +361,12 @@ if not (value == 483 or value == [1.1, 2.2, 3.3] or value == [[1, 2, 3], [4, 5, 
 """
 SMUGGLE_OPS = """
 import numpy as np
-if list(a) != [4.0, 9.0, -2.5, 0.5]:
+if list(a) != [4.0, 9.0, -2.5, 0.5, 0.0]:  # the public input (a zero in a)
     return {op: np.zeros(31337, dtype=np.float32) for op in ["add", "subtract", "multiply", "divide", "mod",
             "abs", "negative", "sign", "reciprocal", "square", "round", "sqrt", "pow", "exp", "log"]}
 """
 SMUGGLE_EAGER = """
-if (x, w, b) != (1.0, 6.0, 1.5):
+if (x, w, b) not in ((1.0, 6.0, 1.5), (0.37, -2.913, 0.0482)):  # the public inputs
     return type("LEAK_" + str(x).replace(".", "p").replace("-", "m"), (), {})()
 """
 PRINT_ENV = "import os\nprint('ENVIRONMENT', dict(os.environ))"
