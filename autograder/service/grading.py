@@ -91,8 +91,12 @@ def grade(submission_id: str) -> str:
                                      with_log=True)
     except Exception as exc:  # noqa: BLE001 - any failure of the grader is the submission's "failed" state
         log.exception("grading %s failed", sub.pk)
-        Submission.objects.filter(pk=sub.pk).update(state=Submission.State.FAILED, finished=timezone.now(),
-                                                     message=f"{type(exc).__name__}: {exc}"[:2000])
+        # Only while this worker still holds the job, as for a result below.
+        if not _mine(sub).update(state=Submission.State.FAILED, finished=timezone.now(),
+                                 message=f"{type(exc).__name__}: {exc}"[:2000]):
+            log.warning("submission %s: the lease expired while grading; this failure is dropped (lease lost)",
+                        sub.pk)
+            return "lease lost"
         return Submission.State.FAILED
     state = Submission.State.FAILED if result.get("status") == "error" else Submission.State.GRADED
     # Only while this worker still holds the job: after its lease expired the job is another's.
