@@ -21,6 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import task
@@ -73,12 +74,20 @@ def claim(submission_id: str) -> Submission | None:
     """The submission, now running on this worker; None when another worker has it (or had it)."""
     with transaction.atomic():
         sub = Submission.objects.select_for_update().filter(pk=submission_id).first()
-        if sub is None or sub.state != Submission.State.QUEUED:
+        if sub is None:
             return None
-        sub.state, sub.started, sub.worker = Submission.State.RUNNING, timezone.now(), WORKER_ID
+        if sub.state == Submission.State.QUEUED:
+            sub.state = Submission.State.RUNNING
+        elif not (_regrading(sub) and not sub.worker):   # a regrade: it stays GRADED (and counted) meanwhile
+            return None
+        sub.started, sub.worker = timezone.now(), WORKER_ID
         sub.attempts += 1
         sub.save(update_fields=["state", "started", "worker", "attempts"])
         return sub
+
+
+def _regrading(sub: Submission) -> bool:
+    return sub.state == Submission.State.GRADED and sub.regrade_pending
 
 
 def grade(submission_id: str) -> str:
@@ -92,18 +101,24 @@ def grade(submission_id: str) -> str:
     except Exception as exc:  # noqa: BLE001 - any failure of the grader is the submission's "failed" state
         log.exception("grading %s failed", sub.pk)
         # Only while this worker still holds the job, as for a result below.
-        if not _mine(sub).update(state=Submission.State.FAILED, finished=timezone.now(),
-                                 message=f"{type(exc).__name__}: {exc}"[:2000]):
+        message = f"{type(exc).__name__}: {exc}"[:2000]
+        # a failed regrade keeps the earlier result (and says why, to staff)
+        failed = ({"regrade_pending": False, "worker": "", "message": message} if _regrading(sub) else
+                  {"state": Submission.State.FAILED, "finished": timezone.now(), "message": message})
+        if not _mine(sub).update(**failed):
             log.warning("submission %s: the lease expired while grading; this failure is dropped (lease lost)",
                         sub.pk)
             return "lease lost"
         return Submission.State.FAILED
     state = Submission.State.FAILED if result.get("status") == "error" else Submission.State.GRADED
     # Only while this worker still holds the job: after its lease expired the job is another's.
-    stored = _mine(sub).update(state=state, finished=timezone.now(), result=result, log=run_log,
-                               score=result.get("score"),
-                               max_score=result.get("max_score"),
-                               message=result.get("message", "") if state == "failed" else "")
+    if state == Submission.State.FAILED and _regrading(sub):   # a failed regrade keeps the earlier result
+        stored = _mine(sub).update(regrade_pending=False, worker="", message=result.get("message", ""))
+    else:
+        stored = _mine(sub).update(state=state, finished=timezone.now(), result=result, log=run_log,
+                                   score=result.get("score"), regrade_pending=False,
+                                   max_score=result.get("max_score"),
+                                   message=result.get("message", "") if state == "failed" else "")
     if not stored:
         log.warning("submission %s: the lease expired while grading; this result is dropped", sub.pk)
         return "lease lost"
@@ -117,19 +132,21 @@ def regrade_counted(assignment) -> list[str]:
 
     with transaction.atomic():
         mine: dict[int, list[Submission]] = {}
-        for sub in Submission.objects.select_for_update().filter(assignment=assignment):
+        for sub in Submission.objects.select_for_update().filter(assignment=assignment).defer("log"):
             mine.setdefault(sub.student_id, []).append(sub)
         ids = [best.pk for best in map(counted, mine.values()) if best is not None]
+        # still GRADED (and counted) until the worker stores the new result; a failed regrade keeps it
         Submission.objects.filter(pk__in=ids, state=Submission.State.GRADED).update(
-            state=Submission.State.QUEUED, worker="", attempts=0, started=None, reused_from=None)
+            regrade_pending=True, worker="", attempts=0, reused_from=None)
         for pk in ids:
             grade_submission.enqueue(str(pk))
     return [str(pk) for pk in ids]
 
 
 def _mine(sub: Submission):
-    return Submission.objects.filter(pk=sub.pk, state=Submission.State.RUNNING, worker=WORKER_ID,
-                                     attempts=sub.attempts)
+    held = (Q(state=Submission.State.GRADED, regrade_pending=True) if _regrading(sub)
+            else Q(state=Submission.State.RUNNING))
+    return Submission.objects.filter(held, pk=sub.pk, worker=WORKER_ID, attempts=sub.attempts)
 
 
 def requeue_expired() -> list[str]:
@@ -140,10 +157,17 @@ def requeue_expired() -> list[str]:
     cutoff = timezone.now() - timedelta(seconds=settings.LEASE_S)
     done = []
     with transaction.atomic():
-        stale = Submission.objects.select_for_update(skip_locked=True).filter(state=Submission.State.RUNNING,
-                                                                              started__lt=cutoff)
-        for sub in stale:
-            if sub.attempts >= settings.MAX_ATTEMPTS:
+        running = Q(state=Submission.State.RUNNING) | Q(state=Submission.State.GRADED, regrade_pending=True,
+                                                          worker__gt="")
+        stale = Submission.objects.select_for_update(skip_locked=True).filter(running, started__lt=cutoff)
+        for sub in stale.defer("log"):
+            if _regrading(sub):   # a regrade whose worker died: tried again, or dropped (the result stays)
+                sub.worker = ""
+                sub.regrade_pending = sub.attempts < settings.MAX_ATTEMPTS
+                sub.save(update_fields=["worker", "regrade_pending"])
+                if sub.regrade_pending:
+                    grade_submission.enqueue(str(sub.pk))
+            elif sub.attempts >= settings.MAX_ATTEMPTS:
                 sub.state, sub.finished = Submission.State.FAILED, timezone.now()
                 sub.message = f"no worker finished it in {sub.attempts} tries (each worker died or hung)"
                 sub.save(update_fields=["state", "finished", "message"])

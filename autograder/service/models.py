@@ -122,6 +122,8 @@ class Submission(models.Model):
     finished = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=100, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    regrade_pending = models.BooleanField(default=False,
+                                          help_text="graded again: its result counts until the new one is stored")
     reused_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     result = models.JSONField(null=True, blank=True, help_text="the result's JSON form (autograder.result)")
     score = models.FloatField(null=True, blank=True)

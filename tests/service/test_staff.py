@@ -45,14 +45,16 @@ def test_a_regrade_queues_each_counted_submission_again_and_grades_it_once_more(
     prof = client_for(account("prof", "instructor"))
     response = prof.post(f"/staff/a/{NAME}/regrade/")
     assert response.status_code == 302 and response["Location"].endswith("?regraded=3")
-    queued = set(Submission.objects.filter(state="queued").values_list("pk", flat=True))
-    assert {str(pk) for pk in queued} == {latest, subs["wrong-bob"], subs["emma"]}   # the counted ones only
-    assert Submission.objects.get(pk=older).state == "graded"
+    # the counted ones only, still graded (and counted) until the new result is stored
+    queued = set(Submission.objects.filter(regrade_pending=True, state="graded").values_list("pk", flat=True))
+    assert {str(pk) for pk in queued} == {latest, subs["wrong-bob"], subs["emma"]}
+    assert Submission.objects.get(pk=older).state == "graded" and not Submission.objects.get(pk=older).regrade_pending
     assert "3 counted submissions queued" in prof.get(response["Location"]).content.decode()
     assert run_queue() == 3 and DBTaskResult.objects.count() == 4 + 3
     for pk in queued:
         sub = Submission.objects.get(pk=pk)
         assert sub.state == "graded" and sub.attempts == 1 and sub.result["status"] == "graded"
+        assert not sub.regrade_pending
     assert Submission.objects.get(pk=subs["wrong-bob"]).score == 1.0
 
 
