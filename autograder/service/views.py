@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -233,7 +234,7 @@ def staff_assignment(request, name: str):
     a = get_object_or_404(Assignment, name=name)
     regraded = request.GET.get("regraded", "")
     return _staff_page(request, a, notice=f"{int(regraded)} counted submissions queued to be graded again."
-                       if regraded.isdigit() else "")
+                       if re.fullmatch(r"\d{1,6}", regraded, re.ASCII) else "")
 
 
 def _staff_page(request, a: Assignment, error: str = "", notice: str = "", status: int = 200):
