@@ -113,6 +113,10 @@ def submit(request, name: str):
     a = get_object_or_404(Assignment, name=name)
     if not a.open:
         return _assignment_page(request, a, "This assignment is closed: no more submissions.", 403)
+    if a.hidden_results == Assignment.Hidden.AFTER_DUE and a.due is not None and timezone.now() >= a.due:
+        # its hidden results are shown now: a later upload would see them at once
+        return _assignment_page(request, a, "The due date has passed, and the hidden checks' results are shown: "
+                                            "no more submissions. Nothing was stored.", 403)
     upload = request.FILES.get("notebook")   # parsed here (or by the CSRF check): the size handler has run
     if getattr(request, "upload_too_large", False):
         return _assignment_page(request, a, f"The file is over the {settings.MAX_UPLOAD_BYTES / 2**20:g} MB "
@@ -123,11 +127,8 @@ def submit(request, name: str):
     if not upload.name.lower().endswith(".ipynb"):
         return _assignment_page(request, a, f"“{upload.name}” is not a notebook: upload the .ipynb file you "
                                             "worked in. Nothing was stored.", 400)
-    since = timezone.now() - timedelta(hours=1)
-    if Submission.objects.filter(student=request.user, created__gte=since).count() >= settings.RATE_PER_HOUR:
-        return _assignment_page(request, a, f"You have submitted {settings.RATE_PER_HOUR} times in the last hour, "
-                                            "the limit: run the checks in your notebook, and submit again later. "
-                                            "Nothing was stored.", 429)
+    if _over_rate(request.user):   # checked again, student locked, where the row is recorded
+        return _rate_limited(request, a)
     spooled = storage.spool(upload.chunks(), settings.MAX_UPLOAD_BYTES)
     if spooled is None:
         return _assignment_page(request, a, f"The file is over the {settings.MAX_UPLOAD_BYTES / 2**20:g} MB "
@@ -140,7 +141,20 @@ def submit(request, name: str):
                                             "Nothing was stored.", 400)
     storage.keep(tmp, sha256)   # stored, whole, before the student is told it was received
     sub = _record(a, request.user, Path(upload.name).name[:255], size, sha256)
+    if sub is None:
+        return _rate_limited(request, a)
     return redirect("service:submission", submission_id=sub.pk)
+
+
+def _over_rate(student) -> bool:
+    since = timezone.now() - timedelta(hours=1)
+    return Submission.objects.filter(student=student, created__gte=since).count() >= settings.RATE_PER_HOUR
+
+
+def _rate_limited(request, a: Assignment):
+    return _assignment_page(request, a, f"You have submitted {settings.RATE_PER_HOUR} times in the last hour, "
+                                        "the limit: run the checks in your notebook, and submit again later. "
+                                        "Nothing was stored.", 429)
 
 
 def _not_a_notebook(path: Path) -> str:
@@ -154,11 +168,18 @@ def _not_a_notebook(path: Path) -> str:
     return ""
 
 
-def _record(a: Assignment, student, filename: str, size: int, sha256: str) -> Submission:
+def _record(a: Assignment, student, filename: str, size: int, sha256: str) -> Submission | None:
     """The submission's row and its job, in one transaction; an identical earlier submission that
-    was graded on this version of the assignment gives its result at once."""
+    was graded on this version of the assignment gives its result at once. None (no row) when the
+    student is over the rate limit: counted with the student's row locked, so parallel uploads
+    are counted one after the other (SQLite's IMMEDIATE transactions are serialised anyway)."""
+    from django.contrib.auth import get_user_model
+
     version = course.version(a.name)
     with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=student.pk).first()
+        if _over_rate(student):
+            return None
         same = (Submission.objects.filter(assignment=a, student=student, sha256=sha256, state=Submission.State.GRADED)
                 .exclude(result=None).order_by("-created").first())
         if same is not None and version and same.result.get("assignment_version") == version:
