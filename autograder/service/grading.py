@@ -177,6 +177,31 @@ def requeue_expired() -> list[str]:
                 sub.save(update_fields=["state", "worker"])
                 grade_submission.enqueue(str(sub.pk))
             done.append(str(sub.pk))
+    return done + _enqueue_orphans(cutoff)
+
+
+def _enqueue_orphans(cutoff) -> list[str]:
+    """Submissions waiting (queued, or a regrade not yet taken) for longer than the lease with no
+    ready or running job (the database dropped between a job's pickup and its claim): enqueued
+    again. Returns their ids."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    done = []
+    with transaction.atomic():
+        waiting = Q(state=Submission.State.QUEUED) | Q(state=Submission.State.GRADED, regrade_pending=True, worker="")
+        subs = list(Submission.objects.select_for_update(skip_locked=True).filter(waiting, created__lt=cutoff)
+                    .only("pk"))
+        if not subs:
+            return done
+        jobs = DBTaskResult.objects.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+                                           task_path=grade_submission.module_path)
+        pending = {str((job.args_kwargs.get("args") or [None])[0]) for job in jobs.only("args_kwargs")}
+        for sub in subs:
+            if str(sub.pk) not in pending:
+                log.warning("submission %s: waiting with no job (lost); queued again", sub.pk)
+                grade_submission.enqueue(str(sub.pk))
+                done.append(str(sub.pk))
     return done
 
 
