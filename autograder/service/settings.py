@@ -64,9 +64,26 @@ def _secret_key(home: Path) -> str:
     return path.read_text().strip()
 
 
+def private_home(home: Path) -> None:
+    """The service home: readable by the service's user only (its database, uploads and secret key),
+    and never committed with a course repository (a ``.gitignore`` of ``*``)."""
+    home.mkdir(parents=True, exist_ok=True)
+    os.chmod(home, 0o700)
+    ignore = home / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
+
+
+def private_file(path: Path) -> None:
+    """``path`` (created empty when missing) readable and writable by its owner only: SQLite makes
+    its -wal and -shm files with its database's mode."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
+
+
 COURSE_ROOT = _course()
 SERVICE_HOME = Path(os.environ.get("AUTOGRADER_SERVICE_HOME") or COURSE_ROOT / ".autograder-service").resolve()
-SERVICE_HOME.mkdir(parents=True, exist_ok=True)
+private_home(SERVICE_HOME)
 UPLOAD_ROOT = SERVICE_HOME / "uploads"
 
 SECRET_KEY = _secret_key(SERVICE_HOME)
@@ -112,6 +129,11 @@ TEMPLATES = [{
 }]
 
 DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL", ""), SERVICE_HOME)}
+if not os.environ.get("DATABASE_URL"):   # the embedded SQLite file, its -wal and -shm: the owner's only
+    for _suffix in ("", "-wal", "-shm"):
+        _db = Path(DATABASES["default"]["NAME"] + _suffix)
+        if not _suffix or _db.exists():
+            private_file(_db)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["grading"]}}

@@ -47,7 +47,7 @@ def keep(tmp: Path, sha256: str) -> Path:
     """Move a spooled file to its content address (atomic; an identical file already there stays)."""
     final = content_path(sha256)
     final.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(tmp, 0o640)
+    os.chmod(tmp, 0o600)   # the owner's only (the service home is 0700 too)
     os.replace(tmp, final)
     dir_fd = os.open(final.parent, os.O_RDONLY)
     try:
