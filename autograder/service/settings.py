@@ -155,6 +155,7 @@ SERVE_STATIC = not _env_bool("AUTOGRADER_PROXY_STATIC")
 MAX_UPLOAD_BYTES = int(float(os.environ.get("AUTOGRADER_UPLOAD_MB", "5")) * 2**20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2**20
+DATA_UPLOAD_MAX_NUMBER_FILES = 1   # the notebook: a request with more files is refused (400)
 RATE_PER_HOUR = int(os.environ.get("AUTOGRADER_RATE_PER_HOUR", "20"))
 SIGNIN_LINK_DAYS = int(os.environ.get("AUTOGRADER_SIGNIN_LINK_DAYS", "14"))
 
