@@ -57,7 +57,7 @@ def gradebook_results(assignment) -> list[dict]:
 
     overrides = {o.student_id: o.as_gradebook() for o in assignment.overrides.all()}
     mine: dict[int, list[Submission]] = {}
-    for sub in assignment.submissions.select_related("student", "student__profile"):
+    for sub in assignment.submissions.select_related("student", "student__profile").defer("log"):
         mine.setdefault(sub.student_id, []).append(sub)
     out = []
     for subs in mine.values():

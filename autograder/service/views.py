@@ -79,7 +79,7 @@ def signout(request):
 def home(request):
     rows = []
     for a in Assignment.objects.all():
-        mine = list(a.submissions.filter(student=request.user))
+        mine = list(a.submissions.filter(student=request.user).defer("log"))
         best = counted(mine)
         rows.append({"assignment": a, "count": len(mine), "counted": best,
                      "shown": _shown_score(best, a) if best else None})
@@ -99,7 +99,7 @@ def assignment(request, name: str):
 
 
 def _assignment_page(request, a: Assignment, error: str = "", status: int = 200):
-    mine = list(a.submissions.filter(student=request.user))
+    mine = list(a.submissions.filter(student=request.user).defer("log"))
     best = counted(mine)
     return render(request, "service/assignment.html", {
         "a": a, "submissions": mine, "counted": best, "error": error,
@@ -181,7 +181,7 @@ def _record(a: Assignment, student, filename: str, size: int, sha256: str) -> Su
         if _over_rate(student):
             return None
         same = (Submission.objects.filter(assignment=a, student=student, sha256=sha256, state=Submission.State.GRADED)
-                .exclude(result=None).order_by("-created").first())
+                .exclude(result=None).defer("log").order_by("-created").first())
         if same is not None and version and same.result.get("assignment_version") == version:
             now = timezone.now()
             return Submission.objects.create(
@@ -214,7 +214,7 @@ def _state_context(request, sub: Submission) -> dict:
         shown = for_student(sub.result, sub.assignment.hidden_shown() or is_staff_member(request.user))
     ahead = (Submission.objects.filter(state=Submission.State.QUEUED, created__lt=sub.created).count()
              if sub.state == Submission.State.QUEUED else 0)
-    mine = sub.assignment.submissions.filter(student=sub.student)
+    mine = sub.assignment.submissions.filter(student=sub.student).defer("log")
     return {"sub": sub, "shown": shown, "ahead": ahead, "is_counted": counted(mine) == sub,
             "staff": is_staff_member(request.user)}
 
@@ -267,7 +267,7 @@ def _staff_page(request, a: Assignment, error: str = "", notice: str = "", statu
     students = (get_user_model().objects.filter(Q(profile__role=Role.STUDENT) | Q(submissions__assignment=a))
                 .distinct().order_by("username").select_related("profile"))
     subs: dict[int, list] = {}
-    for s in a.submissions.all():
+    for s in a.submissions.defer("log"):   # logs (up to 200k characters each) are not shown here
         subs.setdefault(s.student_id, []).append(s)
     overrides = {o.student_id: o for o in a.overrides.all()}
     roster, results = [], []
@@ -285,7 +285,7 @@ def _staff_page(request, a: Assignment, error: str = "", notice: str = "", statu
                        "count": len(mine), "last": max((s.created for s in mine), default=None), "counted": best,
                        "override": override, "final": final})
     states = dict(a.submissions.values_list("state").annotate(n=Count("pk")))
-    recent = a.submissions.select_related("student")[:50]
+    recent = a.submissions.select_related("student").defer("log")[:50]
     return render(request, "service/staff_assignment.html", {
         "a": a, "roster": roster, "states": states, "recent": recent, "rates": pass_rates(results),
         "last_any": a.submissions.aggregate(m=Max("created"))["m"], "error": error, "notice": notice,
