@@ -90,8 +90,10 @@ class SignInLink(models.Model):
 
     @classmethod
     def issue(cls, user, days: int | None = None) -> str:
-        """A new link's token (the only time it exists in clear)."""
+        """A new link's token (the only time it exists in clear); the user's earlier unused links
+        are revoked (marked used): only the newest link signs in."""
         token = secrets.token_urlsafe(32)
+        cls.objects.filter(user=user, used__isnull=True).update(used=timezone.now())
         cls.objects.create(user=user, token_sha256=cls.digest(token),
                            expires=timezone.now() + timedelta(days=days or settings.SIGNIN_LINK_DAYS))
         return token
