@@ -53,7 +53,7 @@ def ensure_account(username: str, name: str = "", email: str = "", role: str = R
     if created:
         user.set_unusable_password()
     user.email = email or user.email
-    user.is_staff = role in (Role.INSTRUCTOR, Role.TA)
+    user.is_staff = role == Role.INSTRUCTOR   # Django's admin (is_staff) is the instructors' only; TAs have the staff pages
     user.is_superuser = role == Role.INSTRUCTOR   # the admin is the instructors' back office
     user.save()
     Profile.objects.update_or_create(user=user, defaults={"role": role, "display_name": name})

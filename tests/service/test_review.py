@@ -6,7 +6,6 @@ leave the logs out, sign-in links are revoked by a new one, TAs have no admin, a
 
 from __future__ import annotations
 
-import os
 import stat
 import threading
 
