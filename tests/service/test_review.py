@@ -156,13 +156,14 @@ def test_the_service_home_is_private_and_ignored_by_git(svc):
     assert db.exists() and stat.S_IMODE(db.stat().st_mode) == 0o600
 
 
-def _multipart(parts: int, size: int) -> tuple[bytes, str]:
+def _multipart(notebook: bytes, parts: int, size: int) -> tuple[bytes, str]:
     boundary = "XyZboundary"
     body = b""
+    data = notebook + b" " * (size - len(notebook))   # a notebook that would be stored alone
     for n in range(parts):
         name = "notebook" if n == 0 else f"extra{n}"
         body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{NAME}.ipynb\"\r\n"
-                 "Content-Type: application/octet-stream\r\n\r\n").encode() + b"{" + b" " * (size - 2) + b"}\r\n"
+                 "Content-Type: application/octet-stream\r\n\r\n").encode() + data + b"\r\n"
     body += f"--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 
@@ -175,7 +176,7 @@ def test_the_size_limit_counts_the_whole_request(svc, max_files, status):
 
     from autograder.service.models import Submission
 
-    body, content_type = _multipart(3, 200 * 1024)   # each under the tests' 0.25 MB limit, not together
+    body, content_type = _multipart(notebook_bytes(svc["course"]), 3, 200 * 1024)   # each under the tests' 0.25 MB limit, not together
     before = len(list(settings.UPLOAD_ROOT.rglob("*"))) if settings.UPLOAD_ROOT.exists() else 0
     with override_settings(DATA_UPLOAD_MAX_NUMBER_FILES=max_files):
         response = client_for(account("ada")).generic("POST", f"/a/{NAME}/submit/", body, content_type=content_type)
@@ -225,3 +226,25 @@ def test_the_admin_is_for_instructors_only(svc):
 def test_an_odd_regraded_count_is_ignored(svc):
     page = client_for(account("tina", "ta")).get(f"/staff/a/{NAME}/", {"regraded": "²"})
     assert page.status_code == 200 and "queued to be graded again" not in page.content.decode()
+
+
+def test_a_regrade_whose_worker_died_is_tried_again_and_the_result_stays(svc):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from autograder.service import grading
+    from autograder.service.models import Assignment, Submission
+
+    pk = submission_id(upload(client_for(account("ada")), notebook_bytes(svc["course"])))
+    run_queue()
+    grading.regrade_counted(Assignment.objects.get(name=NAME))
+    assert grading.claim(pk) is not None and grading.claim(pk) is None   # claimed once, still graded
+    Submission.objects.filter(pk=pk).update(started=timezone.now() - timedelta(hours=2))   # its worker died
+    jobs = DBTaskResult.objects.count()
+    assert pk in grading.requeue_expired() and DBTaskResult.objects.count() == jobs + 1
+    sub = _sub(pk)
+    assert sub.state == "graded" and sub.regrade_pending and sub.worker == "" and sub.score == 2.0
+    run_queue()
+    assert not _sub(pk).regrade_pending and _sub(pk).state == "graded"
