@@ -186,6 +186,7 @@ def grade_batch(assignment: Assignment, sources: list[str], settings: Settings =
     if settings.due is not None:
         remember_due(out, assignment.name, settings.due)
     written, notes = outputs.refresh(out, assignment.name, store.gradebook, policies) if refresh else ([], [])
+    notes = notes + _untimed(policies.of(assignment.name), list(zip(map(str, sources), layouts)), out, assignment.name)
     return BatchReport(assignment.name, done, list(zip(map(str, sources), layouts)), ignored, store.kept,
                        outputs.missing(out, assignment.name, store.gradebook), written, notes, out,
                        store.gradebook.path, said)
@@ -213,6 +214,25 @@ def course_policies(assignment: Assignment, out: Path, due: str | None = None):
         return policies
     zone = policies.of(assignment.name).zone
     return policies.with_due(assignment.name, parse_time(due, zone, f"--due {due!r}"))
+
+
+def _untimed(policy, layouts: list[tuple[str, str]], out: Path, assignment: str) -> list[str]:
+    """What to say when the due date cannot apply to a source: its layout holds no submission times."""
+    from autograder.lms.context import saved_roster
+
+    if policy.due is None:
+        return []
+    notes = []
+    for source, layout in layouts:
+        if layout in ("files", "nbgrader"):
+            notes.append(f"the due date ({policy.due.local()}) applies to nothing in {source}: the {layout} layout "
+                         "holds no submission times (a file's modification time says when it was copied, not "
+                         "handed in), so those submissions count as on time")
+        elif layout == "moodle" and getattr(saved_roster(out, assignment), "kind", None) != "moodle-worksheet":
+            notes.append(f"the due date ({policy.due.local()}) applies to nothing in {source}: Moodle's download "
+                         "holds no submission times; give its grading worksheet as --roster (its Last modified "
+                         "(submission) column)")
+    return notes
 
 
 def remember_due(out: Path, assignment: str, due: str) -> None:

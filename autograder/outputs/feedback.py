@@ -103,12 +103,12 @@ def feedback_text(result: dict) -> str:
     if override:
         lines.append(f"Score: {_points(override['score'])} / {_points(result['max_score'])} (set by hand: "
                      f"{override.get('reason', '')}; the checks below gave {_points(result['score'])})")
-    elif policy_words(result) and result.get("policy", {}).get("deduction"):
+    elif result.get("policy", {}).get("deduction"):
         lines.append(f"Score: {_points(result['final_score'])} / {_points(result['max_score'])} (the checks below "
-                     f"gave {_points(result['score'])}; late: {policy_words(result)})")
+                     f"gave {_points(result['score'])}; the late penalty took {_points(result['policy']['deduction'])})")
     else:
         lines.append(f"Score: {_points(result.get('final_score', result['score']))} / {_points(result['max_score'])}")
-    if policy_words(result) and (override or not result.get("policy", {}).get("deduction")):
+    if policy_words(result):
         lines.append(f"Late: {policy_words(result)}")
     lines.append("")
     lines += exercise_lines(checks, show_points=True)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Sequence, TypeVar
 
-from autograder.policies.model import DAY, Counts, Extension, LateKind, LateRule, Policy, _plural, _span
+from autograder.policies.model import DAY, Counts, Due, Extension, LateKind, LateRule, Policy, _plural, _span
 
 T = TypeVar("T")
 
@@ -147,9 +147,8 @@ def _utc(when: datetime) -> datetime:
 
 
 def _when(when: datetime, policy: Policy) -> str:
-    from autograder.policies.model import Due
-
-    return Due(when, policy.zone).local()
+    """An instant in words, in the zone the due date was given in."""
+    return Due(when, policy.due.zone if policy.due is not None else policy.zone).local()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ exists twice (the autumn fold) is refused, with the offset to write instead.
 from __future__ import annotations
 
 import enum
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -54,8 +55,7 @@ class Due:
     zone: str         # IANA name, or "UTC+02:00" for a time given with an offset
 
     def local(self) -> str:
-        when = self.at.astimezone(_zone(self.zone)) if not self.zone.startswith("UTC") else self.at
-        return f"{when:%Y-%m-%d %H:%M} {self.zone}"
+        return f"{self.at.astimezone(_zone(self.zone)):%Y-%m-%d %H:%M} {self.zone}"
 
 
 @dataclass(frozen=True)
@@ -244,8 +244,12 @@ def _localize(naive: datetime, zone: str, where: str) -> datetime:
 
 
 def _zone(name: str, where: str = "time_zone"):
-    if name == "UTC" or name.startswith("UTC+") or name.startswith("UTC-"):
+    if name == "UTC":
         return timezone.utc
+    fixed = re.fullmatch(r"UTC([+-])(\d\d):(\d\d)", name)
+    if fixed:
+        sign = 1 if fixed[1] == "+" else -1
+        return timezone(sign * timedelta(hours=int(fixed[2]), minutes=int(fixed[3])))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -292,8 +296,11 @@ def _plural(n: int, unit: str) -> str:
 
 
 def _span(delta: timedelta) -> str:
-    """A duration in words: "1 day 3 hours", "25 minutes" (whole minutes, rounded up)."""
-    minutes = -(-int(delta.total_seconds()) // 60)
+    """A duration in words: "1 day 3 hours", "25 minutes" (whole minutes, rounded up; seconds under one)."""
+    seconds = math.ceil(delta.total_seconds())
+    if 0 < seconds < 60:
+        return _plural(seconds, "second")
+    minutes = -(-seconds // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     parts = [_plural(n, u) for n, u in ((days, "day"), (hours, "hour"), (minutes, "minute")) if n]
