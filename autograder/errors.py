@@ -13,10 +13,6 @@ class UsageError(Exception):
     """A command-line mistake (exit status 2)."""
 
 
-class PolicyError(UsageError):
-    """A course policy (``course.toml``'s ``[policy]``, ``--due``, ``--until``) that cannot be applied."""
-
-
 # -- the student's submission -----------------------------------------------------------------
 class InvalidSubmission(Exception):
     """A submission that cannot be graded; the message names the problem."""

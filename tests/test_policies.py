@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from autograder.errors import PolicyError
 from autograder.policies.counting import Entry, Submitted, choose, count, count_course
-from autograder.policies.model import (Counts, Extension, HiddenResults, LateDays, LateKind, LateRule, Policy,
+from autograder.policies.model import (Counts, PolicyError, Extension, HiddenResults, LateDays, LateKind, LateRule, Policy,
                                        RateLimit, parse_course, parse_time)
 from autograder.policies.times import blackboard_time, moodle_time, submitted
 

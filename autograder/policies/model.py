@@ -22,9 +22,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from autograder.errors import PolicyError
+from autograder.errors import UsageError
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
+
+
+class PolicyError(UsageError):
+    """A course policy (``course.toml``'s ``[policy]``, ``--due``, ``--until``) that cannot be applied.
+    Here, not in :mod:`autograder.errors`: that module is bundled into every student notebook."""
 
 
 class LateKind(enum.Enum):

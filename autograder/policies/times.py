@@ -25,9 +25,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from autograder.errors import PolicyError
 from autograder.policies.counting import Submitted
-from autograder.policies.model import _localize
+from autograder.policies.model import PolicyError, _localize
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
