@@ -126,12 +126,16 @@ def blackboard(fake):
     _blackboard(fake, "Lab 4", "jdoe", "Jane Doe", "2026-03-21-10-00-00")      # 10 h 1 min late: day 1
     _blackboard(fake, "Lab 4", "bwrong", "Bo Wrong", "2026-03-22-00-30-00")    # 1 day 31 min late: day 2
     _blackboard(fake, "Lab 4", "klate", "Kim Late", "2026-03-24-00-00-00")     # day 4: past at_most 3
-    code, _, err = fake["run"]("grade", N, fake["tmp"] / "bb", "--out", fake["out"], "--due", DUE)
+    archive = fake["tmp"] / "bb.zip"   # as Blackboard hands it out: one zip, flat
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted((fake["tmp"] / "bb").iterdir()):
+            z.write(f, f.name)
+    code, _, err = fake["run"]("grade", N, archive, "--out", fake["out"], "--due", DUE)
     assert code == 0, err
     return fake
 
 
-def test_a_blackboard_download_graded_with_due_by_its_attempt_times(blackboard):
+def test_a_blackboard_zip_graded_with_due_by_its_attempt_times(blackboard):
     rows = grades(blackboard["out"])
     assert {k: (r["score"], r["automatic_score"], r["late"], r["late_deduction"]) for k, r in rows.items()} == {
         "asmith": ("2", "2", "", ""), "jdoe": ("1.5", "2", "late", "0.5"), "bwrong": ("0", "1", "late", "1"),
