@@ -228,6 +228,10 @@ def _untimed(policy, layouts: list[tuple[str, str]], out: Path, assignment: str)
             notes.append(f"the due date ({policy.due.local()}) applies to nothing in {source}: the {layout} layout "
                          "holds no submission times (a file's modification time says when it was copied, not "
                          "handed in), so those submissions count as on time")
+        elif layout == "canvas":
+            notes.append(f"the due date ({policy.due.local()}) applies to {source} through Canvas's _LATE marks only: "
+                         "its download holds no submission times, so a late submission is late by an unknown amount "
+                         "(charged the late rule's first step, or one late day)")
         elif layout == "moodle" and getattr(saved_roster(out, assignment), "kind", None) != "moodle-worksheet":
             notes.append(f"the due date ({policy.due.local()}) applies to nothing in {source}: Moodle's download "
                          "holds no submission times; give its grading worksheet as --roster (its Last modified "

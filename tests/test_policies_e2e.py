@@ -97,6 +97,7 @@ def test_a_canvas_zip_with_late_submissions_graded_with_due(fake):
     code, _, err = fake["run"]("grade", N, archive, "--out", out, "--due", DUE, "--roster", fake["tmp"] / "roster.csv",
                                "--lms-column", "Lab 4: scaling (4004)")
     assert code == 0, err
+    assert "through Canvas's _LATE marks only: its download holds no submission times" in err
     rows = grades(out)
     # Canvas's download carries no time: _LATE is "late by an unknown amount", charged the rule's first step.
     assert {k: (r["score"], r["automatic_score"], r["late"], r["late_deduction"]) for k, r in rows.items()} == {
