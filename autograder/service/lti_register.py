@@ -104,7 +104,8 @@ def canvas_json(base: str, title: str = "Course submissions") -> dict:
 
 def moodle_fields(base: str) -> dict:
     """What Moodle's "Add external tool" form asks for (Site administration > Plugins > Activity modules >
-    External tool > Manage tools > configure a tool manually; moodle ``mod/lti/edit_form.php``)."""
+    External tool > Manage tools > configure a tool manually; moodle ``mod/lti/edit_form.php``, its labels
+    from ``lang/en/lti.php``)."""
     urls = tool_urls(base)
     return {"Tool URL": urls["launch"], "LTI version": "LTI 1.3", "Public key type": "Keyset URL",
             "Public keyset": urls["jwks"], "Initiate login URL": urls["login"], "Redirection URI(s)": urls["launch"],

@@ -58,6 +58,7 @@ def launch(request):
     return redirect("service:assignment", name=accepted.assignment.name)
 
 
+@require_GET
 def jwks(request):
     """The tool's public keys (django-lti's ``Key`` rows): platforms check the tool's signatures with them."""
     from lti_tool.views import jwks as library_jwks
