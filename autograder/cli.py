@@ -535,6 +535,13 @@ def _service():
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lti"]:   # its own parser (lti_register.main): `autograder lti --help` included
+        try:
+            return cmd_lti(argparse.Namespace(rest=argv[1:]))
+        except UsageError as exc:
+            print(f"autograder: error: {exc}", file=sys.stderr)
+            return 2
     args = _parser().parse_args(argv)
     try:
         return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release, "image": cmd_image,

@@ -203,7 +203,9 @@ def account_for(lti_user: LtiUser, person: Person, role: str):
                 if taken is None or not LtiUser.objects.filter(auth_user=taken).exclude(pk=lti_user.pk).exists():
                     username = candidate
                     break
-        user, _ = ensure_account(username, person.name, person.email, role)
+        known = User.objects.filter(username=username).select_related("profile").first()
+        name = person.name or getattr(getattr(known, "profile", None), "display_name", "")   # the LMS may hide it
+        user, _ = ensure_account(username, name, person.email, role)
         if lti_user.auth_user_id != user.pk:
             lti_user.auth_user = user
             lti_user.save(update_fields=["auth_user", "datetime_modified"])

@@ -16,7 +16,8 @@ from django.urls import path, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from autograder.service.lti_launch import SESSION_KEY, Refused, accept, oidc_login, refusal, start_session
+from autograder.service.lti_launch import (SESSION_KEY, Refused, accept, oidc_login, purge_expired, refusal,
+                                           start_session)
 from autograder.service.models import Assignment, Role
 from autograder.service.views import staff_required
 
@@ -37,6 +38,7 @@ def login(request):
     params = request.POST if request.method == "POST" else request.GET
     if not params.get("iss") or not params.get("login_hint"):
         return _refused(request, "The LMS did not send the sign-in request's iss and login_hint.", 400)
+    purge_expired()   # states, nonces and launches past their lifetime
     try:
         return oidc_login(request).redirect(request.build_absolute_uri(reverse("service:lti-launch")))
     except (LtiException, OIDCException) as exc:

@@ -239,6 +239,14 @@ def test_scores_reach_the_gradebook_after_grading_override_regrade_and_failure(l
     post.refresh_from_db()
     assert post.state == "sent" and post.error == "" and lms.scores[-1]["body"]["scoreGiven"] == 1.0
 
+    # a change that moves the whole class (a policy, an extension) sends everyone's counted score again
+    from autograder.service.lti_services import schedule_assignment
+    from autograder.service.models import Assignment
+
+    assert schedule_assignment(Assignment.objects.get(name=NAME)) == 1
+    run_queue()
+    assert lms.scores[-1]["body"]["scoreGiven"] == 1.0 and len(lms.scores) == sent + 2
+
 
 @pytest.mark.parametrize("case", ["bad signature", "expired", "replayed", "unknown issuer", "unknown deployment",
                                   "wrong nonce", "wrong state", "no exp", "unknown client"])
