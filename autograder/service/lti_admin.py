@@ -3,6 +3,7 @@ that may frame the pages), links and score posts. The tool's private key is neve
 registration form has a private key field, which this one leaves out."""
 
 from django.contrib import admin
+from django.db import models
 from lti_tool.models import LtiDeployment, LtiRegistration
 
 from autograder.service.lti_models import LtiLink, LtiPlatform, ScorePost
@@ -29,11 +30,13 @@ class RegistrationAdmin(admin.ModelAdmin):
     list_display = ("name", "issuer", "client_id", "is_active")
     fields = ("name", "issuer", "client_id", "audience", "auth_url", "token_url", "keyset_url", "is_active")
     inlines = [DeploymentInline, PlatformInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(LtiLink)
 class LinkAdmin(admin.ModelAdmin):
     list_display = ("resource_link", "assignment", "lineitem_url")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     raw_id_fields = ("resource_link",)
 
 

@@ -378,5 +378,8 @@ def test_register_command_canvas_json_and_moodle_fields(svc, capsys):
         assert "https://canvas.instructure.com" in capsys.readouterr().out
         jwks = client_for().get("/lti/jwks.json").json()
         assert jwks["keys"] and all(set(k) <= {"kty", "n", "e", "kid", "alg", "use"} for k in jwks["keys"])
+        admin = client_for(account("prof", "instructor")).get(f"/admin/lti_tool/ltiregistration/{reg.pk}/change/")
+        assert admin.status_code == 200 and "frame_origins" in admin.content.decode()
+        assert "private_key" not in admin.content.decode() and "PRIVATE KEY" not in admin.content.decode()
     finally:
         LtiRegistration.objects.filter(issuer="https://canvas.instructure.com").delete()
