@@ -52,6 +52,8 @@ def framing_origins(request) -> list[str] | None:
     """The origins that may frame this response; None: nobody (the default headers)."""
     if request.path.startswith(LTI_PREFIX):
         return _all_platform_origins()
+    if request.path.startswith(settings.STATIC_URL):   # never a page; no session read for it
+        return None
     return _session_origins(request)
 
 
