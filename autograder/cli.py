@@ -188,6 +188,10 @@ def _parser() -> argparse.ArgumentParser:
     wk.add_argument("--batch", action="store_true", help="grade what is queued, then exit")
     wk.add_argument("--max-tasks", type=int, help="exit after this many jobs")
     _service_args(wk)
+
+    lt = sub.add_parser("lti", add_help=False, help="the submission service's LTI 1.3 side: register an LMS, print "
+                                                    "the tool's Canvas JSON or Moodle fields (autograder lti --help)")
+    lt.add_argument("rest", nargs=argparse.REMAINDER)
     return p
 
 
@@ -605,6 +609,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return _service().worker(args)
 
 
+def cmd_lti(args: argparse.Namespace) -> int:
+    _service()
+    from autograder.service.lti_register import main as lti_main
+
+    return lti_main(args.rest)
+
+
 def _service():
     try:
         import django  # noqa: F401
@@ -617,13 +628,20 @@ def _service():
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lti"]:   # its own parser (lti_register.main): `autograder lti --help` included
+        try:
+            return cmd_lti(argparse.Namespace(rest=argv[1:]))
+        except UsageError as exc:
+            print(f"autograder: error: {exc}", file=sys.stderr)
+            return 2
     args = _parser().parse_args(argv)
     try:
         return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release, "image": cmd_image,
                 "history": cmd_history, "undo": cmd_undo, "extend": cmd_extend, "extensions": cmd_extensions,
                 "report": cmd_report, "override": cmd_override, "new": cmd_new, "validate": cmd_validate,
                 "packages": cmd_packages, "gradescope": cmd_gradescope, "similarity": cmd_similarity,
-                "serve": cmd_serve, "worker": cmd_worker}[args.command](args)
+                "serve": cmd_serve, "worker": cmd_worker, "lti": cmd_lti}[args.command](args)
     except (UsageError, SandboxUnavailable, UidRangeError) as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 2
