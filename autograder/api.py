@@ -198,8 +198,9 @@ DUE_FILE = "due.json"   # in OUT/exports/<assignment>-lms/: the --due a command 
 def course_policies(assignment: Assignment, out: Path, due: str | None = None):
     """The course's policies for this assignment (:class:`autograder.policies.model.CoursePolicies`):
     ``course.toml`` of the assignment's course, with the due date ``due`` (``grade --due``) or the
-    one an earlier command was given for this output folder over the course's. A bad value is a
-    :class:`autograder.errors.PolicyError` (a usage error)."""
+    one an earlier command was given for this output folder over the course's; every other
+    assignment's remembered ``--due`` over the course's too (the late-day budget is spent in
+    their due order). A bad value is a :class:`autograder.errors.PolicyError` (a usage error)."""
     import json
 
     from autograder.assignments.course_toml import course_policies as read
@@ -207,13 +208,14 @@ def course_policies(assignment: Assignment, out: Path, due: str | None = None):
     from autograder.policies.model import parse_time
 
     policies = read(assignment.release_dir.resolve().parent.parent)
-    saved = settings_folder(out, assignment.name) / DUE_FILE
-    if due is None and saved.exists():
-        due = json.loads(saved.read_text())["due"]
-    if due is None:
-        return policies
-    zone = policies.of(assignment.name).zone
-    return policies.with_due(assignment.name, parse_time(due, zone, f"--due {due!r}"))
+    given = {} if due is None else {assignment.name: due}
+    for saved in sorted((out / "exports").glob(f"*-lms/{DUE_FILE}")):
+        name = saved.parent.name.removesuffix("-lms")
+        if saved.parent == settings_folder(out, name) and name not in given:
+            given[name] = json.loads(saved.read_text())["due"]
+    for name, text in sorted(given.items()):
+        policies = policies.with_due(name, parse_time(text, policies.of(name).zone, f"--due {text!r}"))
+    return policies
 
 
 def _untimed(policy, layouts: list[tuple[str, str]], out: Path, assignment: str) -> list[str]:

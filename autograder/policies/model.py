@@ -204,7 +204,7 @@ def parse_late(table: dict, where: str) -> LateRule:
     at_most = table.get("at_most")
     if at_most is not None:
         at_most = _int(at_most, f"{where}: at_most")
-    grace = timedelta(minutes=_int(table.get("grace_minutes", 0), f"{where}: grace_minutes"))
+    grace = _minutes(table.get("grace_minutes", 0), f"{where}: grace_minutes")
     return LateRule(kind, float(percent), at_most, grace)
 
 
@@ -289,11 +289,21 @@ def _rate(value: object, where: str) -> RateLimit | None:
     _table(value, where, RATE_KEYS)
     if "submissions" not in value or "per_minutes" not in value:
         raise PolicyError(f"{where}: give submissions and per_minutes, e.g. {{submissions = 5, per_minutes = 60}}")
-    count, minutes = _int(value["submissions"], f"{where}: submissions"), _int(value["per_minutes"],
-                                                                               f"{where}: per_minutes")
-    if not count or not minutes:
+    count, per = _int(value["submissions"], f"{where}: submissions"), _minutes(value["per_minutes"],
+                                                                             f"{where}: per_minutes")
+    if not count or not per:
         raise PolicyError(f"{where}: submissions and per_minutes must be above 0")
-    return RateLimit(count, timedelta(minutes=minutes))
+    return RateLimit(count, per)
+
+
+MAX_MINUTES = 366 * 24 * 60   # a year: any grace or rate window longer is a typo
+
+
+def _minutes(value: object, where: str) -> timedelta:
+    minutes = _int(value, where)
+    if minutes > MAX_MINUTES:
+        raise PolicyError(f"{where} must be at most {MAX_MINUTES} (a year), not {minutes!r}")
+    return timedelta(minutes=minutes)
 
 
 def _plural(n: int, unit: str) -> str:
