@@ -174,3 +174,34 @@ def test_an_extension_on_an_assignment_without_a_due_date_says_so(fake):
     assert code == 0, err
     assert "has no due date" in err and grades(out)["jdoe"]["score"] == "2"   # no deadline made for one student
 
+
+
+def test_every_output_of_one_student_agrees_on_the_counted_score_and_lateness_before_and_after_an_extension(fake):
+    import json
+
+    (fake["course"] / "course.toml").write_text(POLICY)
+    run, out = fake["run"], fake["out"]
+    assert run("grade", N, _attempt(fake, "bb", N, "2026-03-21-05-00-00"), "--out", out, "--due",
+               "2026-03-20 23:59")[0] == 0
+
+    def outputs() -> dict:
+        feedback = out / "feedback" / N
+        return {"csv": grades(out)["jdoe"]["score"],
+                "json": json.loads((feedback / "jdoe.json").read_text())["counted_score"],
+                "txt": (feedback / "jdoe.txt").read_text(), "html": (feedback / "jdoe.html").read_text(),
+                "gradescope": json.loads((out / "exports" / "gradescope" / N / "jdoe" / "results.json").read_text()
+                                         )["score"],
+                "report": (out / "report" / N / "index.html").read_text()}
+
+    late = outputs()
+    assert (late["csv"], late["json"], late["gradescope"]) == ("1.5", 1.5, 1.5)
+    assert "Score: 1.5 / 2" in late["txt"] and "Score: 1.5 / 2" in late["html"]
+    assert "late (−0.5): submitted 5 hours 1 minute late: −25%" in late["report"]
+    assert run("extend", "jdoe", N, "--until", "2026-03-21 12:00", "--reason", "illness", "--out", out)[0] == 0
+    extended = outputs()
+    assert (extended["csv"], extended["json"], extended["gradescope"]) == ("2", 2, 2)
+    assert "Score: 2 / 2" in extended["txt"] and "Score: 2 / 2" in extended["html"]
+    assert "late (" not in extended["report"] and "extension until 2026-03-21 12:00 Europe/Berlin: illness" in \
+        extended["report"]
+    code, said, _ = run("history", "jdoe", N, "--out", out)
+    assert code == 0 and "2/2" in said   # the stored automatic score, as graded
