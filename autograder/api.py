@@ -187,6 +187,7 @@ def grade_batch(assignment: Assignment, sources: list[str], settings: Settings =
         remember_due(out, assignment.name, settings.due)
     written, notes = outputs.refresh(out, assignment.name, store.gradebook, policies) if refresh else ([], [])
     notes = notes + _untimed(policies.of(assignment.name), list(zip(map(str, sources), layouts)), out, assignment.name)
+    notes = notes + _not_candidates(policies.of(assignment.name), results)
     return BatchReport(assignment.name, done, list(zip(map(str, sources), layouts)), ignored, store.kept,
                        outputs.missing(out, assignment.name, store.gradebook), written, notes, out,
                        store.gradebook.path, said)
@@ -239,6 +240,19 @@ def _untimed(policy, layouts: list[tuple[str, str]], out: Path, assignment: str)
                          "holds no submission times; give its grading worksheet as --roster (its Last modified "
                          "(submission) column)")
     return notes
+
+
+def _not_candidates(policy, results: list[dict]) -> list[str]:
+    """What to say when ``counts`` chooses among gradings and a download's older attempts were
+    not graded (only each student's latest is): they are no candidates."""
+    from autograder.policies.model import Counts
+
+    older = [r for r in results if (r.get("message") or "").startswith("not graded: superseded by")]
+    if policy.counts is Counts.LATEST or not older:
+        return []
+    return [f"counts = \"{policy.counts.value}\" chooses among the gradings the gradebook holds, and "
+            f"{len(older)} older submission(s) in this batch were not graded (only each student's latest is): "
+            "they are not candidates; to make one a candidate, grade it on its own, then the later one again"]
 
 
 def remember_due(out: Path, assignment: str, due: str) -> None:

@@ -205,3 +205,13 @@ def test_every_output_of_one_student_agrees_on_the_counted_score_and_lateness_be
         extended["report"]
     code, said, _ = run("history", "jdoe", N, "--out", out)
     assert code == 0 and "2/2" in said   # the stored automatic score, as graded
+
+
+def test_a_download_s_older_attempts_are_said_to_be_no_candidates_when_counts_chooses(fake):
+    (fake["course"] / "course.toml").write_text(POLICY.replace("[policy]\n", '[policy]\ncounts = "latest_before_due"\n'))
+    _attempt(fake, "bb", N, "2026-03-19-10-00-00")   # on time, and older: superseded in this download
+    code, _, err = fake["run"]("grade", N, _attempt(fake, "bb", N, "2026-03-21-05-00-00"), "--out", fake["out"],
+                               "--due", "2026-03-20 23:59")
+    assert code == 0, err
+    assert 'counts = "latest_before_due" chooses among the gradings the gradebook holds, and 1 older' in err
+    assert grades(fake["out"])["jdoe"]["score"] == "1.5"   # the late attempt: the only grading held
