@@ -215,3 +215,17 @@ def test_a_download_s_older_attempts_are_said_to_be_no_candidates_when_counts_ch
     assert code == 0, err
     assert 'counts = "latest_before_due" chooses among the gradings the gradebook holds, and 1 older' in err
     assert grades(fake["out"])["jdoe"]["score"] == "1.5"   # the late attempt: the only grading held
+
+
+@pytest.mark.parametrize("text", ["20260327", "2026-W13-5", "2026-03-27T23", "2026-03-27 23"])
+def test_iso_forms_other_than_the_documented_ones_are_refused_not_read_as_midnight(text):
+    # A date alone means 23:59 that day; Python reads these as midnight (or 23:00), a day's work early.
+    with pytest.raises(PolicyError, match="is not a date and time such as"):
+        parse_time(text, "Europe/Berlin", "--due")
+
+
+def test_the_documented_forms_still_read():
+    assert parse_time("2026-03-27", "UTC", "t").at == datetime(2026, 3, 27, 23, 59, tzinfo=UTC)
+    assert parse_time("2026-03-27T23:59:30.5Z", "UTC", "t").at == datetime(2026, 3, 27, 23, 59, 30, 500000, tzinfo=UTC)
+    assert parse_time("2026-03-27 23:59+0100", "UTC", "t").at == datetime(2026, 3, 27, 22, 59, tzinfo=UTC)
+    assert parse_time("2026-03-27 18:00 America/New_York", "UTC", "t").at == datetime(2026, 3, 27, 22, 0, tzinfo=UTC)

@@ -208,7 +208,10 @@ def parse_late(table: dict, where: str) -> LateRule:
     return LateRule(kind, float(percent), at_most, grace)
 
 
-_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
+# The forms documented (docs/policies.md): a date, then optionally a time to the minute or
+# second and an offset. Python's fromisoformat takes more (20260327, 2026-W13-5, 2026-03-27T23),
+# each read as midnight or a whole hour, never as the 23:59 a date alone means: refused.
+_FORM = re.compile(r"\d{4}-\d\d-\d\d([ T]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(\s?(Z|[+-]\d\d:?\d\d))?)?")
 
 
 def parse_time(text: object, zone: str, where: str) -> Due:
@@ -226,7 +229,9 @@ def parse_time(text: object, zone: str, where: str) -> Due:
     if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
         text += " 23:59"
     try:
-        naive = datetime.fromisoformat(text)
+        if not _FORM.fullmatch(text):
+            raise ValueError(text)
+        naive = datetime.fromisoformat(text.replace(" Z", "Z").replace(" +", "+").replace(" -", "-"))
     except ValueError:
         raise PolicyError(f"{where}: {text!r} is not a date and time such as \"2026-03-27 23:59\"") from None
     if naive.tzinfo is not None:
