@@ -187,6 +187,7 @@ def grade_batch(assignment: Assignment, sources: list[str], settings: Settings =
         remember_due(out, assignment.name, settings.due)
     written, notes = outputs.refresh(out, assignment.name, store.gradebook, policies) if refresh else ([], [])
     notes = notes + _untimed(policies.of(assignment.name), list(zip(map(str, sources), layouts)), out, assignment.name)
+    notes = notes + _not_candidates(policies.of(assignment.name), results)
     return BatchReport(assignment.name, done, list(zip(map(str, sources), layouts)), ignored, store.kept,
                        outputs.missing(out, assignment.name, store.gradebook), written, notes, out,
                        store.gradebook.path, said)
@@ -198,8 +199,9 @@ DUE_FILE = "due.json"   # in OUT/exports/<assignment>-lms/: the --due a command 
 def course_policies(assignment: Assignment, out: Path, due: str | None = None):
     """The course's policies for this assignment (:class:`autograder.policies.model.CoursePolicies`):
     ``course.toml`` of the assignment's course, with the due date ``due`` (``grade --due``) or the
-    one an earlier command was given for this output folder over the course's. A bad value is a
-    :class:`autograder.errors.PolicyError` (a usage error)."""
+    one an earlier command was given for this output folder over the course's; every other
+    assignment's remembered ``--due`` over the course's too (the late-day budget is spent in
+    their due order). A bad value is a :class:`autograder.errors.PolicyError` (a usage error)."""
     import json
 
     from autograder.assignments.course_toml import course_policies as read
@@ -207,13 +209,14 @@ def course_policies(assignment: Assignment, out: Path, due: str | None = None):
     from autograder.policies.model import parse_time
 
     policies = read(assignment.release_dir.resolve().parent.parent)
-    saved = settings_folder(out, assignment.name) / DUE_FILE
-    if due is None and saved.exists():
-        due = json.loads(saved.read_text())["due"]
-    if due is None:
-        return policies
-    zone = policies.of(assignment.name).zone
-    return policies.with_due(assignment.name, parse_time(due, zone, f"--due {due!r}"))
+    given = {} if due is None else {assignment.name: due}
+    for saved in sorted((out / "exports").glob(f"*-lms/{DUE_FILE}")):
+        name = saved.parent.name.removesuffix("-lms")
+        if saved.parent == settings_folder(out, name) and name not in given:
+            given[name] = json.loads(saved.read_text())["due"]
+    for name, text in sorted(given.items()):
+        policies = policies.with_due(name, parse_time(text, policies.of(name).zone, f"--due {text!r}"))
+    return policies
 
 
 def _untimed(policy, layouts: list[tuple[str, str]], out: Path, assignment: str) -> list[str]:
@@ -237,6 +240,19 @@ def _untimed(policy, layouts: list[tuple[str, str]], out: Path, assignment: str)
                          "holds no submission times; give its grading worksheet as --roster (its Last modified "
                          "(submission) column)")
     return notes
+
+
+def _not_candidates(policy, results: list[dict]) -> list[str]:
+    """What to say when ``counts`` chooses among gradings and a download's older attempts were
+    not graded (only each student's latest is): they are no candidates."""
+    from autograder.policies.model import Counts
+
+    older = [r for r in results if (r.get("message") or "").startswith("not graded: superseded by")]
+    if policy.counts is Counts.LATEST or not older:
+        return []
+    return [f"counts = \"{policy.counts.value}\" chooses among the gradings the gradebook holds, and "
+            f"{len(older)} older submission(s) in this batch were not graded (only each student's latest is): "
+            "they are not candidates; to make one a candidate, grade it on its own, then the later one again"]
 
 
 def remember_due(out: Path, assignment: str, due: str) -> None:

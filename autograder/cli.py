@@ -351,13 +351,13 @@ def cmd_extend(args: argparse.Namespace) -> int:
     book = _gradebook(args)
     assignment = find_assignment(args.assignment).name
     policies = _policies(args.assignment, args.out)
-    if not args.reason:
+    if not args.reason.strip():
         raise UsageError("give --reason (it is kept with the extension and shown on the student's feedback)")
     if args.revoke == bool(args.until):
         raise UsageError("give --until DATETIME to grant an extension, or --revoke to revoke the one that applies")
     before = _counted(args.out, assignment, args.student, book, policies)
     if args.revoke:
-        gone = book.revoke_extension(args.student, assignment, args.reason)
+        gone = book.revoke_extension(args.student, assignment, args.reason.strip())
         if gone is None:
             raise UsageError(f"{args.student} has no extension of {assignment} to revoke")
         print(f"{args.student}: extension of {assignment} until {gone.until.isoformat()} revoked ({args.reason})")
@@ -367,8 +367,11 @@ def cmd_extend(args: argparse.Namespace) -> int:
         if policy.due is not None and until.at <= policy.due.at:
             raise UsageError(f"--until {until.local()} is not after the due date ({policy.due.local()}): an extension "
                              "moves the due date later")
-        book.grant_extension(args.student, assignment, until.at, args.reason)
-        print(f"{args.student}: {assignment} due {until.local()} ({args.reason})")
+        book.grant_extension(args.student, assignment, until.at, args.reason.strip())
+        print(f"{args.student}: {assignment} due {until.local()} ({args.reason.strip()})")
+        if policy.due is None:
+            print(f"note: {assignment} has no due date (course.toml's due, or --due): the extension applies once "
+                  "one is set, and sets none by itself", file=sys.stderr)
     if before is None:
         print(f"{args.student} has no result in {assignment} yet: the extension applies when they are graded")
         return 0

@@ -44,10 +44,20 @@ def load(root: Path) -> dict:
 
 def course_policies(root: Path):
     """The course's policies (:class:`autograder.policies.model.CoursePolicies`); none when the
-    file has no ``[policy]`` or ``[assignments]`` table."""
-    from autograder.policies.model import parse_course
+    file has no ``[policy]`` or ``[assignments]`` table. An ``[assignments.NAME]`` table for a
+    name the course has no folder of (``assignments/NAME`` or ``solutions/NAME``) is refused: a
+    misspelt name would leave the real assignment without its due date, unsaid."""
+    from autograder.policies.model import PolicyError, parse_course
 
-    return parse_course(load(root), str(root / FILE))
+    data = load(root)
+    listed = data.get("assignments", {})
+    known = {p.name for sub in ("assignments", "solutions") if (root / sub).is_dir()
+             for p in (root / sub).iterdir() if p.is_dir()}
+    unknown = sorted(set(listed) - known) if isinstance(listed, dict) and known else []
+    if unknown:
+        raise PolicyError(f"{root / FILE}: [assignments.{unknown[0]}]: the course has no assignment "
+                          f"{unknown[0]!r} (its assignments: {', '.join(sorted(known))})")
+    return parse_course(data, str(root / FILE))
 
 
 def sandbox_packages(root: Path) -> list[str]:

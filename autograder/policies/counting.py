@@ -8,10 +8,13 @@ Rules, each tested (tests/test_policies.py):
 * "Per started day": any part of a day counts as a day (1 second late is 1 day); an hour rule
   the same with hours. ``at_most`` periods are accepted; one more counts 0.
 * A penalty is a percent of the maximum score (as Canvas's late policy takes it), never below 0.
-* An extension replaces the due date when it is later (an earlier one changes nothing).
+* An extension replaces the due date when it is later (an earlier one changes nothing, and
+  is not reported as applied); on an assignment with no due date it sets none.
 * Late days (:func:`count_course`): spent automatically, in assignment due order, only where
-  the rule deducts something; a late day covers one started day of lateness; what they do not
-  cover is charged by the rule from the end of the days spent.
+  they raise the counted score (``none`` deducts nothing; ``no_late_work`` or ``at_most``
+  still at 0 after the days, or an automatic 0, spend none: the days stay for later work);
+  a late day covers one started day of lateness; what they do not cover is charged by the
+  rule from the end of the days spent.
 * No time: a submission whose source says nothing about when it was handed in is on time. One
   the LMS flagged late without a time (Canvas's ``_LATE``) is late by an unknown amount: it is
   charged the rule's first step (one started period), or uses one late day instead, and the
@@ -73,8 +76,10 @@ def count(automatic: float, max_score: float, submitted: Submitted, policy: Poli
     unspent budget (the caller spends them across assignments, :func:`count_course`)."""
     rule = policy.late
     due = policy.due.at if policy.due is not None else None
-    if extension is not None and (due is None or _utc(extension.until) > _utc(due)):
+    if extension is not None and due is not None and _utc(extension.until) > _utc(due):
         due = extension.until
+    else:                # no due date to move (an extension sets no deadline), or not later: not applied
+        extension = None
     base = dict(automatic=automatic, max_score=max_score, due=due, extension=extension, rule=rule.words())
     if due is None:
         words = f"marked late by {submitted.source}; no due date is set here, so no penalty" \
@@ -93,6 +98,9 @@ def count(automatic: float, max_score: float, submitted: Submitted, policy: Poli
     spent = 0
     if rule.kind is not LateKind.NONE:
         spent = min(math.ceil(late_by / DAY), late_days_left, _cap(policy))
+    if spent and _charge(automatic, max_score, rule, late_by - spent * DAY) <= _charge(automatic, max_score, rule,
+                                                                                        late_by):
+        spent = 0        # the days would change nothing (0 either way, or nothing to lose): kept for later
     left = late_by - spent * DAY
     said = f"submitted {_span(late_by)} late" + (f" (due {_when(due, policy)}, extension: {extension.reason})"
                                                   if extension is not None and due == extension.until else "")
@@ -117,7 +125,8 @@ def _unknown(automatic, max_score, submitted, rule: LateRule, policy, extension,
         return Counted(score=automatic, deduction=0.0, late=False, late_by=None, charged=0, late_days_used=0,
                        explanation=f"{said}; counted on time: extension until {_when(extension.until, policy)} "
                                    f"({extension.reason})", **base)
-    if rule.kind is not LateKind.NONE and min(late_days_left, _cap(policy)) >= 1:
+    if rule.kind is not LateKind.NONE and min(late_days_left, _cap(policy)) >= 1 and \
+            _penalty(automatic, max_score, rule, 1)[0] < automatic:
         return Counted(score=automatic, deduction=0.0, late=True, late_by=None, charged=0, late_days_used=1,
                        explanation=f"{said}: 1 late day used (late by an unknown amount): no penalty", **base)
     score, cost = _penalty(automatic, max_score, rule, 1)
@@ -135,6 +144,11 @@ def _penalty(automatic: float, max_score: float, rule: LateRule, charged: int) -
     percent = rule.percent * charged
     score = max(0.0, automatic - max_score * percent / 100)
     return score, f"−{percent:g}%"
+
+
+def _charge(automatic: float, max_score: float, rule: LateRule, late: timedelta) -> float:
+    """The score after ``late`` of lateness not covered by late days."""
+    return automatic if late <= timedelta(0) else _penalty(automatic, max_score, rule, math.ceil(late / rule.period))[0]
 
 
 def _cap(policy: Policy) -> int:

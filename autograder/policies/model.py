@@ -204,11 +204,14 @@ def parse_late(table: dict, where: str) -> LateRule:
     at_most = table.get("at_most")
     if at_most is not None:
         at_most = _int(at_most, f"{where}: at_most")
-    grace = timedelta(minutes=_int(table.get("grace_minutes", 0), f"{where}: grace_minutes"))
+    grace = _minutes(table.get("grace_minutes", 0), f"{where}: grace_minutes")
     return LateRule(kind, float(percent), at_most, grace)
 
 
-_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
+# The forms documented (docs/policies.md): a date, then optionally a time to the minute or
+# second and an offset. Python's fromisoformat takes more (20260327, 2026-W13-5, 2026-03-27T23),
+# each read as midnight or a whole hour, never as the 23:59 a date alone means: refused.
+_FORM = re.compile(r"\d{4}-\d\d-\d\d([ T]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(\s?(Z|[+-]\d\d:?\d\d))?)?")
 
 
 def parse_time(text: object, zone: str, where: str) -> Due:
@@ -226,7 +229,9 @@ def parse_time(text: object, zone: str, where: str) -> Due:
     if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
         text += " 23:59"
     try:
-        naive = datetime.fromisoformat(text)
+        if not _FORM.fullmatch(text):
+            raise ValueError(text)
+        naive = datetime.fromisoformat(text.replace(" Z", "Z").replace(" +", "+").replace(" -", "-"))
     except ValueError:
         raise PolicyError(f"{where}: {text!r} is not a date and time such as \"2026-03-27 23:59\"") from None
     if naive.tzinfo is not None:
@@ -289,11 +294,21 @@ def _rate(value: object, where: str) -> RateLimit | None:
     _table(value, where, RATE_KEYS)
     if "submissions" not in value or "per_minutes" not in value:
         raise PolicyError(f"{where}: give submissions and per_minutes, e.g. {{submissions = 5, per_minutes = 60}}")
-    count, minutes = _int(value["submissions"], f"{where}: submissions"), _int(value["per_minutes"],
-                                                                               f"{where}: per_minutes")
-    if not count or not minutes:
+    count, per = _int(value["submissions"], f"{where}: submissions"), _minutes(value["per_minutes"],
+                                                                             f"{where}: per_minutes")
+    if not count or not per:
         raise PolicyError(f"{where}: submissions and per_minutes must be above 0")
-    return RateLimit(count, timedelta(minutes=minutes))
+    return RateLimit(count, per)
+
+
+MAX_MINUTES = 366 * 24 * 60   # a year: any grace or rate window longer is a typo
+
+
+def _minutes(value: object, where: str) -> timedelta:
+    minutes = _int(value, where)
+    if minutes > MAX_MINUTES:
+        raise PolicyError(f"{where} must be at most {MAX_MINUTES} (a year), not {minutes!r}")
+    return timedelta(minutes=minutes)
 
 
 def _plural(n: int, unit: str) -> str:
