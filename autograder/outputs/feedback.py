@@ -74,11 +74,13 @@ def headline(exercises: list[dict]) -> str:
     return f"{full} of {total} exercises {'gets' if full == 1 else 'get'} full marks; start with the first one below."
 
 
-def feedback_html(result: dict) -> str:
+def feedback_html(result: dict, back: list[tuple[str, str]] = ()) -> str:
+    """The page; ``back``: (address, words) links shown above it (the service's way back to its pages)."""
     exercises = exercise_points(result)
     # What to fix first on top; sorted() is stable, so each group keeps the assignment's order.
     ordered = sorted(exercises, key=lambda e: e["full"])
-    return render_page("feedback.html.j2", r=result, exercises=ordered, headline=headline(exercises))
+    return render_page("feedback.html.j2", r=result, exercises=ordered, headline=headline(exercises),
+                       back=list(back))
 
 
 def feedback_text(result: dict) -> str:

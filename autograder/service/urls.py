@@ -25,6 +25,9 @@ service = [
     path("staff/a/<str:name>/regrade/", views.regrade, name="regrade"),
     path("staff/a/<str:name>/override/", views.override, name="override"),
     path("staff/a/<str:name>/export/<str:kind>", views.export, name="export"),
+    path("staff/a/<str:name>/lms-roster/", views.lms_roster, name="lms-roster"),
+    path("staff/a/<str:name>/lms/<str:kind>", views.lms_export, name="lms-export"),
+    path("staff/a/<str:name>/plot/<str:which>", views.plot, name="plot"),
 ]
 
 urlpatterns = [

@@ -216,7 +216,11 @@ def _state_context(request, sub: Submission) -> dict:
              if sub.state == Submission.State.QUEUED else 0)
     mine = sub.assignment.submissions.filter(student=sub.student).defer("log")
     return {"sub": sub, "shown": shown, "ahead": ahead, "is_counted": counted(mine) == sub,
-            "staff": is_staff_member(request.user)}
+            "staff": is_staff_member(request.user), "title": TITLES[sub.state]}
+
+
+TITLES = {Submission.State.QUEUED: "Submission received: queued", Submission.State.RUNNING: "Submission running",
+          Submission.State.GRADED: "Submission graded", Submission.State.FAILED: "Grading failed"}
 
 
 @login_required
@@ -229,7 +233,12 @@ def feedback(request, submission_id):
     if sub.state != Submission.State.GRADED or not sub.result:
         raise Http404
     shown = for_student(sub.result, sub.assignment.hidden_shown() or is_staff_member(request.user))
-    return HttpResponse(feedback_html(shown), content_type="text/html; charset=utf-8")
+    name = sub.assignment.title or sub.assignment.name
+    back = ([(reverse("service:staff-assignment", args=[sub.assignment.name]), f"← {name} (staff)")]
+            if sub.student_id != request.user.pk else
+            [(reverse("service:assignment", args=[sub.assignment.name]), f"← {name}: your submissions")])
+    back.append((reverse("service:submission", args=[sub.pk]), "This submission"))
+    return HttpResponse(feedback_html(shown, back), content_type="text/html; charset=utf-8")
 
 
 # --- staff ------------------------------------------------------------------------------------
@@ -289,7 +298,25 @@ def _staff_page(request, a: Assignment, error: str = "", notice: str = "", statu
     return render(request, "service/staff_assignment.html", {
         "a": a, "roster": roster, "states": states, "recent": recent, "rates": pass_rates(results),
         "last_any": a.submissions.aggregate(m=Max("created"))["m"], "error": error, "notice": notice,
-        "instructor": role_of(request.user) == Role.INSTRUCTOR}, status=status)
+        "instructor": role_of(request.user) == Role.INSTRUCTOR, "lms": _lms_context(a)}, status=status)
+
+
+def _lms_context(a: Assignment) -> dict | None:
+    """The assignment's LMS roster and its import file's name and notes, for the staff page."""
+    from autograder.errors import UsageError
+    from autograder.service import lms
+    from autograder.service.models import LmsRoster
+
+    kept = LmsRoster.objects.filter(assignment=a).first()
+    if kept is None:
+        return None
+    try:
+        filename, _, notes = lms.export(a)
+    except UsageError as exc:   # not expected: the file was checked when it was uploaded
+        filename, notes = "", [str(exc)]
+    return {"roster": kept, "kind": lms.KINDS.get(kept.kind, kept.kind), "filename": filename,
+            "download": filename.rsplit("-", 1)[-1] if filename else "", "notes": notes,
+            "people": kept.members.count()}
 
 
 def _instructor(request) -> None:
@@ -388,4 +415,69 @@ def export(request, name: str, kind: str):
             body = feedback_zip(Path(out), a.name, results).read_bytes()
     response = HttpResponse(body, content_type=EXPORTS[kind])
     response["Content-Disposition"] = f'attachment; filename="{a.name}-{kind}"'
+    return response
+
+
+# --- the LMS's roster, its import files, the report's plots -------------------------------------
+
+@staff_required
+@require_POST
+def lms_roster(request, name: str):
+    """Upload the LMS's own roster of the assignment (a Canvas gradebook export or a Moodle grading
+    worksheet, autograder.service.lms): accounts with sign-in links, and the file kept for the
+    LMS import files. Instructors only; a refused file changes nothing."""
+    from autograder.errors import UsageError
+    from autograder.service import lms
+
+    _instructor(request)
+    a = get_object_or_404(Assignment, name=name)
+    upload = request.FILES.get("roster")
+    if upload is None:
+        return _staff_page(request, a, error="Choose the LMS's roster file (a CSV) to upload.", status=400)
+    if upload.size > lms.MAX_BYTES:
+        return _staff_page(request, a, error=f"“{upload.name}” is over {lms.MAX_BYTES // 2**20} MB: not a roster. "
+                                             "Nothing was changed.", status=400)
+    try:
+        done = lms.import_roster(a, upload.read(), Path(upload.name).name, request.POST.get("column", "").strip(),
+                                 request.POST.get("missing_as_zero") == "1", request.user,
+                                 links=request.POST.get("links", "all") != "new")
+    except UsageError as exc:
+        return _staff_page(request, a, error=f"{exc}. Nothing was changed.", status=400)
+    log.info("%s: %s uploaded a %s roster (%d people)", a.name, request.user.username, done.kind, len(done.accounts))
+    base = request.build_absolute_uri("/").rstrip("/")
+    return render(request, "service/lms_imported.html", {
+        "a": a, "done": done, "kind": lms.KINDS[done.kind],
+        "people": [{"i": i, "link": f"{base}/signin/{i.token}/" if i.token else ""} for i in done.accounts]})
+
+
+@staff_required
+@require_GET
+def lms_export(request, name: str, kind: str):
+    """The Canvas import file or the filled-in Moodle worksheet, as ``grade --roster`` writes it
+    (autograder.lms.exports) from the counted results: staff, TAs included."""
+    from autograder.service import lms
+
+    a = get_object_or_404(Assignment, name=name)
+    made = lms.export(a)
+    if made is None or not made[0].endswith(f"-{kind}"):
+        raise Http404
+    filename, text, _ = made
+    response = HttpResponse(text.encode(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@staff_required
+@require_GET
+def plot(request, name: str, which: str):
+    """One of the batch report's plots (autograder.outputs.report.plots) of the counted results,
+    drawn here: aggregates only, and for staff only."""
+    from autograder.outputs.report import PLOTS, plots
+    from autograder.service.results import gradebook_results
+
+    a = get_object_or_404(Assignment, name=name)
+    if which not in PLOTS:
+        raise Http404
+    response = HttpResponse(plots(a.name, gradebook_results(a))[which], content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
     return response
