@@ -77,9 +77,9 @@ def _exercise_rates(graded: list[dict]) -> list[tuple[str, float]]:
     return [(e, sum(v) / len(v)) for e, v in per_exercise.items()]
 
 
-def plots(assignment: str, results: list[dict]) -> dict[str, bytes]:
-    """The report's plots as PNG bytes (:data:`PLOTS`): the graded scores' histogram and the pass
-    rate per exercise. Aggregates only: no student's name or id is drawn."""
+def plots(assignment: str, results: list[dict], only: str | None = None) -> dict[str, bytes]:
+    """The report's plots as PNG bytes (:data:`PLOTS`; ``only``: that one): the graded scores'
+    histogram and the pass rate per exercise. Aggregates only: no student's name or id is drawn."""
     import io
 
     import matplotlib
@@ -96,13 +96,15 @@ def plots(assignment: str, results: list[dict]) -> dict[str, bytes]:
         fig.tight_layout(), fig.savefig(buffer, format="png", dpi=100), plt.close(fig)
         return buffer.getvalue()
 
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    ax.hist([r["final_score"] for r in graded], bins=min(20, max(5, int(s["max_score"]) + 1)), color="#3b6ea5")
-    ax.set_xlabel("score"), ax.set_ylabel("submissions"), ax.set_title(f"{assignment}: scores")
-    out["scores.png"] = png(fig)
-    exercise_rates = _exercise_rates(graded)
-    fig, ax = plt.subplots(figsize=(6, 0.4 * max(3, len(exercise_rates)) + 1))
-    ax.barh([e for e, _ in exercise_rates][::-1], [100 * r for _, r in exercise_rates][::-1], color="#2e7d32")
-    ax.set_xlim(0, 100), ax.set_xlabel("% of graded submissions with every check passed")
-    out["exercises.png"] = png(fig)
+    if only in (None, "scores.png"):
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        ax.hist([r["final_score"] for r in graded], bins=min(20, max(5, int(s["max_score"]) + 1)), color="#3b6ea5")
+        ax.set_xlabel("score"), ax.set_ylabel("submissions"), ax.set_title(f"{assignment}: scores")
+        out["scores.png"] = png(fig)
+    if only in (None, "exercises.png"):
+        exercise_rates = _exercise_rates(graded)
+        fig, ax = plt.subplots(figsize=(6, 0.4 * max(3, len(exercise_rates)) + 1))
+        ax.barh([e for e, _ in exercise_rates][::-1], [100 * r for _, r in exercise_rates][::-1], color="#2e7d32")
+        ax.set_xlim(0, 100), ax.set_xlabel("% of graded submissions with every check passed")
+        out["exercises.png"] = png(fig)
     return out

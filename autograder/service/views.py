@@ -101,10 +101,17 @@ def assignment(request, name: str):
 def _assignment_page(request, a: Assignment, error: str = "", status: int = 200):
     mine = list(a.submissions.filter(student=request.user).defer("log"))
     best = counted(mine)
+    for sub in mine:   # the score the student may see now (the public checks' until hidden ones are shown)
+        sub.shown = _shown_score(sub, a) if sub.state == Submission.State.GRADED and sub.result else None
     return render(request, "service/assignment.html", {
         "a": a, "submissions": mine, "counted": best, "error": error,
         "max_mb": settings.MAX_UPLOAD_BYTES / 2**20, "rate": settings.RATE_PER_HOUR,
-        "hidden_shown": a.hidden_shown()}, status=status)
+        "hidden_shown": a.hidden_shown(), "past_due": _past_due_closed(a)}, status=status)
+
+
+def _past_due_closed(a: Assignment) -> bool:
+    """No upload after the due date when the hidden results are shown from then on."""
+    return a.hidden_results == Assignment.Hidden.AFTER_DUE and a.due is not None and timezone.now() >= a.due
 
 
 @login_required
@@ -113,8 +120,7 @@ def submit(request, name: str):
     a = get_object_or_404(Assignment, name=name)
     if not a.open:
         return _assignment_page(request, a, "This assignment is closed: no more submissions.", 403)
-    if a.hidden_results == Assignment.Hidden.AFTER_DUE and a.due is not None and timezone.now() >= a.due:
-        # its hidden results are shown now: a later upload would see them at once
+    if _past_due_closed(a):   # its hidden results are shown now: a later upload would see them at once
         return _assignment_page(request, a, "The due date has passed, and the hidden checks' results are shown: "
                                             "no more submissions. Nothing was stored.", 403)
     upload = request.FILES.get("notebook")   # parsed here (or by the CSRF check): the size handler has run
@@ -478,6 +484,6 @@ def plot(request, name: str, which: str):
     a = get_object_or_404(Assignment, name=name)
     if which not in PLOTS:
         raise Http404
-    response = HttpResponse(plots(a.name, gradebook_results(a))[which], content_type="image/png")
+    response = HttpResponse(plots(a.name, gradebook_results(a), only=which)[which], content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     return response

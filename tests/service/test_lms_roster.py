@@ -257,3 +257,23 @@ def test_the_submission_page_says_its_state_and_the_feedback_links_back(svc):
     failed = re.search(r"/s/([0-9a-f-]{36})/", upload(boom, notebook_bytes(svc["course"]))["Location"]).group(1)
     run_queue()
     assert "<h1 id=\"sub-title\">Grading failed</h1>" in boom.get(f"/s/{failed}/").content.decode()
+
+
+def test_the_assignment_page_shows_what_the_student_may_see_and_says_when_uploads_have_ended(svc):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from autograder.service.models import Assignment
+
+    ada = client_for(account("ada"))
+    upload(ada, notebook_bytes(svc["course"]))
+    run_queue()
+    page = ada.get(f"/a/{NAME}/").content.decode()   # hidden results not shown yet: the public checks' score
+    assert "1 / 1 <span class=\"muted\">(public checks)</span>" in page and "2 / 2" not in page
+    Assignment.objects.filter(name=NAME).update(published=True)
+    assert "2 / 2" in ada.get(f"/a/{NAME}/").content.decode()
+    Assignment.objects.filter(name=NAME).update(published=False, hidden_results=Assignment.Hidden.AFTER_DUE,
+                                                due=timezone.now() - timedelta(minutes=1))
+    page = ada.get(f"/a/{NAME}/").content.decode()
+    assert 'id="upload-form"' not in page and "The due date has passed" in page and "2 / 2" in page
