@@ -78,8 +78,14 @@ def import_roster(assignment: Assignment, data: bytes, filename: str, column: st
             "kind": roster.kind, "filename": filename[:255], "text": data.decode("utf-8-sig"), "column": column,
             "missing_as_zero": missing_as_zero, "by": by})
         kept.members.all().delete()
+        seen: dict[int, Person] = {}
         for person in roster.people:
             user, created = _account(roster.kind, person)
+            if user.pk in seen:   # rolled back with the whole upload
+                raise UsageError(f"{filename}: {seen[user.pk].name} ({seen[user.pk].id}) and {person.name} "
+                                 f"({person.id}) are the same account here, {user.username}: each student needs "
+                                 "their own id (and email address) on the roster")
+            seen[user.pk] = person
             LmsMember.objects.create(roster=kept, user=user, lms_id=person.id)
             token = SignInLink.issue(user) if links or created else ""
             done.accounts.append(Imported(user.username, person.name, user.profile.role, created, token))

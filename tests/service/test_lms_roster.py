@@ -210,6 +210,7 @@ def test_a_moodle_worksheet_gives_accounts_and_the_cli_s_filled_in_worksheet(svc
      "no single column named like 04_scale"),
     ("name;mark\nAda;3\n", "not a roster this grader reads"),
     (b"Student,ID\n\xff\xfe\n", "not UTF-8 text"),
+    (WORKSHEET.replace("wrong-ben@example.org", "jose@example.org"), "are the same account here, jose@example.org"),
 ])
 def test_a_file_that_is_not_a_usable_lms_roster_is_refused_and_changes_nothing(svc, text, words):
     from django.contrib.auth import get_user_model
