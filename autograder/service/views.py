@@ -304,7 +304,8 @@ def _staff_page(request, a: Assignment, error: str = "", notice: str = "", statu
     return render(request, "service/staff_assignment.html", {
         "a": a, "roster": roster, "states": states, "recent": recent, "rates": pass_rates(results),
         "last_any": a.submissions.aggregate(m=Max("created"))["m"], "error": error, "notice": notice,
-        "instructor": role_of(request.user) == Role.INSTRUCTOR, "lms": _lms_context(a)}, status=status)
+        "instructor": role_of(request.user) == Role.INSTRUCTOR, "lms": _lms_context(a),
+        "dask": settings.DASK_ADDRESS}, status=status)
 
 
 def _lms_context(a: Assignment) -> dict | None:
@@ -349,8 +350,13 @@ def regrade(request, name: str):
 
     _instructor(request)
     a = get_object_or_404(Assignment, name=name)
-    queued = regrade_counted(a)
-    log.info("%s: %s queued %d counted submissions again", a.name, request.user.username, len(queued))
+    on_dask = request.POST.get("on") == "dask"
+    if on_dask and not settings.DASK_ADDRESS:
+        return _staff_page(request, a, error="No Dask cluster is set for the service (AUTOGRADER_DASK): nothing "
+                                             "was queued.", status=400)
+    queued = regrade_counted(a, on_dask=on_dask)
+    log.info("%s: %s queued %d counted submissions again%s", a.name, request.user.username, len(queued),
+             " on Dask" if on_dask else "")
     return redirect(reverse("service:staff-assignment", kwargs={"name": a.name}) + f"?regraded={len(queued)}")
 
 
