@@ -214,7 +214,8 @@ def _swap_diagnosis(check: Check, failing: list[tuple[Rule, str]], actual: dict,
                     swapped: dict | None) -> tuple[str, list[str]]:
     """(a sentence for the whole answer, or "", the problems) where the failing values are the
     reference solution's on the check's swapped inputs: said of the whole answer when every failing
-    value is, else of each value that is (unless the numbers already named it)."""
+    value is, else of each value that is, in place of what the numbers alone said of it (the swap
+    accounts for every value; a transform may account for some, as NaN where 0 is expected)."""
     problems = [problem for _, problem in failing]
     if not swapped or check.hidden:
         return "", problems
@@ -226,7 +227,7 @@ def _swap_diagnosis(check: Check, failing: list[tuple[Rule, str]], actual: dict,
     explained = [_swap_explains(rule, actual, expected, values) for rule, _ in failing]
     if len(failing) > 1 and all(explained):
         return all_swapped(names), problems
-    return "", [named(p, swapped_inputs(names)) if hit and _NAMED not in p else p
+    return "", [named(p.split(_NAMED, 1)[0], swapped_inputs(names)) if hit else p
                 for p, hit in zip(problems, explained)]
 
 
