@@ -14,6 +14,9 @@ hidden check's message is one fixed text per outcome (:data:`HIDDEN_MESSAGES`): 
 exception message or class name, no value, no hint or known mistake picked by what
 the student's code did with the hidden input. That choice is made here only: the rules
 (:mod:`autograder.checks.rules`) say what is wrong, never knowing whether a check is hidden.
+A failing public check's message also says its inputs (:mod:`autograder.checks.inputs`) and,
+for a check that declares ``swappable``, when the answer gives exactly the solution's values on
+those two inputs exchanged (after the catalogue, which comes first).
 
 Observations come in typed (:class:`~autograder.sandbox.events.Observation`); a
 reference's, read from a document, in their plain form, made typed here. Results go out
@@ -24,6 +27,8 @@ JSON; their ``outcome`` is an :class:`~autograder.result.Outcome`.
 from __future__ import annotations
 
 from dataclasses import replace
+
+import numpy as np
 
 from autograder.checks.artefacts import ArtefactError, work_budget
 from autograder.checks.diagnosis import all_swapped, swapped_inputs
@@ -197,8 +202,6 @@ def _breaks_on_reference(rule: Rule, expected: dict) -> bool:
 def _swap_explains(rule: Rule, actual: dict, expected: dict, swapped: dict) -> bool:
     """Whether a failing value is, within the rule, the reference's on the swapped inputs (a value
     that is NaN or infinite throughout says nothing: many mistakes give one)."""
-    import numpy as np
-
     try:
         value = swapped.get(getattr(rule, "key", ""))
         if isinstance(value, (int, float, list, tuple, np.ndarray)) and not isinstance(value, bool):
