@@ -154,6 +154,7 @@ def grade_batch(assignment: Assignment, sources: list[str], settings: Settings =
             say(line)
 
     _check(assignment, settings)
+    policies = course_policies(assignment, out, settings.due)   # a bad policy or --due: before anything runs
     if grader is not None and (grader.assignment.name, grader.assignment.version) != (assignment.name,
                                                                                        assignment.version):
         raise UsageError(f"the grader given is {grader.assignment.name}'s (version {grader.assignment.version}), "
@@ -182,10 +183,83 @@ def grade_batch(assignment: Assignment, sources: list[str], settings: Settings =
         remove(scratch)
     results = [r.to_json() for r in done]
     context.remember(out, assignment.name, roster, settings.lms_column, settings.missing_as_zero, results)
-    written, notes = outputs.refresh(out, assignment.name, store.gradebook) if refresh else ([], [])
+    if settings.due is not None:
+        remember_due(out, assignment.name, settings.due)
+    written, notes = outputs.refresh(out, assignment.name, store.gradebook, policies) if refresh else ([], [])
+    notes = notes + _untimed(policies.of(assignment.name), list(zip(map(str, sources), layouts)), out, assignment.name)
+    notes = notes + _not_candidates(policies.of(assignment.name), results)
     return BatchReport(assignment.name, done, list(zip(map(str, sources), layouts)), ignored, store.kept,
                        outputs.missing(out, assignment.name, store.gradebook), written, notes, out,
                        store.gradebook.path, said)
+
+
+DUE_FILE = "due.json"   # in OUT/exports/<assignment>-lms/: the --due a command was given
+
+
+def course_policies(assignment: Assignment, out: Path, due: str | None = None):
+    """The course's policies for this assignment (:class:`autograder.policies.model.CoursePolicies`):
+    ``course.toml`` of the assignment's course, with the due date ``due`` (``grade --due``) or the
+    one an earlier command was given for this output folder over the course's; every other
+    assignment's remembered ``--due`` over the course's too (the late-day budget is spent in
+    their due order). A bad value is a :class:`autograder.errors.PolicyError` (a usage error)."""
+    import json
+
+    from autograder.assignments.course_toml import course_policies as read
+    from autograder.lms.exports import settings_folder
+    from autograder.policies.model import parse_time
+
+    policies = read(assignment.release_dir.resolve().parent.parent)
+    given = {} if due is None else {assignment.name: due}
+    for saved in sorted((out / "exports").glob(f"*-lms/{DUE_FILE}")):
+        name = saved.parent.name.removesuffix("-lms")
+        if saved.parent == settings_folder(out, name) and name not in given:
+            given[name] = json.loads(saved.read_text())["due"]
+    for name, text in sorted(given.items()):
+        policies = policies.with_due(name, parse_time(text, policies.of(name).zone, f"--due {text!r}"))
+    return policies
+
+
+def _untimed(policy, layouts: list[tuple[str, str]], out: Path, assignment: str) -> list[str]:
+    """What to say when the due date cannot apply to a source: its layout holds no submission times."""
+    from autograder.lms.context import saved_roster
+
+    if policy.due is None:
+        return []
+    notes = []
+    for source, layout in layouts:
+        if layout in ("files", "nbgrader"):
+            notes.append(f"the due date ({policy.due.local()}) applies to nothing in {source}: the {layout} layout "
+                         "holds no submission times (a file's modification time says when it was copied, not "
+                         "handed in), so those submissions count as on time")
+        elif layout == "canvas":
+            notes.append(f"the due date ({policy.due.local()}) applies to {source} through Canvas's _LATE marks only: "
+                         "its download holds no submission times, so a late submission is late by an unknown amount "
+                         "(charged the late rule's first step, or one late day)")
+        elif layout == "moodle" and getattr(saved_roster(out, assignment), "kind", None) != "moodle-worksheet":
+            notes.append(f"the due date ({policy.due.local()}) applies to nothing in {source}: Moodle's download "
+                         "holds no submission times; give its grading worksheet as --roster (its Last modified "
+                         "(submission) column)")
+    return notes
+
+
+def _not_candidates(policy, results: list[dict]) -> list[str]:
+    """What to say when ``counts`` chooses among gradings and a download's older attempts were
+    not graded (only each student's latest is): they are no candidates."""
+    from autograder.policies.model import Counts
+
+    older = [r for r in results if (r.get("message") or "").startswith("not graded: superseded by")]
+    if policy.counts is Counts.LATEST or not older:
+        return []
+    return [f"counts = \"{policy.counts.value}\" chooses among the gradings the gradebook holds, and "
+            f"{len(older)} older submission(s) in this batch were not graded (only each student's latest is): "
+            "they are not candidates; to make one a candidate, grade it on its own, then the later one again"]
+
+
+def remember_due(out: Path, assignment: str, due: str) -> None:
+    from autograder.files import write_json
+    from autograder.lms.exports import settings_folder
+
+    write_json(settings_folder(out, assignment) / DUE_FILE, {"due": due})
 
 
 def _run(assignment: Assignment, items: list, store, settings: Settings, sandbox: Sandbox | None, runner, emit,

@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="let an invalid result replace a student's graded one even from another file (by default "
                         "the graded one keeps counting, and the batch says so)")
     g.add_argument("--gradebook", type=Path, help="SQLite gradebook (default: OUT/gradebook.sqlite)")
+    _due_arg(g)
     _limit_args(g)
 
     c = sub.add_parser("check", help="a student's self-check: public checks only")
@@ -85,6 +86,23 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, default=Path("autograder-out"))
     rep.add_argument("--gradebook", type=Path)
     _lms_args(rep)
+    _due_arg(rep)
+
+    e = sub.add_parser("extend", help="grant (or --revoke) a student a later due date for an assignment; "
+                                      "the counted score and every export follow on the spot")
+    e.add_argument("student", help="the student's id (as in the results: their LMS id)")
+    e.add_argument("assignment")
+    e.add_argument("--until", metavar="DATETIME", help="the new due date, e.g. \"2026-04-03 23:59\" (in the "
+                                                       "course's time zone) or with an offset")
+    e.add_argument("--reason", default="", help="why (kept in the gradebook, shown on the student's feedback)")
+    e.add_argument("--revoke", action="store_true", help="revoke the extension that applies (it stays in the history)")
+    e.add_argument("--out", type=Path, default=Path("autograder-out"))
+    e.add_argument("--gradebook", type=Path)
+
+    ex = sub.add_parser("extensions", help="every extension granted and revoked (of an assignment, or all)")
+    ex.add_argument("assignment", nargs="?")
+    ex.add_argument("--out", type=Path, default=Path("autograder-out"))
+    ex.add_argument("--gradebook", type=Path)
 
     o = sub.add_parser("override", help="set (or --clear) a manual score; regrading never erases it")
     o.add_argument("assignment")
@@ -170,6 +188,10 @@ def _parser() -> argparse.ArgumentParser:
     wk.add_argument("--batch", action="store_true", help="grade what is queued, then exit")
     wk.add_argument("--max-tasks", type=int, help="exit after this many jobs")
     _service_args(wk)
+
+    lt = sub.add_parser("lti", add_help=False, help="the submission service's LTI 1.3 side: register an LMS, print "
+                                                    "the tool's Canvas JSON or Moodle fields (autograder lti --help)")
+    lt.add_argument("rest", nargs=argparse.REMAINDER)
     return p
 
 
@@ -184,6 +206,12 @@ def _lms_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lms-column", help="the Canvas assignment's column header, e.g. \"Lab 1 (123456)\"")
     p.add_argument("--missing-as-zero", action=argparse.BooleanOptionalAction, default=None,
                    help="export students who handed in nothing as 0 (remembered; --no-missing-as-zero: blank again)")
+
+
+def _due_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--due", metavar="DATETIME",
+                   help="the assignment's due date, e.g. \"2026-03-27 23:59\" (in course.toml's [policy] time_zone, "
+                        "else UTC) or with an offset or a zone; over course.toml's, and remembered for this --out")
 
 
 def _cores() -> int:
@@ -220,7 +248,7 @@ def grade_settings(args: argparse.Namespace):
                     limits=tuple(sorted(_limit_changes(args).items())), jobs=args.jobs, dask=args.dask,
                     dask_local=args.dask_local, force=args.force, replace=args.replace, layout=args.layout,
                     picks=tuple(parse_picks(args.pick).items()), roster=args.roster, lms_column=args.lms_column,
-                    missing_as_zero=args.missing_as_zero)
+                    missing_as_zero=args.missing_as_zero, due=args.due)
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -251,7 +279,14 @@ def _gradebook(args: argparse.Namespace):
     return Gradebook(path)
 
 
+def _policies(assignment: str, out: Path, due: str | None = None):
+    from autograder.api import course_policies
+
+    return course_policies(find_assignment(assignment), out, due)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    from autograder.api import remember_due
     from autograder.lms import context
     from autograder.outputs import refresh
 
@@ -262,8 +297,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     roster = context.read_roster(args.roster) if args.roster else None
     context.check_lms(roster or context.saved_roster(args.out, assignment), assignment,
                       args.lms_column or context.saved_column(args.out, assignment))
+    policies = _policies(args.assignment, args.out, args.due)
     context.remember(args.out, assignment, roster, args.lms_column, args.missing_as_zero)
-    written, notes = refresh.refresh(args.out, assignment, book)
+    if args.due is not None:
+        remember_due(args.out, assignment, args.due)
+    written, notes = refresh.refresh(args.out, assignment, book, policies)
     for path in written:
         print(f"wrote {path}")
     for note in notes:
@@ -278,7 +316,8 @@ def cmd_override(args: argparse.Namespace) -> int:
     stored = book.get(args.student, args.assignment)
     if stored is None:
         raise UsageError(f"no result for {args.student} in {args.assignment}")
-    before = next(r for r in book.results(args.assignment) if r["student"] == args.student)
+    policies = _policies(args.assignment, args.out)
+    before = _counted(args.out, args.assignment, args.student, book, policies)
     if args.clear:
         book.clear_override(args.student, args.assignment)
     elif args.score is None or not args.reason:
@@ -289,13 +328,74 @@ def cmd_override(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.score:g} is outside 0..{top:g} (the assignment's points); "
                              "--allow-out-of-range accepts it")
         book.set_override(args.student, args.assignment, args.score, args.reason)
-    after = next(r for r in book.results(args.assignment) if r["student"] == args.student)
-    written, notes = refresh.refresh(args.out, args.assignment, book)
+    after = _counted(args.out, args.assignment, args.student, book, policies)
+    written, notes = refresh.refresh(args.out, args.assignment, book, policies)
     print(f"{args.student}: {before['final_score']:g} -> {after['final_score']:g}"
           + (f" (set by hand: {args.reason})" if not args.clear else " (automatic score again)"))
     print(f"refreshed the feedback of {args.student} and {len(written)} exports")
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _counted(out: Path, assignment: str, student: str, book, policies) -> dict | None:
+    from autograder.outputs.refresh import stored
+
+    return next((r for r in stored(out, assignment, book, policies) if r["student"] == student), None)
+
+
+def cmd_extend(args: argparse.Namespace) -> int:
+    from autograder.outputs import refresh
+    from autograder.policies.model import parse_time
+
+    book = _gradebook(args)
+    assignment = find_assignment(args.assignment).name
+    policies = _policies(args.assignment, args.out)
+    if not args.reason.strip():
+        raise UsageError("give --reason (it is kept with the extension and shown on the student's feedback)")
+    if args.revoke == bool(args.until):
+        raise UsageError("give --until DATETIME to grant an extension, or --revoke to revoke the one that applies")
+    before = _counted(args.out, assignment, args.student, book, policies)
+    if args.revoke:
+        gone = book.revoke_extension(args.student, assignment, args.reason.strip())
+        if gone is None:
+            raise UsageError(f"{args.student} has no extension of {assignment} to revoke")
+        print(f"{args.student}: extension of {assignment} until {gone.until.isoformat()} revoked ({args.reason})")
+    else:
+        policy = policies.of(assignment)
+        until = parse_time(args.until, policy.zone, f"--until {args.until!r}")
+        if policy.due is not None and until.at <= policy.due.at:
+            raise UsageError(f"--until {until.local()} is not after the due date ({policy.due.local()}): an extension "
+                             "moves the due date later")
+        book.grant_extension(args.student, assignment, until.at, args.reason.strip())
+        print(f"{args.student}: {assignment} due {until.local()} ({args.reason.strip()})")
+        if policy.due is None:
+            print(f"note: {assignment} has no due date (course.toml's due, or --due): the extension applies once "
+                  "one is set, and sets none by itself", file=sys.stderr)
+    if before is None:
+        print(f"{args.student} has no result in {assignment} yet: the extension applies when they are graded")
+        return 0
+    after = _counted(args.out, assignment, args.student, book, policies)
+    written, notes = refresh.refresh(args.out, assignment, book, policies)
+    print(f"{args.student}: counted {before['final_score']:g} -> {after['final_score']:g} (automatic "
+          f"{after.get('score', 0):g}, unchanged)")
+    print(f"refreshed the feedback of {args.student} and {len(written)} exports")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_extensions(args: argparse.Namespace) -> int:
+    book = _gradebook(args)
+    assignment = find_assignment(args.assignment).name if args.assignment else None
+    rows = book.extensions(assignment)
+    if not rows:
+        print("no extension granted" + (f" in {assignment}" if assignment else ""))
+    for r in rows:
+        state = "applies" if r["applies"] else (f"revoked {r['revoked_at']} ({r['revoke_reason']})"
+                                                if r["revoked_at"] else "replaced by a later grant")
+        print(f"{r['student']}  {r['assignment']}  until {r['until']}  granted {r['granted_at']}  {r['reason']}  "
+              f"[{state}]")
     return 0
 
 
@@ -329,7 +429,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
         store.restore_files(assignment, student, now, render(now) if now else {})
         print(f"{student}: " + (f"{now['status']} {now['score']:g}/{now['max_score']:g} again ({now['submission']})"
                                 if now else "no result again"))
-    refresh.refresh(args.out, assignment, store.gradebook)
+    refresh.refresh(args.out, assignment, store.gradebook, _policies(args.assignment, args.out))
     print(f"undid batch {batch['id']} of {batch['started_at']} ({' '.join(batch['sources'])}): "
           f"{len(students)} student(s) changed back; `autograder history STUDENT {assignment}` shows every grading")
     return 0
@@ -512,6 +612,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return _service().worker(args)
 
 
+def cmd_lti(args: argparse.Namespace) -> int:
+    _service()
+    from autograder.service.lti_register import main as lti_main
+
+    return lti_main(args.rest)
+
+
 def _service():
     try:
         import django  # noqa: F401
@@ -524,13 +631,20 @@ def _service():
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lti"]:   # its own parser (lti_register.main): `autograder lti --help` included
+        try:
+            return cmd_lti(argparse.Namespace(rest=argv[1:]))
+        except UsageError as exc:
+            print(f"autograder: error: {exc}", file=sys.stderr)
+            return 2
     args = _parser().parse_args(argv)
     try:
         return {"grade": cmd_grade, "check": cmd_check, "release": cmd_release, "image": cmd_image,
-                "history": cmd_history, "undo": cmd_undo,
+                "history": cmd_history, "undo": cmd_undo, "extend": cmd_extend, "extensions": cmd_extensions,
                 "report": cmd_report, "override": cmd_override, "new": cmd_new, "validate": cmd_validate,
                 "packages": cmd_packages, "gradescope": cmd_gradescope, "similarity": cmd_similarity,
-                "serve": cmd_serve, "worker": cmd_worker}[args.command](args)
+                "serve": cmd_serve, "worker": cmd_worker, "lti": cmd_lti}[args.command](args)
     except (UsageError, SandboxUnavailable, UidRangeError) as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return 2

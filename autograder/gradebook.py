@@ -7,6 +7,8 @@ Tables::
     counted    per student and assignment, the grading that counts
     changes    what each batch changed in ``counted`` (before -> after), so it can be undone
     overrides  manual scores, apart: regrading never erases one
+    extensions per-student later due dates, with the reason: each grant and revocation kept (the
+               newest grant not revoked applies; :mod:`autograder.policies` counts with it)
     grades     a view: the counted grading of each student, as the one-row-per-student table
                of earlier versions (which is migrated into this shape when opened)
 
@@ -30,6 +32,8 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
+
+from autograder.policies.model import Extension
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -81,6 +85,17 @@ CREATE TABLE IF NOT EXISTS overrides (
     set_at     TEXT NOT NULL,
     PRIMARY KEY (student, assignment)
 );
+CREATE TABLE IF NOT EXISTS extensions (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    student       TEXT NOT NULL,
+    assignment    TEXT NOT NULL,
+    until         TEXT NOT NULL,           -- ISO instant with its UTC offset
+    reason        TEXT NOT NULL,
+    granted_at    TEXT NOT NULL,
+    revoked_at    TEXT,                    -- set once, never cleared: a revoked grant stays in the history
+    revoke_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS extensions_by_student ON extensions (assignment, student);
 CREATE VIEW IF NOT EXISTS grades AS
     SELECT g.student, g.assignment, g.status, g.score, g.max_score, g.message, g.checks, g.sha256, g.submission,
            g.assignment_version, g.grader_version, g.backend, g.device, g.duration_s, g.graded_at, g.result,
@@ -221,7 +236,50 @@ class Gradebook:
         with self.db:
             self.db.execute("DELETE FROM overrides WHERE student = ? AND assignment = ?", (student, assignment))
 
+    def grant_extension(self, student: str, assignment: str, until: datetime, reason: str) -> Extension:
+        """Record a new extension; an earlier grant stays in the history, and the newest applies."""
+        if until.tzinfo is None:
+            raise ValueError("an extension ends at an aware instant")
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            granted = now()
+            rowid = self.db.execute(
+                "INSERT INTO extensions (student, assignment, until, reason, granted_at) VALUES (?, ?, ?, ?, ?)",
+                (student, assignment, until.isoformat(), reason, granted)).lastrowid
+        return Extension(student, assignment, until, reason, granted, rowid)
+
+    def revoke_extension(self, student: str, assignment: str, reason: str) -> Extension | None:
+        """Revoke the extension that applies (then an older grant not revoked applies, if any)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            found = self.extension(student, assignment)
+            if found is not None:
+                self.db.execute("UPDATE extensions SET revoked_at = ?, revoke_reason = ? WHERE id = ?",
+                                (now(), reason, found.id))
+        return found
+
     # ------------------------------------------------------------------ reading
+
+    def extension(self, student: str, assignment: str) -> Extension | None:
+        """The extension that applies: the newest grant not revoked."""
+        found = self.db.execute(
+            "SELECT id, until, reason, granted_at FROM extensions WHERE student = ? AND assignment = ? AND "
+            "revoked_at IS NULL ORDER BY id DESC LIMIT 1", (student, assignment)).fetchone()
+        if found is None:
+            return None
+        return Extension(student, assignment, datetime.fromisoformat(found[1]), found[2], found[3], found[0])
+
+    def extensions(self, assignment: str | None = None) -> list[dict]:
+        """Every grant, oldest first, revoked ones included (``revoked_at``), and whether it applies."""
+        where, args = ("WHERE assignment = ?", (assignment,)) if assignment else ("", ())
+        rows = self.db.execute(
+            f"SELECT id, student, assignment, until, reason, granted_at, revoked_at, revoke_reason FROM extensions "
+            f"{where} ORDER BY id", args).fetchall()
+        applying = {self.extension(s, a).id for s, a in {(r[1], r[2]) for r in rows} if self.extension(s, a)}
+        return [{"id": r[0], "student": r[1], "assignment": r[2], "until": r[3], "reason": r[4],
+                 "granted_at": r[5], "revoked_at": r[6], "revoke_reason": r[7], "applies": r[0] in applying}
+                for r in rows]
+
 
     def get(self, student: str, assignment: str) -> dict | None:
         """The counted result."""

@@ -31,6 +31,8 @@ class Settings:
     roster: Path | None = None
     lms_column: str | None = None
     missing_as_zero: bool | None = None          # None: as the output folder remembers it (else blank)
+    # the course's policies (course.toml); this batch's due date over the course's (remembered)
+    due: str | None = None
 
     def limit_changes(self) -> dict:
         return dict(self.limits)

@@ -125,6 +125,8 @@ def _comment(result: dict) -> str:
     text = f"{result['final_score']:g}/{result.get('max_score') or 0:g}"
     if result.get("override"):
         text += f" (set by hand: {result['override'].get('reason', '')})"
+    elif (result.get("policy") or {}).get("deduction"):
+        text += f" (automatic {result.get('score', 0):g}; {result['policy']['explanation']})"
     if result["status"] != "graded":
         return text
     return text + (f"; to look at again: {', '.join(lost)}" if lost else "; every check passed")

@@ -39,10 +39,18 @@ def student_checks(result: dict) -> list[dict]:
             for c in result.get("checks", [])]
 
 
+def policy_words(result: dict) -> str:
+    """What the course's policies did to this score, in words ("" when nothing)."""
+    return (result.get("policy") or {}).get("explanation", "")
+
+
 def student_json(result: dict) -> dict:
-    """The feedback JSON a student may see: no paths, logs or grader internals."""
+    """The feedback JSON a student may see: no paths, logs or grader internals. ``score`` is the
+    automatic score, ``counted_score`` what the student is credited with, ``late`` why they differ."""
     keep = ("student", "name", "assignment", "status", "message", "score", "max_score", "override", "graded_at")
     out = {k: result.get(k) for k in keep}
+    out["counted_score"] = result.get("final_score", result.get("score"))
+    out["late"] = policy_words(result) or None
     out["checks"] = student_checks(result)
     return out
 
@@ -78,7 +86,8 @@ def feedback_html(result: dict) -> str:
     exercises = exercise_points(result)
     # What to fix first on top; sorted() is stable, so each group keeps the assignment's order.
     ordered = sorted(exercises, key=lambda e: e["full"])
-    return render_page("feedback.html.j2", r=result, exercises=ordered, headline=headline(exercises))
+    return render_page("feedback.html.j2", r=result, exercises=ordered, headline=headline(exercises),
+                       late=policy_words(result), deduction=(result.get("policy") or {}).get("deduction") or 0)
 
 
 def feedback_text(result: dict) -> str:
@@ -94,8 +103,13 @@ def feedback_text(result: dict) -> str:
     if override:
         lines.append(f"Score: {_points(override['score'])} / {_points(result['max_score'])} (set by hand: "
                      f"{override.get('reason', '')}; the checks below gave {_points(result['score'])})")
+    elif result.get("policy", {}).get("deduction"):
+        lines.append(f"Score: {_points(result['final_score'])} / {_points(result['max_score'])} (the checks below "
+                     f"gave {_points(result['score'])}; the late penalty took {_points(result['policy']['deduction'])})")
     else:
-        lines.append(f"Score: {_points(result['score'])} / {_points(result['max_score'])}")
+        lines.append(f"Score: {_points(result.get('final_score', result['score']))} / {_points(result['max_score'])}")
+    if policy_words(result):
+        lines.append(f"Late: {policy_words(result)}")
     lines.append("")
     lines += exercise_lines(checks, show_points=True)
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ from autograder.files import safe_name, write_text
 
 # Canvas' gradebook import: these five identity columns, then one column per assignment.
 GRADE_COLUMNS = ["name", "id", "sis_user_id", "sis_login_id", "section", "score", "status", "automatic_score",
-                 "max_score", "override_reason", "late"]
+                 "max_score", "override_reason", "late", "late_rule", "late_deduction"]
 CHECK_COLUMNS = ["student", "assignment", "check", "exercise", "hidden", "passed", "points", "max_points",
                  "outcome", "message"]
 
@@ -54,13 +54,21 @@ def lms_id(result: dict) -> str:
 
 
 def grades_csv(results: list[dict], assignment: str) -> str:
-    """Every counted grade with the student's name and ids (the roster's, when one was given)."""
+    """Every counted grade with the student's name and ids (the roster's, when one was given).
+    ``score`` is the counted score (policies, then an override), ``automatic_score`` the stored
+    one; ``late`` says late, ``late_rule`` what the policy did in words (the rule applied, an
+    extension, late days used), ``late_deduction`` the points it took (none under an override:
+    the override's score is what counts)."""
     rows = []
     for r in results:
         override, lms = r.get("override") or {}, r.get("lms") or {}
+        policy = r.get("policy") or {}
+        late = policy.get("late", bool(lms.get("late")))
         rows.append([r.get("name") or r["student"], lms_id(r), lms.get("sis_user_id", ""), lms.get("sis_login_id", ""),
                      lms.get("section", ""), f"{r['final_score']:g}", r["status"], f"{r.get('score', 0):g}",
-                     f"{r.get('max_score') or 0:g}", override.get("reason", ""), "late" if lms.get("late") else ""])
+                     f"{r.get('max_score') or 0:g}", override.get("reason", ""), "late" if late else "",
+                     policy.get("explanation", ""),
+                     f"{policy['deduction']:g}" if policy.get("deduction") and not override else ""])
     # Not Canvas' column names: this file is for analysis, and Canvas would import an unknown column
     # as a new assignment (the import file is exports/<assignment>-canvas.csv).
     return csv_text(GRADE_COLUMNS, rows)

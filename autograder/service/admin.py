@@ -52,3 +52,5 @@ class OverrideAdmin(admin.ModelAdmin):
     list_display = ("assignment", "student", "score", "reason", "by", "created")
     list_filter = ("assignment",)
     search_fields = ("student__username", "reason")
+
+from autograder.service import lti_admin  # noqa: E402,F401 - the LTI side (platforms, links, score posts)

@@ -109,6 +109,7 @@ def grade(submission_id: str) -> str:
             log.warning("submission %s: the lease expired while grading; this failure is dropped (lease lost)",
                         sub.pk)
             return "lease lost"
+        _counted_score_changed(sub)
         return Submission.State.FAILED
     state = Submission.State.FAILED if result.get("status") == "error" else Submission.State.GRADED
     # Only while this worker still holds the job: after its lease expired the job is another's.
@@ -122,7 +123,15 @@ def grade(submission_id: str) -> str:
     if not stored:
         log.warning("submission %s: the lease expired while grading; this result is dropped", sub.pk)
         return "lease lost"
+    _counted_score_changed(sub)
     return state
+
+
+def _counted_score_changed(sub: Submission) -> None:
+    """The LMS gradebook told (LTI AGS, queued: never blocks or fails grading)."""
+    from autograder.service.lti_services import grades_changed
+
+    grades_changed(sub.assignment_id, sub.student_id)
 
 
 def regrade_counted(assignment) -> list[str]:

@@ -185,3 +185,7 @@ class Override(models.Model):
 
     def as_gradebook(self) -> dict:
         return {"score": self.score, "reason": self.reason}
+
+
+# LTI 1.3 (autograder.service.lti_models): platforms, links, launch state, score posts
+from autograder.service.lti_models import LtiLink, LtiPlatform, LtiState, ScorePost  # noqa: E402,F401

@@ -101,12 +101,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "lti_tool",   # django-lti: LTI 1.3 registrations, deployments, contexts, LMS users, keys (docs/lti.md)
     "autograder.service.apps.ServiceConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "autograder.service.security.SecurityHeadersMiddleware",
+    "autograder.service.lti_security.LtiFramingMiddleware",   # framing and cookies for LMS iframes
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -167,8 +169,8 @@ LEASE_S = float(os.environ.get("AUTOGRADER_LEASE_S", "1800"))
 MAX_ATTEMPTS = int(os.environ.get("AUTOGRADER_MAX_ATTEMPTS", "3"))
 SANDBOX_FACTORY = os.environ.get("AUTOGRADER_SANDBOX", "autograder.api.default_sandbox")
 
-# Security: sessions and CSRF cookies only over HTTPS in production; no framing at all (LMS embedding
-# comes with LTI); the CSP is set by autograder.service.security.
+# Security: sessions and CSRF cookies only over HTTPS in production; no framing at all, except by registered
+# LMSs (autograder.service.lti_security); the CSP is set by autograder.service.security.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.contrib.staticfiles.views import serve
 
-from autograder.service import views
+from autograder.service import lti_views, views
 
 app_name = "service"
 
@@ -25,6 +25,7 @@ service = [
     path("staff/a/<str:name>/regrade/", views.regrade, name="regrade"),
     path("staff/a/<str:name>/override/", views.override, name="override"),
     path("staff/a/<str:name>/export/<str:kind>", views.export, name="export"),
+    *lti_views.urlpatterns,   # LTI 1.3 (docs/lti.md)
 ]
 
 urlpatterns = [

@@ -327,6 +327,7 @@ def override(request, name: str):
     """Set (a score and a reason) or clear (no score) a student's override: instructors only."""
     from django.contrib.auth import get_user_model
 
+    from autograder.service.lti_services import grades_changed
     from autograder.service.models import Override
 
     _instructor(request)
@@ -338,6 +339,7 @@ def override(request, name: str):
     if not text:
         Override.objects.filter(assignment=a, student=student).delete()
         log.info("%s: %s cleared the override of %s", a.name, request.user.username, student.username)
+        grades_changed(a.pk, student.pk)
         return redirect("service:staff-assignment", name=a.name)
     try:
         score = float(text)
@@ -352,6 +354,7 @@ def override(request, name: str):
                                       defaults={"score": score, "reason": reason[:2000], "by": request.user,
                                                 "created": timezone.now()})
     log.info("%s: %s set %s's score to %g", a.name, request.user.username, student.username, score)
+    grades_changed(a.pk, student.pk)   # the LMS gradebook (LTI AGS)
     return redirect("service:staff-assignment", name=a.name)
 
 

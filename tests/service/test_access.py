@@ -30,6 +30,16 @@ TABLE = {
     "export":           {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (200, 405), "prof": (200, 405)},
     # the token is the secret: whoever holds the link may sign in with it (GET shows a button only)
     "signin":           {"out": (200, 302), "owner": (200, 302), "other": (200, 302), "ta": (200, 302), "prof": (200, 302)},
+    # LTI (test_lti.py): the LMS's requests without their parameters or token are refused, whoever asks
+    "lti-login":        {"out": (400, 400), "owner": (400, 400), "other": (400, 400), "ta": (400, 400), "prof": (400, 400)},
+    "lti-launch":       {"out": (405, 403), "owner": (405, 403), "other": (405, 403), "ta": (405, 403), "prof": (405, 403)},
+    "lti-jwks":         {"out": (200, 405), "owner": (200, 405), "other": (200, 405), "ta": (200, 405), "prof": (200, 405)},
+    "lti-canvas":       {"out": (200, 405), "owner": (200, 405), "other": (200, 405), "ta": (200, 405), "prof": (200, 405)},
+    # staff with no deep linking launch in their session: 400 (start from the LMS)
+    "lti-deep-link":    {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (400, 400), "prof": (400, 400)},
+    "lti-staff":        {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (200, 405), "prof": (200, 405)},
+    "lti-sync":         {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 404), "prof": (405, 404)},
+    "lti-retry":        {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 302), "prof": (405, 302)},
 }
 
 
@@ -62,7 +72,7 @@ def _url(name: str, world) -> str:
               "export": {"name": NAME, "kind": "feedback.zip"},
               "submission": {"submission_id": world["pk"]},
               "submission-state": {"submission_id": world["pk"]}, "feedback": {"submission_id": world["pk"]},
-              "signin": {"token": world["token"]()}}.get(name, {})
+              "signin": {"token": world["token"]()}, "lti-sync": {"context_id": 999999}}.get(name, {})
     return reverse(f"service:{name}", kwargs=kwargs)
 
 
