@@ -8,6 +8,34 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The suite runs on two processes (pytest-xdist, `--dist loadgroup`: pyproject's addopts). Work
+# is sent out in groups: each file's tests stay together (its module fixtures are built once),
+# and files that share a per-process cache travel as one group, so nothing is graded twice.
+SHARED = {
+    "corpus": ("test_course_corpus.py", "test_course_review.py", "test_orchestration.py",
+               "test_points_for_work.py"),   # the corpus graded once per backend (grade_corpus)
+    "service": ("service/",),                # one PostgreSQL cluster and one browser
+}
+# The groups that take longest (measured with --durations=0) are sent first, so that neither
+# process is left with a long one at the end; the others follow in their usual order.
+HEAVIEST = ("corpus", "test_docker.py", "test_gradescope.py", "test_notebook_checks.py", "test_cli.py",
+            "test_adversarial.py", "test_lms.py", "test_batch.py", "test_time_limits_e2e.py",
+            "test_data_files.py", "test_malformed_input.py", "test_lms_attacks_e2e.py", "service")
+
+
+def _group(item) -> str:
+    rel = Path(str(item.fspath)).resolve().relative_to(ROOT / "tests").as_posix()
+    return next((name for name, files in SHARED.items()
+                 if any(rel == f or (f.endswith("/") and rel.startswith(f)) for f in files)), rel)
+
+
+@pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(HEAVIEST)}
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    items.sort(key=lambda item: rank.get(_group(item), len(rank)))   # stable: each file keeps its order
+
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory):

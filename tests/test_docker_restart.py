@@ -17,6 +17,9 @@ import pytest
 from tests import nbfactory
 from tests.conftest import ROOT
 
+# It restarts the Docker engine: no other test may have containers running meanwhile.
+pytestmark = pytest.mark.serial
+
 A = "01_tf_basics"
 FULL = 22.0
 

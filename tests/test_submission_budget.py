@@ -118,6 +118,7 @@ def test_a_run_stopped_by_the_budget_says_so_with_the_budget(course, monkeypatch
 
 
 @pytest.mark.slow
+@pytest.mark.serial   # measures its own duration against the budget
 def test_a_submission_of_sleeping_cells_costs_at_most_its_budget(tmp_path, run_cli):
     """01 with eight cells that sleep 12 s each, under a cell limit of 14 s and checks of at most
     3 s: each run took the cells' 96 s before (over 192 s in all); now both runs and the judging

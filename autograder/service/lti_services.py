@@ -34,7 +34,7 @@ def sync_roster(context) -> dict:
     """The context's members from the platform (NRPS), each with a service account (created or its
     role and name updated: :func:`autograder.service.lti_launch.account_for`). Nothing is deleted:
     a member the LMS lists as inactive or no longer lists keeps their account and submissions.
-    Returns counts ``{"members", "created", "updated", "inactive", "skipped"}``."""
+    Returns counts ``{"members", "created", "updated", "inactive", "no_role"}``."""
     from django.contrib.auth import get_user_model
     from lti_tool.models import LtiUser
     from lti_tool.services.nrps import fetch_member_data
@@ -43,7 +43,7 @@ def sync_roster(context) -> dict:
 
     members = [dict(m, status=m.get("status") or "Active") for m in fetch_member_data(context)
                if m.get("user_id")]
-    counts = {"members": len(members), "created": 0, "updated": 0, "inactive": 0, "skipped": 0}
+    counts = {"members": len(members), "created": 0, "updated": 0, "inactive": 0, "no_role": 0}
     User = get_user_model()
     with transaction.atomic():
         context.update_memberships(members)
@@ -54,7 +54,7 @@ def sync_roster(context) -> dict:
                 counts["inactive"] += 1
                 continue
             if role is None:
-                counts["skipped"] += 1
+                counts["no_role"] += 1
                 continue
             lti_user = LtiUser.objects.get(registration=registration, sub=m["user_id"])
             before = User.objects.count()

@@ -156,7 +156,7 @@ def sync(request, context_id: int):
         notice = f"The roster could not be read from the LMS: {type(exc).__name__}: {exc}"
     else:
         notice = (f"{counts['members']} members read: {counts['created']} new accounts, {counts['updated']} "
-                  f"updated, {counts['inactive']} inactive, {counts['skipped']} without a role here.")
+                  f"updated, {counts['inactive']} inactive, {counts['no_role']} without a role here.")
     return redirect(reverse("service:lti-staff") + "?" + _query(notice=notice))
 
 

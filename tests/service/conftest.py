@@ -81,6 +81,17 @@ def service(tmp_path_factory):
         cluster.stop()
 
 
+@pytest.fixture(autouse=True)
+def environment_kept():
+    """What a service test's commands put into the environment (``autograder lti ...`` run in-process
+    sets the course folder) never reaches the tests after it."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture
 def svc(service, monkeypatch):
     """Each test starts with only the course's assignments in the database."""
