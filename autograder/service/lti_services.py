@@ -134,6 +134,8 @@ def score_payload(post: ScorePost, when=None) -> dict:
         payload.update(scoreGiven=float(score.score), scoreMaximum=float(score.max_score))
         if score.overridden and score.reason:
             payload["comment"] = f"Score set by the instructor: {score.reason}"[:1000]
+        elif score.explanation:   # the late policy's words (docs/policies.md)
+            payload["comment"] = f"Late: {score.explanation}"[:1000]
     return payload
 
 

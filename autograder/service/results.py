@@ -51,9 +51,11 @@ def pass_rates(results: list[dict]) -> list[dict]:
 
 def gradebook_results(assignment) -> list[dict]:
     """Each student's counted result of ``assignment`` as the gradebook gives it to every export
-    (:meth:`autograder.gradebook.Gradebook.results`): the override and ``final_score``
-    (:func:`autograder.gradebook.with_override`), the name from the roster."""
+    (:meth:`autograder.gradebook.Gradebook.results`): the submission that counts under the
+    assignment's policy, its ``policy`` record (:mod:`autograder.service.policy`), the override
+    and ``final_score`` (the counted score, or the override's), the name from the roster."""
     from autograder.gradebook import with_override
+    from autograder.service.policy import as_result, counting
 
     overrides = {o.student_id: o.as_gradebook() for o in assignment.overrides.all()}
     mine: dict[int, list[Submission]] = {}
@@ -61,11 +63,13 @@ def gradebook_results(assignment) -> list[dict]:
         mine.setdefault(sub.student_id, []).append(sub)
     out = []
     for subs in mine.values():
-        best = counted(subs)
+        student = subs[0].student
+        best, record = counting(assignment, student, subs)
         if best is None:
             continue
-        profile = getattr(best.student, "profile", None)
-        out.append(with_override(dict(best.result, student=best.student.username,
-                                      name=getattr(profile, "display_name", "") or best.student.username),
-                                 overrides.get(best.student_id)))
+        profile = getattr(student, "profile", None)
+        result = dict(as_result(best, record), student=student.username,
+                      name=getattr(profile, "display_name", "") or student.username)
+        override = overrides.get(best.student_id)
+        out.append(with_override(result, override) if override else result)
     return sorted(out, key=lambda r: r["student"])

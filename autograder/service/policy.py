@@ -1,0 +1,273 @@
+"""The course's policies in the submission service: ``course.toml``'s (the batch's one parser,
+:func:`autograder.assignments.course_toml.course_policies`) for each assignment, applied with
+:func:`autograder.policies.counting.count` to a student's uploads. Read-only over the stored
+results: nothing here writes a score.
+
+One source per value:
+
+* **due date**: ``course.toml``'s when it names one for the assignment (the staff page then
+  refuses to set another); otherwise the staff page's (``Assignment.due``, read in the course's
+  ``time_zone``). :func:`sync` copies ``course.toml``'s into ``Assignment.due``, so the pages and
+  the "no more uploads" rule read the same instant.
+* **hidden results**: ``course.toml``'s ``hidden_results``, when given, is copied into
+  ``Assignment.hidden_results`` at :func:`sync` (``never`` is "when staff publish them").
+* **rate limit**: ``course.toml``'s ``rate_limit``, when given, wins over
+  ``AUTOGRADER_RATE_PER_HOUR``, and counts the uploads to that assignment only.
+* **submission time**: the upload's ``Submission.created``.
+
+Late days are spent as the batch spends them: across the course's assignments in due order
+(earliest first, then by name), each assignment's counting submission first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from autograder.policies.counting import Counted, Submitted, choose, count
+from autograder.policies.model import Counts, CoursePolicies, Due, HiddenResults, Policy, PolicyError
+from autograder.policies.model import Extension as Granted
+from autograder.service.models import Assignment, Extension, PolicyState, Submission
+from autograder.service.results import counted
+
+log = logging.getLogger("autograder.service")
+
+SOURCE = "the upload time"
+_CACHE: dict[str, tuple] = {}
+
+
+def _read() -> tuple[CoursePolicies, dict]:
+    """course.toml's policies and its raw tables, read again only when the file changed."""
+    from autograder.assignments.course_toml import FILE, course_policies, load
+
+    path = settings.COURSE_ROOT / FILE
+    try:
+        stat = path.stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+    except FileNotFoundError:
+        key = None
+    if _CACHE.get("key", ("unset",))[0] != key:
+        _CACHE["key"] = (key, course_policies(settings.COURSE_ROOT), load(settings.COURSE_ROOT))
+    return _CACHE["key"][1], _CACHE["key"][2]
+
+
+def course_policies() -> CoursePolicies:
+    return _read()[0]
+
+
+def toml_due(name: str) -> bool:
+    """Whether course.toml names this assignment's due date (then it is the only source)."""
+    raw = _read()[1]
+    own = ((raw.get("assignments") or {}).get(name) or {}).get("policy") or {}
+    return "due" in own or "due" in (raw.get("policy") or {})
+
+
+def _toml_hidden(name: str) -> bool:
+    raw = _read()[1]
+    own = ((raw.get("assignments") or {}).get(name) or {}).get("policy") or {}
+    return "hidden_results" in own or "hidden_results" in (raw.get("policy") or {})
+
+
+def policy_of(assignment: Assignment, policies: CoursePolicies | None = None) -> Policy:
+    """The policy an assignment's counted scores obey now: course.toml's, its due date the staff
+    page's when course.toml names none."""
+    policies = policies or course_policies()
+    policy = policies.of(assignment.name)
+    if policy.due is None and assignment.due is not None:
+        policy = replace(policy, due=Due(assignment.due, policy.zone))
+    return policy
+
+
+_HIDDEN = {HiddenResults.ALWAYS: Assignment.Hidden.AT_ONCE, HiddenResults.AFTER_DUE: Assignment.Hidden.AFTER_DUE,
+           HiddenResults.NEVER: Assignment.Hidden.WHEN_PUBLISHED}
+
+
+def sync() -> bool:
+    """course.toml's due dates and hidden-results choices copied into the assignments' rows; when
+    the policies changed since the service last applied them, every counted score is sent to the
+    LMS again. A bad course.toml raises :class:`PolicyError` (``serve`` stops on it). Returns
+    whether the policies changed."""
+    policies = course_policies()
+    for a in Assignment.objects.all():
+        policy, fields = policies.of(a.name), {}
+        if toml_due(a.name) and policy.due is not None and a.due != policy.due.at:
+            fields["due"] = policy.due.at
+        if _toml_hidden(a.name) and a.hidden_results != _HIDDEN[policy.hidden_results]:
+            fields["hidden_results"] = _HIDDEN[policy.hidden_results]
+        if fields:
+            Assignment.objects.filter(pk=a.pk).update(**fields)
+            log.info("%s: from course.toml: %s", a.name, ", ".join(fields))
+    digest = hashlib.sha256(repr(policies).encode()).hexdigest()
+    with transaction.atomic():
+        state, created = PolicyState.objects.select_for_update().get_or_create(key="course",
+                                                                               defaults={"digest": digest})
+        changed = not created and state.digest != digest
+        if changed:
+            PolicyState.objects.filter(pk=state.pk).update(digest=digest)
+    if changed:
+        resend_all()
+    return changed
+
+
+def resend_all() -> int:
+    """Every assignment's counted scores scheduled to the LMS again (a due date or policy changed)."""
+    from autograder.service.lti_services import schedule_assignment
+
+    return sum(schedule_assignment(a) for a in Assignment.objects.all())
+
+
+def student_changed(assignment: Assignment, student) -> int:
+    """After one student's counted score on one assignment may have moved (an extension): that
+    score to the LMS, and with a late-day budget the student's other assignments too (the days
+    are spent across them)."""
+    from autograder.service.lti_services import grades_changed
+
+    if course_policies().course.late_days.days:
+        return sum(grades_changed(a.pk, student.pk) for a in Assignment.objects.all())
+    return grades_changed(assignment.pk, student.pk)
+
+
+# --- extensions -------------------------------------------------------------------------------
+
+def active_extension(assignment: Assignment, student) -> Granted | None:
+    """The student's extension that applies (the newest grant not revoked), as counting reads it."""
+    row = Extension.objects.filter(assignment=assignment, student=student, revoked__isnull=True).first()
+    if row is None:
+        return None
+    return Granted(student.username, assignment.name, row.until, row.reason, row.created.isoformat(), row.pk)
+
+
+def parse_until(assignment: Assignment, text: str) -> Due:
+    """A staff form's date (the forms of docs/policies.md, in the course's time zone)."""
+    from autograder.policies.model import parse_time
+
+    return parse_time(text, policy_of(assignment).zone, "until")
+
+
+@dataclass(frozen=True)
+class Granting:
+    row: Extension
+    note: str    # what the page says besides "granted"
+
+
+def grant(assignment: Assignment, student, until_text: str, reason: str, by) -> Granting:
+    """A new grant (history kept). Refused (:class:`PolicyError`): a blank reason, a date that
+    cannot be read, or one not after the due date."""
+    if not reason.strip():
+        raise PolicyError("an extension needs its reason (a doctor's note, an agreed delay...)")
+    until = parse_until(assignment, until_text)
+    policy = policy_of(assignment)
+    note = ""
+    if policy.due is None:
+        note = "this assignment has no due date: the extension sets none by itself, and applies once one is set"
+    elif until.at <= policy.due.at:
+        raise PolicyError(f"until {until.local()} is not after the due date, {policy.due.local()}")
+    row = Extension.objects.create(assignment=assignment, student=student, until=until.at, reason=reason.strip()[:2000],
+                                   by=by)
+    log.info("%s: %s granted %s an extension until %s", assignment.name, getattr(by, "username", "?"),
+             student.username, until.local())
+    student_changed(assignment, student)
+    return Granting(row, note)
+
+
+def revoke(assignment: Assignment, student, reason: str, by) -> int:
+    """Every grant of the student still applying marked revoked (kept, with who and why); how many."""
+    from django.utils import timezone
+
+    if not reason.strip():
+        raise PolicyError("revoking an extension needs its reason")
+    n = Extension.objects.filter(assignment=assignment, student=student, revoked__isnull=True).update(
+        revoked=timezone.now(), revoked_by=by, revoke_reason=reason.strip()[:2000])
+    if n:
+        log.info("%s: %s revoked %s's extension", assignment.name, getattr(by, "username", "?"), student.username)
+        student_changed(assignment, student)
+    return n
+
+
+# --- counting ---------------------------------------------------------------------------------
+
+def counting(assignment: Assignment, student, mine: list[Submission] | None = None
+             ) -> tuple[Submission | None, Counted | None]:
+    """The submission that counts for ``student`` on ``assignment`` under its policy, and its
+    counted record (None for no graded submission, or a result that is not graded: the policies
+    apply to graded work only). ``mine``: the student's submissions of it, when already read."""
+    policies = course_policies()
+    policy = policy_of(assignment, policies)
+    left = policies.course.late_days.days
+    if left and policy.due is not None:
+        dated = [(a, p) for a in Assignment.objects.exclude(pk=assignment.pk)
+                 for p in [policy_of(a, policies)] if p.due is not None]
+        for a, p in sorted(dated, key=lambda ap: (ap[1].due.at, ap[0].name)):
+            if (p.due.at, a.name) >= (policy.due.at, assignment.name):
+                break
+            _, record = _choose(a, p, student, left)
+            if record is not None:
+                left -= record.late_days_used
+    if mine is None:
+        mine = list(assignment.submissions.filter(student=student).defer("log"))
+    return _choose(assignment, policy, student, left, mine)
+
+
+def _choose(assignment: Assignment, policy: Policy, student, left: int, mine: list[Submission] | None = None
+            ) -> tuple[Submission | None, Counted | None]:
+    if mine is None:
+        mine = list(assignment.submissions.filter(student=student).defer("log"))
+    latest = counted(mine)
+    if latest is None or latest.result.get("status") != "graded":
+        return latest, None
+    candidates = [latest]
+    if policy.counts is not Counts.LATEST:
+        candidates = [s for s in sorted(mine, key=lambda s: s.created) if s.state == Submission.State.GRADED
+                      and s.result and s.result.get("status") == "graded"] or [latest]
+    extension = active_extension(assignment, student)
+    scored = [(s, count(float(s.score or 0.0), float(s.max_score or 0.0), Submitted(s.created, source=SOURCE),
+                        policy, extension, left)) for s in candidates]
+    return scored[choose(scored, policy.counts)]
+
+
+def as_result(sub: Submission, record: Counted | None) -> dict:
+    """The stored result as the batch's outputs read it: ``policy`` and ``final_score`` (no override)."""
+    out = dict(sub.result)
+    if record is not None:
+        out["policy"] = record.to_json()
+        out["final_score"] = record.score
+    else:
+        out["final_score"] = out.get("score", 0.0)
+    return out
+
+
+# --- rate limit -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rate:
+    submissions: int
+    per: timedelta
+    assignment_only: bool      # the policy's (this assignment's uploads), or the setting's (all uploads)
+
+    def words(self) -> str:
+        from autograder.policies.model import _span
+
+        where = " to this assignment" if self.assignment_only else ""
+        return f"{self.submissions} submissions{where} per {_span(self.per)}"
+
+
+def rate_of(assignment: Assignment) -> Rate:
+    limit = policy_of(assignment).rate_limit
+    if limit is not None:
+        return Rate(limit.submissions, limit.per, True)
+    return Rate(settings.RATE_PER_HOUR, timedelta(hours=1), False)
+
+
+def over_rate(assignment: Assignment, student) -> bool:
+    from django.utils import timezone
+
+    rate = rate_of(assignment)
+    recent = Submission.objects.filter(student=student, created__gte=timezone.now() - rate.per)
+    if rate.assignment_only:
+        recent = recent.filter(assignment=assignment)
+    return recent.count() >= rate.submissions
