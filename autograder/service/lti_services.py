@@ -134,8 +134,8 @@ def score_payload(post: ScorePost, when=None) -> dict:
         payload.update(scoreGiven=float(score.score), scoreMaximum=float(score.max_score))
         if score.overridden and score.reason:
             payload["comment"] = f"Score set by the instructor: {score.reason}"[:1000]
-        elif score.explanation:   # the late policy's words (docs/policies.md)
-            payload["comment"] = f"Late: {score.explanation}"[:1000]
+        elif score.explanation:   # the policy's words (docs/policies.md): the lateness, late days, an extension
+            payload["comment"] = (f"Late: {score.explanation}" if score.late else score.explanation)[:1000]
     return payload
 
 

@@ -29,6 +29,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 
+from autograder.errors import UsageError
 from autograder.policies.counting import Counted, Submitted, choose, count
 from autograder.policies.model import Counts, CoursePolicies, Due, HiddenResults, Policy, PolicyError
 from autograder.policies.model import Extension as Granted
@@ -42,18 +43,35 @@ _CACHE: dict[str, tuple] = {}
 
 
 def _read() -> tuple[CoursePolicies, dict]:
-    """course.toml's policies and its raw tables, read again only when the file changed."""
+    """course.toml's policies and its raw tables, parsed again only when the file's bytes changed."""
     from autograder.assignments.course_toml import FILE, course_policies, load
 
     path = settings.COURSE_ROOT / FILE
     try:
-        stat = path.stat()
-        key = (stat.st_mtime_ns, stat.st_size)
+        key = hashlib.sha256(path.read_bytes()).hexdigest()   # small; a timestamp can miss a quick edit
     except FileNotFoundError:
         key = None
     if _CACHE.get("key", ("unset",))[0] != key:
-        _CACHE["key"] = (key, course_policies(settings.COURSE_ROOT), load(settings.COURSE_ROOT))
+        try:
+            _CACHE["key"] = (key, course_policies(settings.COURSE_ROOT), load(settings.COURSE_ROOT))
+            _CACHE.pop("error", None)
+        except UsageError as exc:   # PolicyError, or TOML that cannot be read
+            if "key" not in _CACHE:
+                raise                # nothing applied yet in this process: nothing to fall back on
+            _CACHE["error"] = (key, str(exc))
+            log.error("course.toml changed and cannot be read; the policies read before still apply: %s", exc)
+            _CACHE["key"] = (key, *_CACHE["key"][1:])
     return _CACHE["key"][1], _CACHE["key"][2]
+
+
+def policy_error() -> str:
+    """Why course.toml, edited while the service runs, cannot be read ("" when it can): the staff
+    dashboard shows it; the policies read before it still apply."""
+    try:
+        _read()
+    except UsageError as exc:
+        return str(exc)
+    return _CACHE.get("error", (None, ""))[1]
 
 
 def course_policies() -> CoursePolicies:
@@ -92,6 +110,9 @@ def sync() -> bool:
     the policies changed since the service last applied them, every counted score is sent to the
     LMS again. A bad course.toml raises :class:`PolicyError` (``serve`` stops on it). Returns
     whether the policies changed."""
+    error = policy_error()
+    if error:
+        raise PolicyError(error)
     policies = course_policies()
     for a in Assignment.objects.all():
         policy, fields = policies.of(a.name), {}
@@ -253,7 +274,16 @@ class Rate:
         from autograder.policies.model import _span
 
         where = " to this assignment" if self.assignment_only else ""
-        return f"{self.submissions} submissions{where} per {_span(self.per)}"
+        per = "an hour" if self.per == timedelta(hours=1) else f"per {_span(self.per)}"
+        return f"{self.submissions} submissions{where} {per}"
+
+    def reached(self) -> str:
+        """The refusal's first words: "You have submitted 5 times in the last hour"."""
+        from autograder.policies.model import _span
+
+        where = " to this assignment" if self.assignment_only else ""
+        span = "hour" if self.per == timedelta(hours=1) else _span(self.per)
+        return f"You have submitted {self.submissions} times{where} in the last {span}"
 
 
 def rate_of(assignment: Assignment) -> Rate:

@@ -109,7 +109,7 @@ def _assignment_page(request, a: Assignment, error: str = "", status: int = 200)
     return render(request, "service/assignment.html", {
         "a": a, "submissions": mine, "counted": score.submission, "error": error,
         "max_mb": settings.MAX_UPLOAD_BYTES / 2**20, "rate": rate_of(a).words(),
-        "hidden_shown": a.hidden_shown(), "score": score}, status=status)
+        "hidden_shown": a.hidden_shown(), "score": score, "score_visible": a.hidden_shown()}, status=status)
 
 
 @login_required
@@ -161,8 +161,8 @@ def _over_rate(a: Assignment, student) -> bool:
 def _rate_limited(request, a: Assignment):
     from autograder.service.policy import rate_of
 
-    return _assignment_page(request, a, f"You have reached the limit of {rate_of(a).words()}: run the checks in "
-                                        "your notebook, and submit again later. Nothing was stored.", 429)
+    return _assignment_page(request, a, f"{rate_of(a).reached()}, the limit: run the checks in your notebook, and "
+                                        "submit again later. Nothing was stored.", 429)
 
 
 def _not_a_notebook(path: Path) -> str:
@@ -226,7 +226,7 @@ def _state_context(request, sub: Submission) -> dict:
 
     score = counted_score(sub.assignment, sub.student)
     return {"sub": sub, "shown": shown, "ahead": ahead, "is_counted": score.submission == sub,
-            "staff": is_staff_member(request.user), "score": score}
+            "staff": is_staff_member(request.user), "score": score, "score_visible": shown is sub.result}
 
 
 @login_required
@@ -271,8 +271,11 @@ def dashboard(request):
     from autograder.service.models import WorkerBeat
 
     alive = WorkerBeat.objects.filter(last_seen__gte=timezone.now() - timedelta(seconds=60))
+    from autograder.service.policy import policy_error
+
     return render(request, "service/dashboard.html", {"rows": rows, "workers": alive,
-                                                      "instructor": role_of(request.user) == Role.INSTRUCTOR})
+                                                      "instructor": role_of(request.user) == Role.INSTRUCTOR,
+                                                      "policy_error": policy_error()})
 
 
 @staff_required

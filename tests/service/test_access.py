@@ -27,6 +27,9 @@ TABLE = {
     "regrade":          {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 302)},
     # an instructor's POST without a student: 400 (the form's message), nothing changed
     "override":         {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 400)},
+    # policies (test_policies.py): instructors only; a POST without a student is 400, a blank due clears it (200)
+    "extension":        {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 400)},
+    "due":              {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 200)},
     "export":           {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (200, 405), "prof": (200, 405)},
     # the token is the secret: whoever holds the link may sign in with it (GET shows a button only)
     "signin":           {"out": (200, 302), "owner": (200, 302), "other": (200, 302), "ta": (200, 302), "prof": (200, 302)},
@@ -69,7 +72,7 @@ def _url(name: str, world) -> str:
 
     kwargs = {"assignment": {"name": NAME}, "submit": {"name": NAME}, "staff-assignment": {"name": NAME},
               "publish": {"name": NAME}, "regrade": {"name": NAME}, "override": {"name": NAME},
-              "export": {"name": NAME, "kind": "feedback.zip"},
+              "extension": {"name": NAME}, "due": {"name": NAME}, "export": {"name": NAME, "kind": "feedback.zip"},
               "submission": {"submission_id": world["pk"]},
               "submission-state": {"submission_id": world["pk"]}, "feedback": {"submission_id": world["pk"]},
               "signin": {"token": world["token"]()}, "lti-sync": {"context_id": 999999}}.get(name, {})
