@@ -24,9 +24,11 @@ def sync() -> list[str]:
         _, created = Assignment.objects.get_or_create(name=name, defaults={"title": name.replace("_", " ")})
         if created:
             added.append(name)
+    from autograder.service.lti_services import resend_all
     from autograder.service.policy import sync as sync_policies
 
-    sync_policies()   # course.toml's due dates and hidden-results choices into the rows (one source each)
+    if sync_policies():   # course.toml's due dates and hidden-results choices into the rows (one source each)
+        resend_all()      # and its policies changed since the last start: every counted score again
     return added
 
 

@@ -129,12 +129,10 @@ def grade(submission_id: str) -> str:
 
 def _counted_score_changed(sub: Submission) -> None:
     """The LMS gradebook told (LTI AGS, queued: never blocks or fails grading); with a late-day
-    budget, the student's other assignments too (:func:`autograder.service.policy.student_changed`)."""
-    from autograder.service.lti_services import grades_changed
+    budget, the student's other assignments too (:func:`autograder.service.lti_services.student_changed`)."""
+    from autograder.service.lti_services import grades_changed, student_changed
 
     try:
-        from autograder.service.policy import student_changed
-
         student_changed(sub.assignment, sub.student)
     except Exception:  # noqa: BLE001 - a course.toml broken since start: this score at least (and the log)
         log.exception("submission %s: the course's policies could not be read", sub.pk)

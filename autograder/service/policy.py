@@ -17,6 +17,9 @@ One source per value:
 
 Late days are spent as the batch spends them: across the course's assignments in due order
 (earliest first, then by name), each assignment's counting submission first.
+:func:`gradebook_results` gives the exports each student's result as the batch's refresh does
+(``policy`` and ``final_score``). Telling the LMS after a change is
+:mod:`autograder.service.lti_services`'s (``student_changed``, ``resend_all``).
 """
 
 from __future__ import annotations
@@ -108,7 +111,7 @@ _HIDDEN = {HiddenResults.ALWAYS: Assignment.Hidden.AT_ONCE, HiddenResults.AFTER_
 def sync() -> bool:
     """course.toml's due dates and hidden-results choices copied into the assignments' rows; when
     the policies changed since the service last applied them, every counted score is sent to the
-    LMS again. A bad course.toml raises :class:`PolicyError` (``serve`` stops on it). Returns
+    LMS again (the caller: :func:`autograder.service.course.sync`). A bad course.toml raises :class:`PolicyError` (``serve`` stops on it). Returns
     whether the policies changed."""
     error = policy_error()
     if error:
@@ -130,27 +133,7 @@ def sync() -> bool:
         changed = not created and state.digest != digest
         if changed:
             PolicyState.objects.filter(pk=state.pk).update(digest=digest)
-    if changed:
-        resend_all()
     return changed
-
-
-def resend_all() -> int:
-    """Every assignment's counted scores scheduled to the LMS again (a due date or policy changed)."""
-    from autograder.service.lti_services import schedule_assignment
-
-    return sum(schedule_assignment(a) for a in Assignment.objects.all())
-
-
-def student_changed(assignment: Assignment, student) -> int:
-    """After one student's counted score on one assignment may have moved (an extension): that
-    score to the LMS, and with a late-day budget the student's other assignments too (the days
-    are spent across them)."""
-    from autograder.service.lti_services import grades_changed
-
-    if course_policies().course.late_days.days:
-        return sum(grades_changed(a.pk, student.pk) for a in Assignment.objects.all())
-    return grades_changed(assignment.pk, student.pk)
 
 
 # --- extensions -------------------------------------------------------------------------------
@@ -192,7 +175,6 @@ def grant(assignment: Assignment, student, until_text: str, reason: str, by) -> 
                                    by=by)
     log.info("%s: %s granted %s an extension until %s", assignment.name, getattr(by, "username", "?"),
              student.username, until.local())
-    student_changed(assignment, student)
     return Granting(row, note)
 
 
@@ -206,7 +188,6 @@ def revoke(assignment: Assignment, student, reason: str, by) -> int:
         revoked=timezone.now(), revoked_by=by, revoke_reason=reason.strip()[:2000])
     if n:
         log.info("%s: %s revoked %s's extension", assignment.name, getattr(by, "username", "?"), student.username)
-        student_changed(assignment, student)
     return n
 
 
@@ -260,6 +241,31 @@ def as_result(sub: Submission, record: Counted | None) -> dict:
     else:
         out["final_score"] = out.get("score", 0.0)
     return out
+
+
+def gradebook_results(assignment) -> list[dict]:
+    """Each student's counted result of ``assignment`` as the gradebook gives it to every export
+    (:meth:`autograder.gradebook.Gradebook.results`): the submission that counts under the
+    assignment's policy, its ``policy`` record (:mod:`autograder.service.policy`), the override
+    and ``final_score`` (the counted score, or the override's), the name from the roster."""
+    from autograder.gradebook import with_override
+
+    overrides = {o.student_id: o.as_gradebook() for o in assignment.overrides.all()}
+    mine: dict[int, list[Submission]] = {}
+    for sub in assignment.submissions.select_related("student", "student__profile").defer("log"):
+        mine.setdefault(sub.student_id, []).append(sub)
+    out = []
+    for subs in mine.values():
+        student = subs[0].student
+        best, record = counting(assignment, student, subs)
+        if best is None:
+            continue
+        profile = getattr(student, "profile", None)
+        result = dict(as_result(best, record), student=student.username,
+                      name=getattr(profile, "display_name", "") or student.username)
+        override = overrides.get(best.student_id)
+        out.append(with_override(result, override) if override else result)
+    return sorted(out, key=lambda r: r["student"])
 
 
 # --- rate limit -------------------------------------------------------------------------------

@@ -47,29 +47,3 @@ def pass_rates(results: list[dict]) -> list[dict]:
     for row in rates.values():
         row["percent"] = round(100 * row["passed"] / row["total"])
     return list(rates.values())
-
-
-def gradebook_results(assignment) -> list[dict]:
-    """Each student's counted result of ``assignment`` as the gradebook gives it to every export
-    (:meth:`autograder.gradebook.Gradebook.results`): the submission that counts under the
-    assignment's policy, its ``policy`` record (:mod:`autograder.service.policy`), the override
-    and ``final_score`` (the counted score, or the override's), the name from the roster."""
-    from autograder.gradebook import with_override
-    from autograder.service.policy import as_result, counting
-
-    overrides = {o.student_id: o.as_gradebook() for o in assignment.overrides.all()}
-    mine: dict[int, list[Submission]] = {}
-    for sub in assignment.submissions.select_related("student", "student__profile").defer("log"):
-        mine.setdefault(sub.student_id, []).append(sub)
-    out = []
-    for subs in mine.values():
-        student = subs[0].student
-        best, record = counting(assignment, student, subs)
-        if best is None:
-            continue
-        profile = getattr(student, "profile", None)
-        result = dict(as_result(best, record), student=student.username,
-                      name=getattr(profile, "display_name", "") or student.username)
-        override = overrides.get(best.student_id)
-        out.append(with_override(result, override) if override else result)
-    return sorted(out, key=lambda r: r["student"])

@@ -411,7 +411,7 @@ def export(request, name: str, kind: str):
     from autograder.outputs.feedback import render
     from autograder.outputs.result_files import write_feedback
     from autograder.outputs.tables import checks_csv, grades_csv
-    from autograder.service.results import gradebook_results
+    from autograder.service.policy import gradebook_results
 
     a = get_object_or_404(Assignment, name=name)
     if kind not in EXPORTS:
@@ -442,6 +442,7 @@ def extension(request, name: str):
 
     from autograder.policies.model import PolicyError
     from autograder.service import policy
+    from autograder.service.lti_services import student_changed
 
     _instructor(request)
     a = get_object_or_404(Assignment, name=name)
@@ -459,6 +460,7 @@ def extension(request, name: str):
                 (f" Note: {done.note}." if done.note else "")
     except PolicyError as exc:
         return _staff_page(request, a, error=f"Nothing changed: {exc}.", status=400)
+    student_changed(a, student)   # the LMS (and, with late days, the student's other assignments)
     return _staff_page(request, a, notice=notice)
 
 
@@ -469,6 +471,7 @@ def set_due(request, name: str):
     course.toml names it (the one source then). Every counted score is sent to the LMS again."""
     from autograder.policies.model import PolicyError
     from autograder.service import policy
+    from autograder.service.lti_services import resend_all
 
     _instructor(request)
     a = get_object_or_404(Assignment, name=name)
@@ -482,6 +485,6 @@ def set_due(request, name: str):
         return _staff_page(request, a, error=f"Nothing changed: {str(exc).replace('until: ', '')}.", status=400)
     Assignment.objects.filter(pk=a.pk).update(due=due)
     log.info("%s: %s set the due date to %s", a.name, request.user.username, due)
-    policy.resend_all()   # late days are spent across assignments: every counted score may move
+    resend_all()   # late days are spent across assignments: every counted score may move
     a.refresh_from_db()
     return _staff_page(request, a, notice="Due date cleared." if due is None else "Due date set.")
