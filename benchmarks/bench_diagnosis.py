@@ -1,9 +1,11 @@
 """How many wrong answers get feedback that names the mistake: the share of failing public
 checks whose message says what went wrong (a catalogue entry's "Likely mistake", or a
 diagnosis from the numbers: autograder.checks.diagnosis), over the project's corpus of mistakes
-(tests/corpus), with the diagnosis off ("before") and on ("after").
+(tests/corpus), with the diagnosis off ("before": the catalogue alone) and on ("after": the
+numbers and a check's swapped inputs too).
 
     .venv/bin/python benchmarks/bench_diagnosis.py [--assignments 01_tf_basics 02_linear_classifier ...]
+    (all three assignments by default)
 
 Grades every mistake notebook once on the local backend (the judge runs in this process, so
 "before" is the same grading judged again with the diagnosis switched off). Prints a table.
@@ -24,6 +26,11 @@ CORPORA = {"01_tf_basics": "tests.corpus.tf_basics", "02_linear_classifier": "te
            "03_deep_network": "tests.corpus.deep_network"}
 
 
+# What a message that names the mistake says: a catalogue entry, a sentence from the numbers,
+# the swapped inputs said of the whole answer.
+NAMES = ("Likely mistake", ". This value ", "Your function gives what the reference solution gives")
+
+
 def mistakes(assignment: str) -> dict:
     from tests.corpus import diagnosed
 
@@ -33,26 +40,27 @@ def mistakes(assignment: str) -> dict:
 
 
 def named_share(assignment: str, folder: Path, diagnosis: bool) -> tuple[int, int, list[str]]:
-    from autograder.checks import rules
+    from autograder.checks import judge, rules
     from autograder.api import grade_batch
     from autograder.assignments.course import find_assignment
     from autograder.settings import Settings
 
-    original = rules._named
-    if not diagnosis:
-        rules._named = lambda message, diagnosis: message
+    original = rules.named, judge._swap_diagnosis
+    if not diagnosis:  # the catalogue alone: no transform of the numbers, no swapped inputs
+        rules.named = lambda message, diagnosis: message
+        judge._swap_diagnosis = lambda check, failing, *rest: ("", [problem for _, problem in failing])
     try:
         report = grade_batch(find_assignment(assignment), [str(folder)], Settings(backend="local", jobs=2, force=True),
                              out=folder.parent / f"out-{diagnosis}")
     finally:
-        rules._named = original
+        rules.named, judge._swap_diagnosis = original
     named, total, unnamed = 0, 0, []
     for result in report.results:
         failing = [c for c in result.checks if not c.passed and not c.hidden]
         if not failing:
             continue
         total += 1
-        if any("Likely mistake" in c.message or ". This value " in c.message for c in failing):
+        if any(NAMED in c.message for c in failing for NAMED in NAMES):
             named += 1
         else:
             unnamed.append(result.student)
@@ -61,7 +69,7 @@ def named_share(assignment: str, folder: Path, diagnosis: bool) -> tuple[int, in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assignments", nargs="+", default=["01_tf_basics", "02_linear_classifier"])
+    parser.add_argument("--assignments", nargs="+", default=list(CORPORA))
     args = parser.parse_args()
     from tests import nbfactory
 

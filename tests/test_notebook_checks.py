@@ -29,6 +29,7 @@ from autograder.checks.plaindata import encode
 from autograder.checks.rules import Close
 from autograder.checks.spec import Check
 from tests import nbfactory, plainkernel
+from tests.corpus import diagnosed
 
 ASSIGNMENTS = ["01_tf_basics", "02_linear_classifier", "03_deep_network"]
 CORPORA = {"01_tf_basics": "tests.corpus.tf_basics", "02_linear_classifier": "tests.corpus.linear_classifier",
@@ -269,6 +270,11 @@ def agreement_cases(name: str, corpus) -> tuple[dict, dict]:
     return dict(first.values()), dict(list(corpus.VARIATIONS.items())[:1])
 
 
+# A mistake named from the solution's values on a check's swapped inputs (tests/corpus/diagnosed.py):
+# the bundled judge reads them from the notebook's public reference, as the grader from its own.
+SWAPPED_CASES = {"01_tf_basics": "inputs_swapped_on_conversion", "02_linear_classifier": "step_size_root_on_n"}
+
+
 def corpus_notebooks(name: str, folder: Path) -> dict[str, Path]:
     corpus = importlib.import_module(CORPORA[name])
     mistakes, variations = agreement_cases(name, corpus)
@@ -276,6 +282,9 @@ def corpus_notebooks(name: str, folder: Path) -> dict[str, Path]:
            "stub": nbfactory.make(folder / "stub.ipynb", name, solved=False)}
     for mistake, (exercise, source, _) in mistakes.items():
         out[f"mistake_{mistake}"] = nbfactory.make(folder / f"mistake_{mistake}.ipynb", name, {exercise: source})
+    if name in SWAPPED_CASES:
+        exercise, source, _ = diagnosed.BY_ASSIGNMENT[name][SWAPPED_CASES[name]]
+        out["swapped_inputs"] = nbfactory.make(folder / "swapped_inputs.ipynb", name, {exercise: source})
     for variation, answers in variations.items():
         out[f"variation_{variation}"] = nbfactory.make(folder / f"variation_{variation}.ipynb", name, answers)
     first = find_assignment(name).checkset(hidden=False).exercises()[0]
@@ -365,6 +374,10 @@ def test_notebook_check_cells_and_autograder_check_agree_word_for_word(name, tmp
     assert "its answer cell has a SyntaxError on line 2" in exercise_blocks(reports["syntax_error"])[first]
     assert "[PASS]" not in exercise_blocks(reports["stub"])[first]
     assert "0 of " in reports["stub"] and "Points available:" in reports["stub"]
+    if name in SWAPPED_CASES:  # the swap and the inputs, word for word in both (compared above)
+        exercise, _, words = diagnosed.BY_ASSIGNMENT[name][SWAPPED_CASES[name]]
+        block = exercise_blocks(reports["swapped_inputs"])[exercise]
+        assert words in block and "The check's inputs: " in block, block
     if name == "01_tf_basics":
         block = exercise_blocks(reports["numpy_on_graph"])["build_linear_graph"]
         assert "Cannot convert a symbolic" in block and "numpy was called on a tensor of a graph" in block

@@ -183,7 +183,8 @@ CHECKS = [
     Check("elementwise_ops", "small_example", elementwise_probe,
           ([4.0, 9.0, -2.5, 0.5, 0.0], [2.0, 0.5, 3.0, -1.5, 2.0]),
           [Equal("names", label="the dict's names")] + [Close(op, label=f"'{op}'", **F32) for op in OPS],
-          explain="all fifteen operations, with a zero in a; NaN or an infinity where the math gives one"),
+          explain="all fifteen operations, with a zero in a; NaN or an infinity where the math gives one",
+          swappable=("a", "b")),
     Check("eager_linear", "lecture_example", eager_probe, (1.0, 6.0, 1.5, [0.37, -2.913, 0.0482]), EAGER_RULES,
           explain="x = 1, w = 6, b = 1.5 gives 7.5; x = 0.37, w = -2.913, b = 0.0482 gives y with five decimals"),
 ]

@@ -76,8 +76,10 @@ def momentum_probe(student, n, seed, learning_rate, momentum, epochs):
     return _training(student.train_momentum(X, labels, learning_rate, momentum, epochs), "train_momentum")
 
 
-def step_size_probe(student, *cases):
-    return {"alpha_i": [student.decayed_step_size(a, n, i) for a, n, i in cases]}
+def step_size_probe(student, alpha, n, i, *more):
+    """The step sizes for (alpha, n, i) and each further (alpha, n, i) of ``more``: the first case's
+    inputs are named, so a check may declare n and i swappable."""
+    return {"alpha_i": [student.decayed_step_size(a, m, k) for a, m, k in ((alpha, n, i), *more)]}
 
 
 def accuracy_probe(student, n, seed, W, b):
@@ -138,16 +140,18 @@ CHECKS = [
           [Close("cost", scalar=True, label="the cost", **SUM)], explain="-(log 0.9 + log 0.8 + log 0.3)"),
     Check("cross_entropy_from_logits", "one_large_score", logits_probe,
           ([1.0, 0.0, 1.0, 0.0], [2.0, -1.0, -0.5, 40.0]),
-          [Close("cost", scalar=True, label="the cost", **SUM)], explain="scores 2, -1, -0.5 and 40"),
+          [Close("cost", scalar=True, label="the cost", **SUM)], explain="scores 2, -1, -0.5 and 40",
+          swappable=("labels", "z")),
     Check("train_gradient_descent", "ten_steps", gd_probe, (50, 3, 0.1, 10),
           [Property(first_cost_at_zeros), *TRAINING_RULES], points=2,
           explain="10 full-batch steps with learning rate 0.1"),
     Check("train_minibatch_sgd", "batches_of_8", sgd_probe, (50, 3, 0.1, 3, 8, 0), TRAINING_RULES,
           explain="3 epochs, batches of 8 out of 50 points (the last batch has 2)"),
     Check("train_momentum", "ten_steps", momentum_probe, (50, 3, 0.05, 0.9, 10), TRAINING_RULES,
-          explain="10 steps, learning rate 0.05, momentum 0.9"),
-    Check("decayed_step_size", "example", step_size_probe, ((0.5, 100, 4),),
-          [Close("alpha_i", rtol=1e-7, atol=0, label="the step size")], explain="0.5 / (100 * sqrt(4))"),
+          explain="10 steps, learning rate 0.05, momentum 0.9", swappable=("learning_rate", "momentum")),
+    Check("decayed_step_size", "example", step_size_probe, (0.5, 100, 4),
+          [Close("alpha_i", rtol=1e-7, atol=0, label="the step size")], explain="0.5 / (100 * sqrt(4))",
+          swappable=("n", "i")),
     Check("accuracy", "lecture_line", accuracy_probe, (100, 4, [[1.0], [-0.8]], -0.1),
           [Property(in_unit_interval), Close("accuracy", scalar=True, rtol=0, atol=1e-6, label="the accuracy")],
           explain="a line close to the one that made the labels"),

@@ -6,7 +6,8 @@ solution regions become ``raise NotImplementedError()`` stubs, hidden test
 blocks are removed, outputs cleared, cells locked and checksummed. Before them,
 the check cells are generated from the public checks (:mod:`autograder.notebooks.check_cells`).
 ``public_reference.json`` holds the reference values of the public checks only
-(and each exercise's points), so ``autograder check`` and the notebook's own check
+(with the known mistakes' values on them, the solution's values on a public check's swapped
+inputs, and each exercise's points), so ``autograder check`` and the notebook's own check
 cells work on a student's machine without solutions.
 """
 
@@ -100,6 +101,9 @@ def releasable(assignment: Assignment, refs: dict) -> dict:
         out["mistakes"] = {name: {**m, "checks": {cid: published(checks.get(cid), obs)
                                                   for cid, obs in m.get("checks", {}).items()}}
                            for name, m in refs["mistakes"].items()}
+    if "swapped" in refs:  # public checks only (see autograder.runs.reference.swapped_references)
+        out["swapped"] = {cid: {**s, "observation": published(checks.get(cid), s.get("observation"))}
+                          for cid, s in refs["swapped"].items() if cid in checks}
     out["points"] = worth(assignment.checkset(hidden=True))
     return out
 

@@ -1,9 +1,11 @@
 """Naming a mistake from the numbers: when a student's value is an exact transform of the
 expected one, say which, in plain words, with the likely fix.
 
-:func:`diagnose_values` looks at a value that has the expected shape but fails; 
+:func:`diagnose_values` looks at a value that has the expected shape but fails;
 :func:`diagnose_shape` at one whose shape differs; :func:`diagnose_plain` at a plain value
-(a shape, a tuple) that differs. Each returns one sentence or ``None``. A sentence is said
+(a shape, a tuple) that differs; :func:`swapped_inputs` words a value that is the reference
+solution's on the check's two ``swappable`` inputs exchanged (computed by the solution in the
+reference run; the judge tests it with the check's own rules). Each returns one sentence or ``None``. A sentence is said
 only when the transform holds for every value within the check's own tolerance (``close``),
 so it is a fact about the numbers, never a guess; a value that passes is never diagnosed.
 The causes named ("a mean where a sum is expected") are the usual ones for that fact.
@@ -180,3 +182,20 @@ def swapped_with(key: str, act: np.ndarray, others: dict[str, np.ndarray], close
         if other != key and value.shape == act.shape and value.size and close(act, value):
             return f"holds what `{other}` should hold: two outputs are swapped (return them in the order asked)"
     return None
+
+
+def _pair(names: list[str] | tuple[str, ...]) -> str:
+    first, second = names
+    return f"`{first}` and `{second}`"
+
+
+def swapped_inputs(names: list[str] | tuple[str, ...]) -> str:
+    """Said of one value that the reference solution gives on the two inputs exchanged."""
+    return (f"is what the reference solution gives with {_pair(names)} swapped: check the order of "
+            f"{_pair(names)} where your code uses them (or passes them to a function)")
+
+
+def all_swapped(names: list[str] | tuple[str, ...]) -> str:
+    """Said of a whole answer whose every wrong value is the reference's on the inputs exchanged."""
+    return (f"your function gives what the reference solution gives with {_pair(names)} swapped: check the "
+            f"order of the arguments (where your code uses {_pair(names)}, or passes them to a function)")

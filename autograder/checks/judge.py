@@ -14,6 +14,9 @@ hidden check's message is one fixed text per outcome (:data:`HIDDEN_MESSAGES`): 
 exception message or class name, no value, no hint or known mistake picked by what
 the student's code did with the hidden input. That choice is made here only: the rules
 (:mod:`autograder.checks.rules`) say what is wrong, never knowing whether a check is hidden.
+A failing public check's message also says its inputs (:mod:`autograder.checks.inputs`) and,
+for a check that declares ``swappable``, when the answer gives exactly the solution's values on
+those two inputs exchanged (after the catalogue, which comes first).
 
 Observations come in typed (:class:`~autograder.sandbox.events.Observation`); a
 reference's, read from a document, in their plain form, made typed here. Results go out
@@ -25,11 +28,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from autograder.checks.artefacts import ArtefactError, work_budget
+from autograder.checks.diagnosis import all_swapped, swapped_inputs
 from autograder.checks.hints import hint_for
+from autograder.checks.inputs import inputs_text
 from autograder.checks.plaindata import DecodeError, decode, decode_budget
 from autograder.result import CheckOutcome, Outcome
-from autograder.checks.rules import Rule
+from autograder.checks.rules import NAMED as _NAMED
+from autograder.checks.rules import Rule, named
 from autograder.sandbox.events import Fault, Observation, StepStatus
 from autograder.checks.spec import Check
 
@@ -191,8 +199,43 @@ def _breaks_on_reference(rule: Rule, expected: dict) -> bool:
     return False
 
 
+def _swap_explains(rule: Rule, actual: dict, expected: dict, swapped: dict) -> bool:
+    """Whether a failing value is, within the rule, the reference's on the swapped inputs (a value
+    that is NaN or infinite throughout says nothing: many mistakes give one)."""
+    try:
+        value = swapped.get(getattr(rule, "key", ""))
+        if isinstance(value, (int, float, list, tuple, np.ndarray)) and not isinstance(value, bool):
+            numbers = np.asarray(value, dtype=np.float64)
+            if numbers.size and not np.any(np.isfinite(numbers)):
+                return False
+        return rule.judge(actual, swapped) is None and rule.judge(swapped, expected) is not None
+    except Exception:  # noqa: BLE001 - values of odd types: no diagnosis
+        return False
+
+
+def _swap_diagnosis(check: Check, failing: list[tuple[Rule, str]], actual: dict, expected: dict,
+                    swapped: dict | None) -> tuple[str, list[str]]:
+    """(a sentence for the whole answer, or "", the problems) where the failing values are the
+    reference solution's on the check's swapped inputs: said of the whole answer when every failing
+    value is, else of each value that is, in place of what the numbers alone said of it (the swap
+    accounts for every value; a transform may account for some, as NaN where 0 is expected)."""
+    problems = [problem for _, problem in failing]
+    if not swapped or check.hidden:
+        return "", problems
+    try:
+        values = reference_values(check, swapped["observation"])
+        names = list(swapped["names"])
+    except Exception:  # noqa: BLE001 - a damaged swapped reference says nothing
+        return "", problems
+    explained = [_swap_explains(rule, actual, expected, values) for rule, _ in failing]
+    if len(failing) > 1 and all(explained):
+        return all_swapped(names), problems
+    return "", [named(p.split(_NAMED, 1)[0], swapped_inputs(names)) if hit else p
+                for p, hit in zip(problems, explained)]
+
+
 def _verdict(check: Check, obs: Observation | None, reference: Observation | dict,
-             mistakes: list) -> tuple[bool, Outcome, str]:
+             mistakes: list, swapped: dict | None = None) -> tuple[bool, Outcome, str]:
     """(passed, outcome, public message). Raises only when the check itself is broken."""
     if obs is None or obs.status is not StepStatus.OK:
         return (False, *_failure(check, obs))
@@ -206,7 +249,7 @@ def _verdict(check: Check, obs: Observation | None, reference: Observation | dic
         return False, Outcome.ERROR, f"{fn}: {exc}"
     except Exception as exc:  # noqa: BLE001 - artefacts of odd shapes or types
         return False, Outcome.ERROR, f"{fn}: the recorded answer could not be judged ({type(exc).__name__})"
-    problems = []
+    failing: list[tuple[Rule, str]] = []
     for rule in check.rules:  # every failing rule: a dict answer learns of each wrong key at once
         try:
             problem = rule.judge(actual, expected)
@@ -216,11 +259,15 @@ def _verdict(check: Check, obs: Observation | None, reference: Observation | dic
             return False, Outcome.ERROR, (f"{fn}: the recorded answer has values of the wrong type or structure "
                                     f"and could not be judged ({type(exc).__name__}: {str(exc)[:200]})")
         if problem:
-            problems.append(problem)
-    if problems:
+            failing.append((rule, problem))
+    if failing:
         known = [] if check.hidden else _matching_mistakes(check, actual, expected, mistakes)
         diagnosis = (f"Likely mistake: {known[0]}. " if len(known) == 1 else
                      "Likely mistakes: " + "; ".join(known) + ". " if known else "")
+        problems = [problem for _, problem in failing]
+        if not known:  # the catalogue first; else what the swapped inputs give, exactly
+            whole, problems = _swap_diagnosis(check, failing, actual, expected, swapped)
+            diagnosis = f"{whole[0].upper()}{whole[1:]}. " if whole else ""
         return False, Outcome.WRONG, f"{fn}: {diagnosis}" + "; ".join(problems)  # diagnosis first, numbers second
     return True, Outcome.PASSED, "passed" + (f": {check.explain}" if check.explain and not check.hidden else "")
 
@@ -258,19 +305,36 @@ def syntax_message(exercise: str, problem: str) -> str:
 
 
 def judge_check(check: Check, obs: Observation | dict | None, reference: Observation | dict,
-                mistakes: list = (), syntax: str | None = None) -> CheckOutcome:
-    """``syntax``: the exercise's answer cell does not compile (see :func:`syntax_problem`).
-    A hidden check that fails gets its outcome's fixed text (:data:`HIDDEN_MESSAGES`)."""
+                mistakes: list = (), syntax: str | None = None, swapped: dict | None = None) -> CheckOutcome:
+    """``syntax``: the exercise's answer cell does not compile (see :func:`syntax_problem`);
+    ``swapped``: the reference's ``{"names", "observation"}`` on the check's swapped inputs.
+    A hidden check that fails gets its outcome's fixed text (:data:`HIDDEN_MESSAGES`); a public
+    one that gives a wrong value or raises says its inputs too."""
     obs = Observation.of(obs)
     if syntax is not None and (obs is None or obs.status is not StepStatus.OK):
         passed, outcome, message = False, Outcome.SYNTAX, syntax_message(check.exercise, syntax)
     else:
-        passed, outcome, message = _verdict(check, obs, reference, mistakes)
+        passed, outcome, message = _verdict(check, obs, reference, mistakes, swapped)
     if check.hidden and not passed:
         message = HIDDEN_MESSAGES[outcome].format(fn=f"`{check.exercise}`")
+    elif not passed and outcome in SHOWS_INPUTS:
+        message = with_inputs(check, message)
     return CheckOutcome(id=check.id, exercise=check.exercise, name="", points=check.points if passed else 0.0,
                         max_points=check.points, passed=passed, hidden=check.hidden, message=message,
                         outcome=outcome)
+
+
+# Public outcomes whose message says the check's inputs: the answer ran on them and went wrong.
+SHOWS_INPUTS = (Outcome.WRONG, Outcome.ERROR)
+
+
+def with_inputs(check: Check, message: str) -> str:
+    """A public check's message with its inputs beside the values (see :mod:`autograder.checks.inputs`)."""
+    try:
+        shown = inputs_text(check.parameters(), check.args)
+    except Exception:  # noqa: BLE001 - a probe without a readable signature: the message as it is
+        shown = ""
+    return f"{message}. The check's inputs: {shown}" if shown else message
 
 
 def judge_all(checks: list[Check], observations: dict[str, Observation], references: dict,
@@ -288,7 +352,7 @@ def judge_all(checks: list[Check], observations: dict[str, Observation], referen
         known = [(m["message"], m["checks"].get(c.id)) for m in references.get("mistakes", {}).values()
                  if m.get("exercise") == c.exercise]
         result = judge_check(c, observations.get(c.id), references["checks"][c.id], known,
-                             (syntax or {}).get(c.exercise))
+                             (syntax or {}).get(c.exercise), (references.get("swapped") or {}).get(c.id))
         if c.sibling_of:
             siblings.append((c, result))
             if not c.points:

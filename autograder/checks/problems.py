@@ -124,6 +124,28 @@ def _validate_check(item: object, i: int, path: str, line: int | None) -> None:
         raise CheckFileError(path, line, f"{where}: points must be a number of at least 0")
     if item.derive is not None and not callable(item.derive):
         raise CheckFileError(path, line, f"{where}: derive must be a function")
+    if item.swappable:
+        _validate_swappable(item, path, line)
+
+
+def _validate_swappable(item: Check, path: str, line: int | None) -> None:
+    """``swappable``: two different inputs of a public check, each a positional parameter of its probe."""
+    where, names = f"check {item.id}", item.swappable
+    if item.hidden:
+        raise CheckFileError(path, line, f"{where}: swappable is for public checks only (a hidden check's message "
+                                         "never names its inputs)")
+    if not isinstance(names, tuple) or len(names) != 2 or len(set(names)) != 2 \
+            or not all(isinstance(n, str) for n in names):
+        raise CheckFileError(path, line, f"{where}: swappable must be a tuple of two different parameter names of "
+                                         f"its probe, not {names!r:.80}")
+    try:
+        params = item.parameters()
+    except (TypeError, ValueError):
+        params = []
+    for name in names:
+        if name not in params or params.index(name) >= len(item.args):
+            raise CheckFileError(path, line, f"{where}: swappable names {name!r}, which is not one of the inputs "
+                                             f"its probe {item.probe_name} is given ({', '.join(params) or 'none'})")
 
 
 def _validate_data(data: object, path: str, line: int | None) -> None:

@@ -142,11 +142,11 @@ class Close(Rule):
                 return f"{what}: expected a single number, got {describe(act_raw)}"
             act = act.reshape(exp.shape)
         elif act.shape != exp.shape:
-            return _named(f"{what}: expected shape {tuple(exp.shape)}, got {tuple(act.shape)} ({SHAPES_MATCH})",
+            return named(f"{what}: expected shape {tuple(exp.shape)}, got {tuple(act.shape)} ({SHAPES_MATCH})",
                           diagnose_shape(act, exp, self.close))
         exp_nan, act_nan = np.isnan(exp), np.isnan(act)
         if np.any(act_nan & ~exp_nan):
-            return _named(f"{what}: NaN at {int(np.sum(act_nan & ~exp_nan))} position(s) where a number "
+            return named(f"{what}: NaN at {int(np.sum(act_nan & ~exp_nan))} position(s) where a number "
                           "is expected", diagnose_nan(act, exp))
         if np.any(exp_nan & ~act_nan):
             return (f"{what}: a number at {int(np.sum(exp_nan & ~act_nan))} position(s) where NaN "
@@ -173,7 +173,7 @@ class Close(Rule):
         others = {k: v for k, v in ((k, _numbers(v)) for k, v in expected.items() if k != self.key) if v is not None}
         values = (diagnose_values(act, exp, self.close) if np.all(finite)  # else on the finite values alone
                   else diagnose_values(a, e, self.close))
-        return _named(msg, swapped_with(self.key, act, others, self.close) or values)
+        return named(msg, swapped_with(self.key, act, others, self.close) or values)
 
     def close(self, act: np.ndarray, exp: np.ndarray) -> bool:
         """Every value within this rule's tolerance of the expected one (same shapes)."""
@@ -213,12 +213,15 @@ class Equal(Rule):
         exp_raw, act_raw = expected.get(self.key), actual.get(self.key)
         if _plain(exp_raw) == _plain(act_raw):
             return None
-        return _named(f"{what}: expected {_short(exp_raw)}, got {_short(act_raw)}", diagnose_plain(act_raw, exp_raw))
+        return named(f"{what}: expected {_short(exp_raw)}, got {_short(act_raw)}", diagnose_plain(act_raw, exp_raw))
 
 
-def _named(message: str, diagnosis: str | None) -> str:
+NAMED = ". This value "  # what starts a diagnosis in a rule's message
+
+
+def named(message: str, diagnosis: str | None) -> str:
     """A public message with what the numbers say the mistake is, when they say it exactly."""
-    return message if diagnosis is None else f"{message}. This value {diagnosis}"
+    return message if diagnosis is None else f"{message}{NAMED}{diagnosis}"
 
 
 def _plain(v: Any) -> Any:

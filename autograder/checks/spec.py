@@ -63,6 +63,12 @@ class Check:
     too, so an answer that returns the published values without computing them earns nothing
     ("matches the published example only"). A sibling may be worth points of its own, or none
     (then it is judged but never listed in a result); see :func:`sibling`.
+
+    ``swappable`` (public checks only): two of the probe's parameters a student may plausibly
+    pass or use the other way round (``("labels", "p")``). The reference run then also runs the
+    probe on the *solution* with those two inputs swapped (:meth:`swapped`), and a failing answer
+    that gives exactly that value is told so. An explicit opt-in of the check's author: never
+    inferred, never computed by student code.
     """
 
     exercise: str
@@ -77,14 +83,43 @@ class Check:
     name_shown: bool = False
     allowance_s: float = 0.0
     sibling_of: str = ""
+    swappable: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
         return f"{self.exercise}.{self.name}"
 
+    def parameters(self) -> list[str]:
+        """The names of the probe's parameters after the student (``*values`` for a variadic one)."""
+        import inspect
+
+        names = []
+        for p in list(inspect.signature(self.probe).parameters.values())[1:]:
+            if p.kind is p.VAR_POSITIONAL:
+                names.append(f"*{p.name}")
+            elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                names.append(p.name)
+        return names
+
+    def swapped(self) -> "Check":
+        """This check with the two ``swappable`` inputs exchanged (a reference run's extra probe)."""
+        from dataclasses import replace
+
+        first, second = (self.parameters().index(n) for n in self.swappable)
+        args = list(self.args)
+        args[first], args[second] = args[second], args[first]
+        return replace(self, args=tuple(args))
+
     @property
     def probe_name(self) -> str:
         return self.probe.__name__
+
+
+SWAPPED = "~swapped"  # suffix of a reference observation of a check on its swapped inputs
+
+
+def swapped_id(check_id: str) -> str:
+    return f"{check_id}{SWAPPED}"
 
 
 def sibling(check: Check, args: tuple, name: str = "") -> Check:
@@ -94,7 +129,7 @@ def sibling(check: Check, args: tuple, name: str = "") -> Check:
     from dataclasses import replace
 
     return replace(check, name=name or f"{check.name}_sibling", args=tuple(args), points=0.0, hidden=True,
-                   explain="", name_shown=False, sibling_of=check.name)
+                   explain="", name_shown=False, sibling_of=check.name, swappable=())
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,10 @@ def _rows(path: Path) -> tuple[list[str], list[dict]]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"--roster {path}: cannot read it as UTF-8 text ({exc})") from None
+    return _text_rows(text)
+
+
+def _text_rows(text: str) -> tuple[list[str], list[dict]]:
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -92,7 +96,15 @@ def _rows(path: Path) -> tuple[list[str], list[dict]]:
 
 
 def read_roster(path: Path) -> Roster:
-    columns, rows = _rows(path)
+    return _roster(*_rows(path), f"--roster {path}")
+
+
+def parse_roster(text: str, where: str) -> Roster:
+    """The same from the file's text (an upload); ``where`` names it in an error."""
+    return _roster(*_text_rows(text.lstrip("\ufeff")), where)
+
+
+def _roster(columns: list[str], rows: list[dict], where: str) -> Roster:
     if "ID" in columns and ("Student" in columns or {"LastName", "FirstName"} <= set(columns)):
         return _canvas(columns, rows)
     if {"Identifier", "Full name"} <= set(columns):
@@ -103,7 +115,7 @@ def read_roster(path: Path) -> Roster:
         people = [Person("", f"{r['First name']} {r['Last name']}", email=r.get("Email address", ""),
                          sis_user_id=r.get("ID number", "")) for r in rows]
         return Roster("moodle-participants", people, columns, rows)
-    raise UsageError(f"--roster {path}: not a roster this grader reads (a Canvas gradebook export with "
+    raise UsageError(f"{where}: not a roster this grader reads (a Canvas gradebook export with "
                      "Student and ID columns, or a Moodle grading worksheet with Identifier and Full name)")
 
 

@@ -26,6 +26,7 @@ BUNDLED = {
     "autograder.result": "result.py",
     "autograder.checks.plaindata": "checks/plaindata.py",
     "autograder.checks.diagnosis": "checks/diagnosis.py",
+    "autograder.checks.inputs": "checks/inputs.py",
     "autograder.checks.rules": "checks/rules.py",
     "autograder.checks.spec": "checks/spec.py",
     "autograder.authoring": "authoring.py",

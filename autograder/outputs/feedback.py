@@ -82,12 +82,14 @@ def headline(exercises: list[dict]) -> str:
     return f"{full} of {total} exercises {'gets' if full == 1 else 'get'} full marks; start with the first one below."
 
 
-def feedback_html(result: dict) -> str:
+def feedback_html(result: dict, back: list[tuple[str, str]] = ()) -> str:
+    """The page; ``back``: (address, words) links shown above it (the service's way back to its pages)."""
     exercises = exercise_points(result)
     # What to fix first on top; sorted() is stable, so each group keeps the assignment's order.
     ordered = sorted(exercises, key=lambda e: e["full"])
     return render_page("feedback.html.j2", r=result, exercises=ordered, headline=headline(exercises),
-                       late=policy_words(result), deduction=(result.get("policy") or {}).get("deduction") or 0)
+                       late=policy_words(result), deduction=(result.get("policy") or {}).get("deduction") or 0,
+                       back=list(back))
 
 
 def feedback_text(result: dict) -> str:

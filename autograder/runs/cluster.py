@@ -54,6 +54,7 @@ class GraderSpec:
 
 
 WAIT_FOR_WORKERS_S = 600
+CONNECT_S = 30   # how long a scheduler's address is tried before it is said not to answer
 _GRADERS: dict[tuple, Grader] = {}
 _LOCK = threading.Lock()
 
@@ -155,7 +156,7 @@ def dask_client(address: str | None, local_workers: int | None):
         raise UsageError("--dask needs dask.distributed: pip install 'tf-autograder[cluster]'") from None
     if address:
         try:
-            client = Client(address, timeout=30)
+            client = Client(address, timeout=CONNECT_S)
         except OSError as exc:
             raise UsageError(f"--dask {address}: no Dask scheduler answers there ({exc})") from None
         with client:

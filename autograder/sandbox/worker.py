@@ -148,7 +148,7 @@ def main(argv: list[str]) -> None:
         if check_id in skip_checks:
             continue
         chan.send({"ev": "check_start", "id": check_id})
-        check = checks.get(check_id)
+        check = checks.get(check_id) or swapped_check(checks, check_id)
         if check is None:
             result = {"status": StepStatus.ERROR, "kind": Fault.PROBE, "exc_type": "UnknownCheck", "message": check_id}
         else:
@@ -173,6 +173,16 @@ def main(argv: list[str]) -> None:
             chan.send({"ev": "check_start", "id": vid})
             chan.send({"ev": "check_end", "id": vid, **(failed or run_check(checks[check_id], namespace))})
     chan.send({"ev": "done"})
+
+
+def swapped_check(checks: dict, check_id: str):
+    """A reference run's public check on its two ``swappable`` inputs exchanged (or None)."""
+    from autograder.checks.spec import SWAPPED
+
+    base = checks.get(check_id[:-len(SWAPPED)]) if check_id.endswith(SWAPPED) else None
+    if base is None or base.hidden or not base.swappable:
+        return None
+    return base.swapped()
 
 
 def run_and_exit(argv: list[str]) -> None:

@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from autograder.service.models import Assignment, Override, Profile, SignInLink, Submission, WorkerBeat
+from autograder.service.models import (Assignment, LmsMember, LmsRoster, Override, Profile, SignInLink, Submission,
+                                       WorkerBeat)
 
 
 @admin.register(Assignment)
@@ -54,3 +55,22 @@ class OverrideAdmin(admin.ModelAdmin):
     search_fields = ("student__username", "reason")
 
 from autograder.service import lti_admin  # noqa: E402,F401 - the LTI side (platforms, links, score posts)
+
+class LmsMemberInline(admin.TabularInline):
+    model = LmsMember
+    fields = ("lms_id", "user")
+    readonly_fields = ("lms_id", "user")
+    extra = 0
+    can_delete = False
+
+
+@admin.register(LmsRoster)
+class LmsRosterAdmin(admin.ModelAdmin):
+    """The LMS's roster files as uploaded (the staff page uploads them): shown, never edited here."""
+
+    list_display = ("assignment", "kind", "filename", "column", "missing_as_zero", "uploaded", "by")
+    readonly_fields = [f.name for f in LmsRoster._meta.fields]
+    inlines = [LmsMemberInline]
+
+    def has_add_permission(self, request):
+        return False

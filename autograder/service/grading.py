@@ -111,6 +111,11 @@ def grade(submission_id: str) -> str:
             return "lease lost"
         _counted_score_changed(sub)
         return Submission.State.FAILED
+    return _store(sub, result, run_log)
+
+
+def _store(sub: Submission, result: dict, run_log: str) -> str:
+    """A grading's result stored into the submission this worker holds; returns its state."""
     state = Submission.State.FAILED if result.get("status") == "error" else Submission.State.GRADED
     # Only while this worker still holds the job: after its lease expired the job is another's.
     if state == Submission.State.FAILED and _regrading(sub):   # a failed regrade keeps the earlier result
@@ -139,9 +144,10 @@ def _counted_score_changed(sub: Submission) -> None:
         grades_changed(sub.assignment_id, sub.student_id)
 
 
-def regrade_counted(assignment) -> list[str]:
+def regrade_counted(assignment, on_dask: bool = False) -> list[str]:
     """Each student's counted submission of ``assignment`` queued again (on the same queue, a new
-    job each); the result it had stays until the new one replaces it. Returns their ids."""
+    job each; ``on_dask``: one job for them all, :func:`regrade_on_dask`); the result it had stays
+    until the new one replaces it. Returns their ids."""
     from autograder.service.results import counted
 
     with transaction.atomic():
@@ -152,9 +158,69 @@ def regrade_counted(assignment) -> list[str]:
         # still GRADED (and counted) until the worker stores the new result; a failed regrade keeps it
         Submission.objects.filter(pk__in=ids, state=Submission.State.GRADED).update(
             regrade_pending=True, worker="", attempts=0, reused_from=None)
-        for pk in ids:
+        if on_dask and ids:
+            regrade_on_dask_job.enqueue(assignment.name, [str(pk) for pk in ids])
+        for pk in ids if not on_dask else []:
             grade_submission.enqueue(str(pk))
     return [str(pk) for pk in ids]
+
+
+@task(queue_name="grading")
+def regrade_on_dask_job(assignment_name: str, submission_ids: list[str]) -> str:
+    """The regrade of many submissions as one job (on the same queue): a worker hands them to the
+    Dask cluster (settings.DASK_ADDRESS) through the batch's runner."""
+    return regrade_on_dask(assignment_name, submission_ids)
+
+
+def regrade_counted_on_dask(assignment) -> list[str]:
+    """As :func:`regrade_counted`, but one job for them all, graded on the Dask cluster."""
+    return regrade_counted(assignment, on_dask=True)
+
+
+def regrade_on_dask(assignment_name: str, submission_ids: list[str]) -> str:
+    """The submissions claimed (each as :func:`claim` does), graded in one ``grade_batch`` on the Dask
+    runner (:mod:`autograder.runs.cluster`: one task per notebook, results back as plain data, this
+    worker the only writer), and each result stored as a lone job's is. A cluster that cannot be
+    reached fails none of them: each keeps its earlier result, and staff see why."""
+    from dataclasses import replace
+
+    from autograder.api import grade_batch
+    from autograder.assignments.course import find_assignment
+    from autograder.files import safe_name
+
+    subs = [sub for sub in map(claim, submission_ids) if sub is not None]
+    if not subs:
+        return "claimed elsewhere"
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-dask-"))
+    by_name = {safe_name(sub.student.username): sub for sub in subs}
+    try:
+        assignment = find_assignment(assignment_name, settings.COURSE_ROOT)
+        (scratch / "in").mkdir()
+        for name, sub in by_name.items():
+            shutil.copyfile(sub.stored_path(), scratch / "in" / f"{name}.ipynb")
+        grading = replace(course_settings(), dask=settings.DASK_ADDRESS)
+        report = grade_batch(assignment, [str(scratch / "in")], grading, out=scratch / "out",
+                             grader=grader_pool().grader(assignment, grading), refresh=False)
+        done = {}
+        for result in report.results:
+            sub = by_name[safe_name(result.student)]
+            data = result.to_json()
+            data["student"], data["submission"] = sub.student.username, sub.filename
+            path = scratch / "out" / "logs" / assignment_name / f"{safe_name(result.student)}.log"
+            run_log = path.read_text(encoding="utf-8", errors="replace")[:MAX_LOG_CHARS] if path.exists() else ""
+            done[sub.pk] = _store(sub, data, run_log)
+    except Exception as exc:  # noqa: BLE001 - the cluster or the batch failed: every earlier result stays
+        log.exception("regrading %s on Dask failed", assignment_name)
+        message = f"the regrade on the Dask cluster failed: {type(exc).__name__}: {exc}"[:2000]
+        for sub in subs:
+            _mine(sub).update(regrade_pending=False, worker="", message=message)
+        return Submission.State.FAILED
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    for sub in subs:   # a notebook the batch did not return (never expected): its earlier result stays
+        if sub.pk not in done:
+            _mine(sub).update(regrade_pending=False, worker="", message="the Dask regrade returned no result")
+    return f"{sum(state == Submission.State.GRADED for state in done.values())} graded on Dask"
 
 
 def _mine(sub: Submission):
@@ -209,8 +275,15 @@ def _enqueue_orphans(cutoff) -> list[str]:
         if not subs:
             return done
         jobs = DBTaskResult.objects.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
-                                           task_path=grade_submission.module_path)
-        pending = {str((job.args_kwargs.get("args") or [None])[0]) for job in jobs.only("args_kwargs")}
+                                           task_path__in=[grade_submission.module_path,
+                                                          regrade_on_dask_job.module_path])
+        pending = set()
+        for job in jobs.only("args_kwargs", "task_path"):
+            args = job.args_kwargs.get("args") or [None, []]
+            if job.task_path == regrade_on_dask_job.module_path:   # (assignment, [submission ids])
+                pending.update(map(str, args[1]))
+            else:
+                pending.add(str(args[0]))
         for sub in subs:
             if str(sub.pk) not in pending:
                 log.warning("submission %s: waiting with no job (lost); queued again", sub.pk)

@@ -191,6 +191,40 @@ class Override(models.Model):
 from autograder.service.lti_models import LtiLink, LtiPlatform, LtiState, ScorePost  # noqa: E402,F401
 
 
+class LmsRoster(models.Model):
+    """The LMS's own student list of one assignment, as staff uploaded it: a Canvas gradebook export
+    or a Moodle grading worksheet (read by :mod:`autograder.lms.roster`, as ``grade --roster`` reads
+    it). Kept whole: the Canvas import file and the filled-in worksheet are written from it."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="lms_roster")
+    kind = models.CharField(max_length=20)   # canvas | moodle-worksheet (autograder.lms.roster.Roster.kind)
+    filename = models.CharField(max_length=255)
+    text = models.TextField(help_text="the file as uploaded")
+    column = models.CharField(max_length=300, blank=True, help_text="Canvas: the assignment's grade column")
+    missing_as_zero = models.BooleanField(default=False, help_text="a student who handed in nothing gets 0")
+    uploaded = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self):
+        return f"{self.assignment.name}: {self.kind} ({self.filename})"
+
+
+class LmsMember(models.Model):
+    """Which account is which person of an LMS roster: the Canvas user id, or the Moodle participant
+    id (one per assignment in Moodle)."""
+
+    roster = models.ForeignKey(LmsRoster, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lms_members")
+    lms_id = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["roster", "user"], name="one_lms_id_per_account"),
+                       models.UniqueConstraint(fields=["roster", "lms_id"], name="one_account_per_lms_id")]
+
+    def __str__(self):
+        return f"{self.user.username} = {self.lms_id}"
+
+
 class Extension(models.Model):
     """One grant of a later due date to one student on one assignment, with its reason and who
     gave it (:class:`autograder.policies.model.Extension` is what counting reads). History is

@@ -168,6 +168,9 @@ GRADING = {"backend": os.environ.get("AUTOGRADER_BACKEND", "auto")}
 LEASE_S = float(os.environ.get("AUTOGRADER_LEASE_S", "1800"))
 MAX_ATTEMPTS = int(os.environ.get("AUTOGRADER_MAX_ATTEMPTS", "3"))
 SANDBOX_FACTORY = os.environ.get("AUTOGRADER_SANDBOX", "autograder.api.default_sandbox")
+# A Dask scheduler's address (tcp://host:8786): staff may regrade an assignment there, through the batch's
+# Dask runner (autograder.runs.cluster), one job on the queue; empty: no such button.
+DASK_ADDRESS = os.environ.get("AUTOGRADER_DASK", "").strip()
 
 # Security: sessions and CSRF cookies only over HTTPS in production; no framing at all, except by registered
 # LMSs (autograder.service.lti_security); the CSP is set by autograder.service.security.

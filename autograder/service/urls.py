@@ -28,6 +28,9 @@ service = [
     path("staff/a/<str:name>/extension/", views.extension, name="extension"),
     path("staff/a/<str:name>/due/", views.set_due, name="due"),
     *lti_views.urlpatterns,   # LTI 1.3 (docs/lti.md)
+    path("staff/a/<str:name>/lms-roster/", views.lms_roster, name="lms-roster"),
+    path("staff/a/<str:name>/lms/<str:kind>", views.lms_export, name="lms-export"),
+    path("staff/a/<str:name>/plot/<str:which>", views.plot, name="plot"),
 ]
 
 urlpatterns = [

@@ -106,10 +106,18 @@ def _assignment_page(request, a: Assignment, error: str = "", status: int = 200)
 
     mine = list(a.submissions.filter(student=request.user).defer("log"))
     score = counted_score(a, request.user)
+    for sub in mine:   # the score the student may see now (the public checks' until hidden ones are shown)
+        sub.shown = _shown_score(sub, a) if sub.state == Submission.State.GRADED and sub.result else None
     return render(request, "service/assignment.html", {
         "a": a, "submissions": mine, "counted": score.submission, "error": error,
         "max_mb": settings.MAX_UPLOAD_BYTES / 2**20, "rate": rate_of(a).words(),
-        "hidden_shown": a.hidden_shown(), "score": score, "score_visible": a.hidden_shown()}, status=status)
+        "hidden_shown": a.hidden_shown(), "past_due": _past_due_closed(a), "score": score,
+        "score_visible": a.hidden_shown()}, status=status)
+
+
+def _past_due_closed(a: Assignment) -> bool:
+    """No upload after the due date when the hidden results are shown from then on."""
+    return a.hidden_results == Assignment.Hidden.AFTER_DUE and a.due is not None and timezone.now() >= a.due
 
 
 @login_required
@@ -118,8 +126,7 @@ def submit(request, name: str):
     a = get_object_or_404(Assignment, name=name)
     if not a.open:
         return _assignment_page(request, a, "This assignment is closed: no more submissions.", 403)
-    if a.hidden_results == Assignment.Hidden.AFTER_DUE and a.due is not None and timezone.now() >= a.due:
-        # its hidden results are shown now: a later upload would see them at once
+    if _past_due_closed(a):   # its hidden results are shown now: a later upload would see them at once
         return _assignment_page(request, a, "The due date has passed, and the hidden checks' results are shown: "
                                             "no more submissions. Nothing was stored.", 403)
     upload = request.FILES.get("notebook")   # parsed here (or by the CSRF check): the size handler has run
@@ -226,7 +233,12 @@ def _state_context(request, sub: Submission) -> dict:
 
     score = counted_score(sub.assignment, sub.student)
     return {"sub": sub, "shown": shown, "ahead": ahead, "is_counted": score.submission == sub,
-            "staff": is_staff_member(request.user), "score": score, "score_visible": shown is sub.result}
+            "staff": is_staff_member(request.user), "title": TITLES[sub.state], "score": score,
+            "score_visible": shown is sub.result}
+
+
+TITLES = {Submission.State.QUEUED: "Submission received: queued", Submission.State.RUNNING: "Submission running",
+          Submission.State.GRADED: "Submission graded", Submission.State.FAILED: "Grading failed"}
 
 
 @login_required
@@ -239,7 +251,12 @@ def feedback(request, submission_id):
     if sub.state != Submission.State.GRADED or not sub.result:
         raise Http404
     shown = for_student(sub.result, sub.assignment.hidden_shown() or is_staff_member(request.user))
-    return HttpResponse(feedback_html(_with_policy(sub, shown)), content_type="text/html; charset=utf-8")
+    name = sub.assignment.title or sub.assignment.name
+    back = ([(reverse("service:staff-assignment", args=[sub.assignment.name]), f"← {name} (staff)")]
+            if sub.student_id != request.user.pk else
+            [(reverse("service:assignment", args=[sub.assignment.name]), f"← {name}: your submissions")])
+    back.append((reverse("service:submission", args=[sub.pk]), "This submission"))
+    return HttpResponse(feedback_html(_with_policy(sub, shown), back), content_type="text/html; charset=utf-8")
 
 
 def _with_policy(sub: Submission, shown: dict) -> dict:
@@ -325,8 +342,27 @@ def _staff_page(request, a: Assignment, error: str = "", notice: str = "", statu
     return render(request, "service/staff_assignment.html", {
         "a": a, "roster": roster, "states": states, "recent": recent, "rates": pass_rates(results),
         "last_any": a.submissions.aggregate(m=Max("created"))["m"], "error": error, "notice": notice,
-        "instructor": role_of(request.user) == Role.INSTRUCTOR, "policy": policy_of(a), "toml_due": toml_due(a.name),
+        "instructor": role_of(request.user) == Role.INSTRUCTOR, "lms": _lms_context(a),
+        "dask": settings.DASK_ADDRESS, "policy": policy_of(a), "toml_due": toml_due(a.name),
         "grants": a.extensions.select_related("student", "by", "revoked_by")[:200]}, status=status)
+
+
+def _lms_context(a: Assignment) -> dict | None:
+    """The assignment's LMS roster and its import file's name and notes, for the staff page."""
+    from autograder.errors import UsageError
+    from autograder.service import lms
+    from autograder.service.models import LmsRoster
+
+    kept = LmsRoster.objects.filter(assignment=a).first()
+    if kept is None:
+        return None
+    try:
+        filename, _, notes = lms.export(a)
+    except UsageError as exc:   # not expected: the file was checked when it was uploaded
+        filename, notes = "", [str(exc)]
+    return {"roster": kept, "kind": lms.KINDS.get(kept.kind, kept.kind), "filename": filename,
+            "download": filename.rsplit("-", 1)[-1] if filename else "", "notes": notes,
+            "people": kept.members.count()}
 
 
 def _instructor(request) -> None:
@@ -353,8 +389,13 @@ def regrade(request, name: str):
 
     _instructor(request)
     a = get_object_or_404(Assignment, name=name)
-    queued = regrade_counted(a)
-    log.info("%s: %s queued %d counted submissions again", a.name, request.user.username, len(queued))
+    on_dask = request.POST.get("on") == "dask"
+    if on_dask and not settings.DASK_ADDRESS:
+        return _staff_page(request, a, error="No Dask cluster is set for the service (AUTOGRADER_DASK): nothing "
+                                             "was queued.", status=400)
+    queued = regrade_counted(a, on_dask=on_dask)
+    log.info("%s: %s queued %d counted submissions again%s", a.name, request.user.username, len(queued),
+             " on Dask" if on_dask else "")
     return redirect(reverse("service:staff-assignment", kwargs={"name": a.name}) + f"?regraded={len(queued)}")
 
 
@@ -428,6 +469,71 @@ def export(request, name: str, kind: str):
             body = feedback_zip(Path(out), a.name, results).read_bytes()
     response = HttpResponse(body, content_type=EXPORTS[kind])
     response["Content-Disposition"] = f'attachment; filename="{a.name}-{kind}"'
+    return response
+
+
+# --- the LMS's roster, its import files, the report's plots -------------------------------------
+
+@staff_required
+@require_POST
+def lms_roster(request, name: str):
+    """Upload the LMS's own roster of the assignment (a Canvas gradebook export or a Moodle grading
+    worksheet, autograder.service.lms): accounts with sign-in links, and the file kept for the
+    LMS import files. Instructors only; a refused file changes nothing."""
+    from autograder.errors import UsageError
+    from autograder.service import lms
+
+    _instructor(request)
+    a = get_object_or_404(Assignment, name=name)
+    upload = request.FILES.get("roster")
+    if upload is None:
+        return _staff_page(request, a, error="Choose the LMS's roster file (a CSV) to upload.", status=400)
+    if upload.size > lms.MAX_BYTES:
+        return _staff_page(request, a, error=f"“{upload.name}” is over {lms.MAX_BYTES // 2**20} MB: not a roster. "
+                                             "Nothing was changed.", status=400)
+    try:
+        done = lms.import_roster(a, upload.read(), Path(upload.name).name, request.POST.get("column", "").strip(),
+                                 request.POST.get("missing_as_zero") == "1", request.user,
+                                 links=request.POST.get("links", "all") != "new")
+    except UsageError as exc:
+        return _staff_page(request, a, error=f"{exc}. Nothing was changed.", status=400)
+    log.info("%s: %s uploaded a %s roster (%d people)", a.name, request.user.username, done.kind, len(done.accounts))
+    base = request.build_absolute_uri("/").rstrip("/")
+    return render(request, "service/lms_imported.html", {
+        "a": a, "done": done, "kind": lms.KINDS[done.kind],
+        "people": [{"i": i, "link": f"{base}/signin/{i.token}/" if i.token else ""} for i in done.accounts]})
+
+
+@staff_required
+@require_GET
+def lms_export(request, name: str, kind: str):
+    """The Canvas import file or the filled-in Moodle worksheet, as ``grade --roster`` writes it
+    (autograder.lms.exports) from the counted results: staff, TAs included."""
+    from autograder.service import lms
+
+    a = get_object_or_404(Assignment, name=name)
+    made = lms.export(a)
+    if made is None or not made[0].endswith(f"-{kind}"):
+        raise Http404
+    filename, text, _ = made
+    response = HttpResponse(text.encode(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@staff_required
+@require_GET
+def plot(request, name: str, which: str):
+    """One of the batch report's plots (autograder.outputs.report.plots) of the counted results,
+    drawn here: aggregates only, and for staff only."""
+    from autograder.outputs.report import PLOTS, plots
+    from autograder.service.policy import gradebook_results
+
+    a = get_object_or_404(Assignment, name=name)
+    if which not in PLOTS:
+        raise Http404
+    response = HttpResponse(plots(a.name, gradebook_results(a), only=which)[which], content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -68,7 +68,7 @@ CHECKS = [
           points=2, hidden=True),
     Check("train_momentum", "half_momentum", momentum_probe, (80, 9, 0.01, 0.5, 6), TRAINING_RULES,
           points=2, hidden=True),
-    Check("decayed_step_size", "more_steps", step_size_probe, ((2.0, 50, 9), (0.1, 1, 1), (1.0, 1000, 100)),
+    Check("decayed_step_size", "more_steps", step_size_probe, (2.0, 50, 9, (0.1, 1, 1), (1.0, 1000, 100)),
           [Close("alpha_i", rtol=1e-7, atol=0, label="the step sizes")], hidden=True),
     Check("accuracy", "another_line", accuracy_probe, (60, 8, [[0.5], [1.0]], 0.0),
           [Property(in_unit_interval), Close("accuracy", scalar=True, rtol=0, atol=1e-6, label="the accuracy")],
@@ -86,7 +86,7 @@ SIBLING_ARGS = {
     "train_gradient_descent.ten_steps": (60, 5, 0.1, 8),
     "train_minibatch_sgd.batches_of_8": (40, 6, 0.1, 2, 8, 1),
     "train_momentum.ten_steps": (60, 4, 0.05, 0.9, 8),
-    "decayed_step_size.example": ((0.3, 50, 16),),
+    "decayed_step_size.example": (0.3, 50, 16),
     "accuracy.lecture_line": (80, 6, [[0.9], [-0.7]], 0.05),
 }
 CHECKS += [sibling(c, SIBLING_ARGS[c.id]) for c in PUBLIC]

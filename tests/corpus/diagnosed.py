@@ -3,6 +3,8 @@ flipped, a column for a vector, a constant factor, an off-by-one in the steps, o
 swapped...): the feedback must name each one from the numbers alone (autograder.checks.diagnosis).
 
 Per assignment: name -> (exercise, source, words the failing public check's message contains).
+The swapped-input ones are named from the solution's values on the check's inputs exchanged (a
+check's ``swappable``), computed in the reference run.
 """
 
 _GD = '''
@@ -29,24 +31,36 @@ def {name}(X, labels, learning_rate, {extra}epochs):
 '''
 
 
-def _gd(steps="epochs", after="", returned="W_val, b_val, np.array(costs, dtype=np.float32)", momentum=False):
+def _gd(steps="epochs", after="", returned="W_val, b_val, np.array(costs, dtype=np.float32)", momentum=False,
+        optimizer="tf.compat.v1.train.MomentumOptimizer(learning_rate, momentum)"):
     if momentum:
         return _GD.format(name="train_momentum", extra="momentum, ", steps=steps, after=after, returned=returned,
-                          optimizer="tf.compat.v1.train.MomentumOptimizer(learning_rate, momentum)")
+                          optimizer=optimizer)
     return _GD.format(name="train_gradient_descent", extra="", steps=steps, after=after, returned=returned,
                       optimizer="tf.compat.v1.train.GradientDescentOptimizer(learning_rate)")
 
 
 _ELEMENTWISE = '''
 def elementwise_ops(a, b):
-    a = tf.constant(a, dtype=tf.float32)
-    b = tf.constant(b, dtype=tf.float32)
-    results = {{"add": a + b, "subtract": {subtract}, "multiply": a * b, "divide": a / b,
-               "mod": tf.math.floormod(a, b), "abs": tf.abs(a), "negative": -a, "sign": tf.sign(a),
+    a, b = tf.constant({first}, dtype=tf.float32), tf.constant({second}, dtype=tf.float32)
+    results = {{"add": a + b, "subtract": {subtract}, "multiply": a * b, "divide": {divide},
+               "mod": {mod}, "abs": tf.abs(a), "negative": -a, "sign": tf.sign(a),
                "reciprocal": 1 / a, "square": a * a, "round": tf.round(a), "sqrt": tf.sqrt(a),
-               "pow": tf.pow(a, b), "exp": tf.exp(a), "log": {log}}}
+               "pow": {pow}, "exp": tf.exp(a), "log": {log}}}
     return {{k: v.numpy() for k, v in results.items()}}
 '''
+
+
+def _elementwise(**ops):
+    """elementwise_ops written right but for ``ops`` (the operations' expressions, or the two
+    inputs' names: ``first``, ``second``)."""
+    right = dict(first="a", second="b", subtract="a - b", divide="a / b", mod="tf.math.floormod(a, b)",
+                 pow="tf.pow(a, b)", log="tf.math.log(a)")
+    return _ELEMENTWISE.format(**{**right, **ops})
+
+
+_SWAPPED = "is what the reference solution gives with `{}` and `{}` swapped"
+_ALL_SWAPPED = "Your function gives what the reference solution gives with `{}` and `{}` swapped"
 
 _MINIBATCH = '''
 def train_minibatch_sgd(X, labels, learning_rate, epochs, batch_size, seed):
@@ -118,11 +132,10 @@ def feed_placeholder(xs, w=6.0, b=1.5):
     with tf.compat.v1.Session(graph=graph) as sess:
         return sess.run(y, feed_dict={x: np.asarray(xs, np.float32).reshape(1, -1)})
 ''', "as a row of shape"),
-    "subtract_reversed": ("elementwise_ops", _ELEMENTWISE.format(subtract="b - a", log="tf.math.log(a)"),
-                          "is the negative of the expected value"),
-    "log_base_10": ("elementwise_ops", _ELEMENTWISE.format(subtract="a - b", log="tf.math.log(a) / tf.math.log(10.0)"),
+    "subtract_reversed": ("elementwise_ops", _elementwise(subtract="b - a"), _SWAPPED.format("a", "b")),
+    "log_base_10": ("elementwise_ops", _elementwise(log="tf.math.log(a) / tf.math.log(10.0)"),
                     "a base-10 logarithm where the natural one is expected"),
-    "log_base_2": ("elementwise_ops", _ELEMENTWISE.format(subtract="a - b", log="tf.math.log(a) / tf.math.log(2.0)"),
+    "log_base_2": ("elementwise_ops", _elementwise(log="tf.math.log(a) / tf.math.log(2.0)"),
                    "a base-2 logarithm"),
     "unique_values_not_shapes": ("unique_shapes", '''
 def unique_shapes(values):
@@ -134,6 +147,13 @@ def unique_shapes(values):
         found = sess.run(y, feed_dict={x: values})
     return tuple(y.shape.as_list()), tuple(int(v) for v in found)
 ''', "holds values where their shape is asked"),
+    # Two inputs used the other way round: the check declares swappable=("a", "b").
+    "divide_operands_swapped": ("elementwise_ops", _elementwise(divide="b / a"), _SWAPPED.format("a", "b")),
+    "pow_operands_swapped": ("elementwise_ops", _elementwise(pow="tf.pow(b, a)"), _SWAPPED.format("a", "b")),
+    "mod_operands_swapped": ("elementwise_ops", _elementwise(mod="tf.math.floormod(b, a)"),
+                             _SWAPPED.format("a", "b")),
+    "inputs_swapped_on_conversion": ("elementwise_ops", _elementwise(first="b", second="a"),
+                                     _ALL_SWAPPED.format("a", "b")),
 }
 
 LINEAR_CLASSIFIER = {
@@ -190,5 +210,52 @@ def cross_entropy_from_logits(labels, z):
     "accuracy_classes_swapped": ("accuracy", _ACCURACY.format(compare="<", scale="", equal="=="),
                                  "is 1 minus the expected value"),
 }
+
+LINEAR_CLASSIFIER.update({  # two inputs used the other way round: the checks declare swappable=(...)
+    "logits_loss_arguments_by_position": ("cross_entropy_from_logits", '''
+def cross_entropy_from_logits(labels, z):
+    labels = tf.constant(labels, tf.float64)
+    z = tf.constant(z, tf.float64)
+    return float(tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(z, labels)))
+''', _SWAPPED.format("labels", "z")),
+    "logits_formula_roles_swapped": ("cross_entropy_from_logits", '''
+def cross_entropy_from_logits(labels, z):
+    y = np.asarray(labels, np.float64)
+    s = np.asarray(z, np.float64)
+    # the stable form max(z, 0) - z * y + log(1 + exp(-|z|)), with y and z the other way round
+    return float(np.sum(np.maximum(y, 0) - y * s + np.log1p(np.exp(-np.abs(y)))))
+''', _SWAPPED.format("labels", "z")),
+    "step_size_root_on_n": ("decayed_step_size", '''
+def decayed_step_size(alpha, n, i):
+    return float(alpha / (i * np.sqrt(n)))
+''', _SWAPPED.format("n", "i")),
+    "step_size_parameters_reordered": ("decayed_step_size", '''
+def decayed_step_size(alpha, i, n):
+    return float(alpha / (n * np.sqrt(i)))
+''', _SWAPPED.format("n", "i")),
+    "momentum_optimizer_arguments_swapped": ("train_momentum", _gd(
+        momentum=True, optimizer="tf.compat.v1.train.MomentumOptimizer(momentum, learning_rate)"),
+        _ALL_SWAPPED.format("learning_rate", "momentum")),
+    "momentum_update_roles_swapped": ("train_momentum", '''
+def train_momentum(X, labels, learning_rate, momentum, epochs):
+    X = tf.constant(X, tf.float32)
+    y = tf.constant(labels, tf.float32)
+    W = tf.Variable(tf.zeros([2, 1]))
+    b = tf.Variable(tf.zeros([1]))
+    vW, vb = tf.zeros([2, 1]), tf.zeros([1])
+    costs = []
+    for _ in range(epochs):
+        with tf.GradientTape() as tape:
+            z = tf.reduce_sum(tf.matmul(X, W), axis=1) + b
+            cost = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z))
+        costs.append(cost.numpy())
+        dW, db = tape.gradient(cost, [W, b])
+        vW = learning_rate * vW + dW   # the two coefficients in each other's place
+        vb = learning_rate * vb + db
+        W.assign_sub(momentum * vW)
+        b.assign_sub(momentum * vb)
+    return W.numpy(), b.numpy(), np.array(costs, dtype=np.float32)
+''', _ALL_SWAPPED.format("learning_rate", "momentum")),
+})
 
 BY_ASSIGNMENT = {"01_tf_basics": TF_BASICS, "02_linear_classifier": LINEAR_CLASSIFIER}

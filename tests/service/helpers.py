@@ -10,8 +10,9 @@ def clean() -> None:
     from django.contrib.auth import get_user_model
     from django_tasks_db.models import DBTaskResult
 
-    from autograder.service.models import Assignment, Override, SignInLink, Submission, WorkerBeat
+    from autograder.service.models import Assignment, LmsRoster, Override, SignInLink, Submission, WorkerBeat
 
+    LmsRoster.objects.all().delete()
     Override.objects.all().delete()
     Submission.objects.all().delete()
     SignInLink.objects.all().delete()

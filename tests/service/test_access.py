@@ -31,6 +31,11 @@ TABLE = {
     "extension":        {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 400)},
     "due":              {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 200)},
     "export":           {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (200, 405), "prof": (200, 405)},
+    # an instructor's POST without a file: 400 (the form's message), nothing changed
+    "lms-roster":       {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 400)},
+    # no LMS roster uploaded here: staff get 404 (no such file)
+    "lms-export":       {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (404, 405), "prof": (404, 405)},
+    "plot":             {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (200, 405), "prof": (200, 405)},
     # the token is the secret: whoever holds the link may sign in with it (GET shows a button only)
     "signin":           {"out": (200, 302), "owner": (200, 302), "other": (200, 302), "ta": (200, 302), "prof": (200, 302)},
     # LTI (test_lti.py): the LMS's requests without their parameters or token are refused, whoever asks
@@ -72,7 +77,10 @@ def _url(name: str, world) -> str:
 
     kwargs = {"assignment": {"name": NAME}, "submit": {"name": NAME}, "staff-assignment": {"name": NAME},
               "publish": {"name": NAME}, "regrade": {"name": NAME}, "override": {"name": NAME},
-              "extension": {"name": NAME}, "due": {"name": NAME}, "export": {"name": NAME, "kind": "feedback.zip"},
+              "extension": {"name": NAME}, "due": {"name": NAME},
+              "export": {"name": NAME, "kind": "feedback.zip"},
+              "lms-roster": {"name": NAME}, "lms-export": {"name": NAME, "kind": "canvas.csv"},
+              "plot": {"name": NAME, "which": "scores.png"},
               "submission": {"submission_id": world["pk"]},
               "submission-state": {"submission_id": world["pk"]}, "feedback": {"submission_id": world["pk"]},
               "signin": {"token": world["token"]()}, "lti-sync": {"context_id": 999999}}.get(name, {})

@@ -60,7 +60,8 @@ def test_the_feedback_page_is_the_batchs_and_hidden_results_follow_publication(s
     assert page.content.decode().count("<li") == feedback_html(public_only).count("<li")
     Assignment.objects.filter(name=NAME).update(published=True)
     after = client.get(f"/s/{pk}/feedback/").content.decode()
-    assert after == feedback_html(sub.result)
+    back = [(f"/a/{NAME}/", "← 04 scale: your submissions"), (f"/s/{pk}/", "This submission")]
+    assert after == feedback_html(sub.result, back)   # the batch's page, with the way back to the service
     assert b"1 / 2" in client.get(f"/s/{pk}/state/").content
 
 

@@ -6,7 +6,15 @@
     if (!box) return;
     fetch(box.getAttribute("data-poll"), {credentials: "same-origin", headers: {"Accept": "text/html"}})
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
-      .then(function (html) { document.getElementById("state").innerHTML = html; setTimeout(poll, 1000); })
+      .then(function (html) {
+        document.getElementById("state").innerHTML = html;
+        var now = document.querySelector("#state [data-title]"), title = document.getElementById("sub-title");
+        if (now && title && title.textContent !== now.getAttribute("data-title")) {   // the heading says the state
+          document.title = document.title.replace(title.textContent, now.getAttribute("data-title"));
+          title.textContent = now.getAttribute("data-title");
+        }
+        setTimeout(poll, 1000);
+      })
       .catch(function () { setTimeout(poll, 3000); });
   }
   function dropzone() {
