@@ -1,6 +1,6 @@
 """The course's policies in the submission service (docs/policies.md, "In the submission
 service"), on the real PostgreSQL fixture with the fake sandbox: a late upload's counted score on
-the student's pages, the staff roster and the grades CSV; an extension granted after grading
+the student's pages, the staff roster, the grades CSV and the Canvas import file; an extension granted after grading
 changes the counted score, the export and the AGS passback (tests/service/lti_platform.py
 receives the new score) and never the stored automatic score, and revoking it restores the
 penalty; which submission counts; late days across assignments in due order; the rate limit from
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.service.helpers import NAME, account, client_for, notebook_bytes, run_queue, submission_id, upload
+from tests.service.test_lms_roster import CANVAS, _post_roster, canvas_import
 from tests.service.test_lti import _client, _launch, _who, lms  # noqa: F401 - the LTI test platform fixture
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -88,6 +89,10 @@ def test_a_late_upload_counts_less_on_every_page_and_export_and_the_stored_score
     assert (exported["score"], exported["automatic_score"], exported["late"], exported["late_deduction"]) == \
         ("1.5", "2", "late", "0.5")
     assert exported["late_rule"].startswith("submitted 5 hours")
+    # the LMS's import file (Canvas, tests/service/test_lms_roster.py's export by canvas-lms's rules)
+    assert _post_roster(prof, CANVAS).status_code == 200
+    canvas = canvas_import(prof.get(f"/staff/a/{NAME}/lms/canvas.csv").content.decode())
+    assert canvas["grades"]["101"]["555"] == "7.5"   # the counted 1.5 of 2 on the column's 10 points (not 10)
     assert Submission.objects.get(pk=pk).score == 2.0   # the automatic score, as graded
 
 
