@@ -183,6 +183,11 @@ def test_which_submission_counts(svc, toml, counts, on_time, scores):
     assert str(got.submission.pk) == want
     page = student.get(f"/a/{NAME}/").content.decode()
     assert page.count('<span class="tag">counts</span>') == 1
+    # a regrade grades every candidate the rule chooses from (the latest only under "latest")
+    from autograder.service.grading import regrade_counted
+
+    assert sorted(regrade_counted(Assignment.objects.get(name=NAME))) == sorted([b] if counts == "latest" else [a, b])
+    run_queue()
     row = page[page.index(f"/s/{want}/"):].split("</tr>")[0]
     assert '<span class="tag">counts</span>' in row
 
