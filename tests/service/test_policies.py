@@ -157,6 +157,17 @@ def test_extension_form_refusals_change_nothing(svc, toml):
     ta = client_for(account("tina", "ta"))
     assert ta.post(f"/staff/a/{NAME}/extension/", {"student": "ada", "until": "2026-06-05", "reason": "x"}
                    ).status_code == 403
+    # the forms carry their CSRF token; a post without it is refused (the page's form, then the post)
+    strict = client_for(account("prof", "instructor"), csrf=True)
+    page = strict.get(f"/staff/a/{NAME}/").content.decode()
+    assert 'id="extension-form"' in page and 'id="due-form"' not in page   # course.toml names the due date
+    assert "Due: 2026-06-01 12:00 Europe/Berlin (from course.toml). Late work: 25% per started day." in page
+    good = {"student": "ada", "until": "2026-06-05 12:00", "reason": "x"}
+    assert strict.post(f"/staff/a/{NAME}/extension/", good).status_code == 403
+    assert not Extension.objects.exists()
+    token = strict.cookies["csrftoken"].value
+    assert strict.post(f"/staff/a/{NAME}/extension/", dict(good, csrfmiddlewaretoken=token)).status_code == 200
+    assert Extension.objects.get().until == datetime(2026, 6, 5, 12, 0, tzinfo=BERLIN)
 
 
 @pytest.mark.parametrize("counts, on_time, scores", [
