@@ -77,9 +77,9 @@ def signout(request):
 @login_required
 @require_GET
 def home(request):
-    rows = []
     from autograder.service.scores import counted_score
 
+    rows = []
     for a in Assignment.objects.all():
         score = counted_score(a, request.user)
         best = score.submission
@@ -224,13 +224,13 @@ def submission_state(request, submission_id):
 
 
 def _state_context(request, sub: Submission) -> dict:
+    from autograder.service.scores import counted_score
+
     shown = None
     if sub.state == Submission.State.GRADED:
         shown = for_student(sub.result, sub.assignment.hidden_shown() or is_staff_member(request.user))
     ahead = (Submission.objects.filter(state=Submission.State.QUEUED, created__lt=sub.created).count()
              if sub.state == Submission.State.QUEUED else 0)
-    from autograder.service.scores import counted_score
-
     score = counted_score(sub.assignment, sub.student)
     return {"sub": sub, "shown": shown, "ahead": ahead, "is_counted": score.submission == sub,
             "staff": is_staff_member(request.user), "title": TITLES[sub.state], "score": score,
@@ -287,9 +287,9 @@ def dashboard(request):
         failed=Count("submissions", filter=Q(submissions__state=Submission.State.FAILED)))
     from autograder.service.models import WorkerBeat
 
-    alive = WorkerBeat.objects.filter(last_seen__gte=timezone.now() - timedelta(seconds=60))
     from autograder.service.policy import policy_error
 
+    alive = WorkerBeat.objects.filter(last_seen__gte=timezone.now() - timedelta(seconds=60))
     return render(request, "service/dashboard.html", {"rows": rows, "workers": alive,
                                                       "instructor": role_of(request.user) == Role.INSTRUCTOR,
                                                       "policy_error": policy_error()})
