@@ -135,6 +135,9 @@ def test_an_extension_after_grading_moves_the_counted_score_export_and_lms_and_r
     [grant] = Extension.objects.filter(student=ada)        # kept, marked revoked: history
     assert grant.reason == "doctor's note" and grant.revoked is not None and grant.revoke_reason == "granted by mistake"
     assert [s.score for s in Submission.objects.filter(student=ada)] == [2.0]   # never rewritten
+    listed = prof.get("/admin/service/extension/")      # the admin lists the history, read-only
+    assert listed.status_code == 200 and "doctor&#x27;s note" in listed.content.decode()
+    assert prof.get(f"/admin/service/extension/{grant.pk}/delete/").status_code == 403
 
 
 def test_extension_form_refusals_change_nothing(svc, toml):
