@@ -2,14 +2,17 @@
 
 from django.contrib import admin
 
-from autograder.service.models import (Assignment, LmsMember, LmsRoster, Override, Profile, SignInLink, Submission,
-                                       WorkerBeat)
+from autograder.service.models import (Assignment, Extension, LmsMember, LmsRoster, Override, Profile, SignInLink,
+                                       Submission, WorkerBeat)
 
 
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
     list_display = ("name", "title", "due", "open", "hidden_results", "published")
     list_editable = ("open", "published")
+    # the due date is set on the assignment's staff page (or course.toml): there its change is
+    # checked, recomputes the counted scores and reaches the LMS (docs/policies.md)
+    readonly_fields = ("due",)
 
 
 @admin.register(Profile)
@@ -73,4 +76,20 @@ class LmsRosterAdmin(admin.ModelAdmin):
     inlines = [LmsMemberInline]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Extension)
+class ExtensionAdmin(admin.ModelAdmin):
+    """Extensions as granted and revoked on the staff pages: history, never edited here."""
+
+    list_display = ("assignment", "student", "until", "reason", "by", "created", "revoked", "revoked_by")
+    list_filter = ("assignment",)
+    search_fields = ("student__username", "reason")
+    readonly_fields = [f.name for f in Extension._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

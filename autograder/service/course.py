@@ -17,12 +17,18 @@ def course_assignments() -> list[str]:
 
 
 def sync() -> list[str]:
-    """Add the course folder's new assignments (existing rows keep their settings); returns the added names."""
+    """Add the course folder's new assignments (existing rows keep their settings, but for what
+    course.toml's policies decide: :func:`autograder.service.policy.sync`); returns the added names."""
     added = []
     for name in course_assignments():
         _, created = Assignment.objects.get_or_create(name=name, defaults={"title": name.replace("_", " ")})
         if created:
             added.append(name)
+    from autograder.service.lti_services import resend_all
+    from autograder.service.policy import sync as sync_policies
+
+    if sync_policies():   # course.toml's due dates and hidden-results choices into the rows (one source each)
+        resend_all()      # and its policies changed since the last start: every counted score again
     return added
 
 

@@ -133,23 +133,35 @@ def _store(sub: Submission, result: dict, run_log: str) -> str:
 
 
 def _counted_score_changed(sub: Submission) -> None:
-    """The LMS gradebook told (LTI AGS, queued: never blocks or fails grading)."""
-    from autograder.service.lti_services import grades_changed
+    """The LMS gradebook told (LTI AGS, queued: never blocks or fails grading); with a late-day
+    budget, the student's other assignments too (:func:`autograder.service.lti_services.student_changed`)."""
+    from autograder.service.lti_services import grades_changed, student_changed
 
-    grades_changed(sub.assignment_id, sub.student_id)
+    try:
+        student_changed(sub.assignment, sub.student)
+    except Exception:  # noqa: BLE001 - a course.toml broken since start: this score at least (and the log)
+        log.exception("submission %s: the course's policies could not be read", sub.pk)
+        grades_changed(sub.assignment_id, sub.student_id)
 
 
 def regrade_counted(assignment, on_dask: bool = False) -> list[str]:
     """Each student's counted submission of ``assignment`` queued again (on the same queue, a new
     job each; ``on_dask``: one job for them all, :func:`regrade_on_dask`); the result it had stays
-    until the new one replaces it. Returns their ids."""
+    until the new one replaces it. Under a ``best`` or ``latest_before_due`` policy, every graded
+    upload of the student is a candidate: each is graded again. Returns their ids."""
+    from autograder.policies.model import Counts
+    from autograder.service.policy import policy_of
     from autograder.service.results import counted
 
+    every = policy_of(assignment).counts is not Counts.LATEST
     with transaction.atomic():
         mine: dict[int, list[Submission]] = {}
         for sub in Submission.objects.select_for_update().filter(assignment=assignment).defer("log"):
             mine.setdefault(sub.student_id, []).append(sub)
         ids = [best.pk for best in map(counted, mine.values()) if best is not None]
+        if every:
+            ids += [s.pk for subs in mine.values() for s in sorted(subs, key=lambda s: s.created)
+                    if s.pk not in ids and s.state == Submission.State.GRADED and (s.result or {}).get("status") == "graded"]
         # still GRADED (and counted) until the worker stores the new result; a failed regrade keeps it
         Submission.objects.filter(pk__in=ids, state=Submission.State.GRADED).update(
             regrade_pending=True, worker="", attempts=0, reused_from=None)

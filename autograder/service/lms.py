@@ -130,10 +130,10 @@ def export(assignment: Assignment) -> tuple[str, str, list[str]] | None:
     """The LMS import file of the assignment's roster: its name (``NAME-canvas.csv`` or
     ``NAME-moodle.csv``, as ``grade`` names it), its text and what to tell staff; None without a
     roster. The counted results (overrides applied) as the gradebook gives them
-    (:func:`autograder.service.results.gradebook_results`), each under its LMS id, and a
+    (:func:`autograder.service.policy.gradebook_results`), each under its LMS id, and a
     ``missing`` result for each roster student who handed in nothing, as ``grade`` adds them."""
     from autograder.lms.exports import canvas_csv, missing_results, moodle_worksheet
-    from autograder.service.results import gradebook_results
+    from autograder.service.policy import gradebook_results
 
     found = roster_of(assignment)
     if found is None:

@@ -108,6 +108,25 @@ def schedule_assignment(assignment) -> int:
     return sum(grades_changed(assignment.pk, s) for s in students)
 
 
+def resend_all() -> int:
+    """Every assignment's counted scores scheduled to the LMS again (a due date or policy changed)."""
+    from autograder.service.models import Assignment
+
+    return sum(schedule_assignment(a) for a in Assignment.objects.all())
+
+
+def student_changed(assignment, student) -> int:
+    """After one student's counted score on one assignment may have moved (an extension): that
+    score to the LMS, and with a late-day budget the student's other assignments too (the days
+    are spent across them)."""
+    from autograder.service.models import Assignment
+    from autograder.service.policy import course_policies
+
+    if course_policies().course.late_days.days:
+        return sum(grades_changed(a.pk, student.pk) for a in Assignment.objects.all())
+    return grades_changed(assignment.pk, student.pk)
+
+
 @task(queue_name="grading")
 def post_score(post_id: int) -> str:
     """The passback job (on the workers' queue): one score sent now."""
@@ -134,6 +153,8 @@ def score_payload(post: ScorePost, when=None) -> dict:
         payload.update(scoreGiven=float(score.score), scoreMaximum=float(score.max_score))
         if score.overridden and score.reason:
             payload["comment"] = f"Score set by the instructor: {score.reason}"[:1000]
+        elif score.explanation:   # the policy's words (docs/policies.md): the lateness, late days, an extension
+            payload["comment"] = (f"Late: {score.explanation}" if score.late else score.explanation)[:1000]
     return payload
 
 

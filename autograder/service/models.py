@@ -189,6 +189,8 @@ class Override(models.Model):
 
 # LTI 1.3 (autograder.service.lti_models): platforms, links, launch state, score posts
 from autograder.service.lti_models import LtiLink, LtiPlatform, LtiState, ScorePost  # noqa: E402,F401
+
+
 class LmsRoster(models.Model):
     """The LMS's own student list of one assignment, as staff uploaded it: a Canvas gradebook export
     or a Moodle grading worksheet (read by :mod:`autograder.lms.roster`, as ``grade --roster`` reads
@@ -221,3 +223,38 @@ class LmsMember(models.Model):
 
     def __str__(self):
         return f"{self.user.username} = {self.lms_id}"
+
+
+class Extension(models.Model):
+    """One grant of a later due date to one student on one assignment, with its reason and who
+    gave it (:class:`autograder.policies.model.Extension` is what counting reads). History is
+    kept: granting again adds a row (the newest one not revoked applies), revoking marks rows
+    revoked with who and why; nothing is overwritten or deleted."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="extensions")
+    until = models.DateTimeField()
+    reason = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+    revoked = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    revoke_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["assignment", "student", "created"])]
+
+    def __str__(self):
+        state = " (revoked)" if self.revoked else ""
+        return f"{self.assignment.name} {self.student.username} until {self.until:%Y-%m-%d %H:%M}{state}"
+
+
+class PolicyState(models.Model):
+    """The course.toml policies the service last applied (a digest of their parsed form): a
+    change found at a sync (``serve`` start, or the next count) re-sends every counted score."""
+
+    key = models.CharField(max_length=20, unique=True, default="course")
+    digest = models.CharField(max_length=64)
+    seen = models.DateTimeField(default=timezone.now)

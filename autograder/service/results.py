@@ -47,25 +47,3 @@ def pass_rates(results: list[dict]) -> list[dict]:
     for row in rates.values():
         row["percent"] = round(100 * row["passed"] / row["total"])
     return list(rates.values())
-
-
-def gradebook_results(assignment) -> list[dict]:
-    """Each student's counted result of ``assignment`` as the gradebook gives it to every export
-    (:meth:`autograder.gradebook.Gradebook.results`): the override and ``final_score``
-    (:func:`autograder.gradebook.with_override`), the name from the roster."""
-    from autograder.gradebook import with_override
-
-    overrides = {o.student_id: o.as_gradebook() for o in assignment.overrides.all()}
-    mine: dict[int, list[Submission]] = {}
-    for sub in assignment.submissions.select_related("student", "student__profile").defer("log"):
-        mine.setdefault(sub.student_id, []).append(sub)
-    out = []
-    for subs in mine.values():
-        best = counted(subs)
-        if best is None:
-            continue
-        profile = getattr(best.student, "profile", None)
-        out.append(with_override(dict(best.result, student=best.student.username,
-                                      name=getattr(profile, "display_name", "") or best.student.username),
-                                 overrides.get(best.student_id)))
-    return sorted(out, key=lambda r: r["student"])

@@ -1,14 +1,17 @@
 """The counted score of one student on one assignment: the one value every place that credits a
 student reads (the LMS gradebook through AGS first). Stored results are never rewritten: the
-counted submission (:func:`autograder.service.results.counted`) and the instructor's override
-(:func:`autograder.gradebook.with_override`) give it; the course's policies (due dates, late
-penalties, extensions) plug in here."""
+submission that counts under the assignment's policy, its counted score by the course's
+policies (due date, the student's extension, late days, the late rule:
+:func:`autograder.service.policy.counting`, which calls :func:`autograder.policies.counting.count`),
+then the instructor's override (:func:`autograder.gradebook.with_override`), which wins."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+
+from autograder.policies.counting import Counted
 
 
 class Progress(enum.Enum):
@@ -36,16 +39,33 @@ class CountedScore:
     overridden: bool = False
     reason: str = ""             # the override's reason (what the student is told), or ""
     graded_at: datetime | None = None
+    automatic: float | None = None    # the counting submission's stored score (never changed)
+    policy: Counted | None = None     # what the policies did (None: no graded work to apply them to)
+    submission: object = None         # the Submission that counts, or None
+
+    @property
+    def deduction(self) -> float:
+        """Points the late policy took (0 under an override: its score is what counts)."""
+        return 0.0 if self.overridden or self.policy is None else self.policy.deduction
+
+    @property
+    def late(self) -> bool:
+        return self.policy is not None and self.policy.late
+
+    @property
+    def explanation(self) -> str:
+        """What the policies did, in plain words ("" when nothing)."""
+        return "" if self.policy is None else self.policy.explanation
 
 
 def counted_score(assignment, student) -> CountedScore:
     """What ``student`` is credited with on ``assignment`` now."""
     from autograder.gradebook import with_override
     from autograder.service.models import Override, Submission
-    from autograder.service.results import counted
+    from autograder.service.policy import counting
 
     mine = list(assignment.submissions.filter(student=student).defer("log"))
-    best = counted(mine)
+    best, record = counting(assignment, student, mine)
     override = Override.objects.filter(assignment=assignment, student=student).first()
     if best is None:
         busy = any(s.state in (Submission.State.QUEUED, Submission.State.RUNNING) for s in mine)
@@ -55,8 +75,10 @@ def counted_score(assignment, student) -> CountedScore:
             return CountedScore(None, None, progress)
         return CountedScore(override.score, _assignment_max(assignment), Progress.GRADED, True, override.reason)
     final = with_override(best.result, override.as_gradebook() if override else None)
-    return CountedScore(float(final["final_score"]), float(best.max_score or final.get("max_score") or 0),
-                        Progress.GRADED, override is not None, override.reason if override else "", best.finished)
+    score = final["final_score"] if override is not None or record is None else record.score
+    return CountedScore(float(score), float(best.max_score or final.get("max_score") or 0),
+                        Progress.GRADED, override is not None, override.reason if override else "", best.finished,
+                        automatic=float(best.score or 0.0), policy=record, submission=best)
 
 
 _MAX: dict[tuple[str, str], float] = {}

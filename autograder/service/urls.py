@@ -25,6 +25,8 @@ service = [
     path("staff/a/<str:name>/regrade/", views.regrade, name="regrade"),
     path("staff/a/<str:name>/override/", views.override, name="override"),
     path("staff/a/<str:name>/export/<str:kind>", views.export, name="export"),
+    path("staff/a/<str:name>/extension/", views.extension, name="extension"),
+    path("staff/a/<str:name>/due/", views.set_due, name="due"),
     *lti_views.urlpatterns,   # LTI 1.3 (docs/lti.md)
     path("staff/a/<str:name>/lms-roster/", views.lms_roster, name="lms-roster"),
     path("staff/a/<str:name>/lms/<str:kind>", views.lms_export, name="lms-export"),

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from autograder.service import course, storage
 from autograder.service.models import Assignment, Role, SignInLink, Submission, is_staff_member, role_of
-from autograder.service.results import counted, for_student
+from autograder.service.results import for_student
 from autograder.service.grading import grade_submission
 
 log = logging.getLogger("autograder.service")
@@ -77,12 +77,14 @@ def signout(request):
 @login_required
 @require_GET
 def home(request):
+    from autograder.service.scores import counted_score
+
     rows = []
     for a in Assignment.objects.all():
-        mine = list(a.submissions.filter(student=request.user).defer("log"))
-        best = counted(mine)
-        rows.append({"assignment": a, "count": len(mine), "counted": best,
-                     "shown": _shown_score(best, a) if best else None})
+        score = counted_score(a, request.user)
+        best = score.submission
+        rows.append({"assignment": a, "count": a.submissions.filter(student=request.user).count(), "counted": best,
+                     "shown": _shown_score(best, a) if best else None, "score": score})
     return render(request, "service/home.html", {"rows": rows, "staff": is_staff_member(request.user)})
 
 
@@ -99,14 +101,18 @@ def assignment(request, name: str):
 
 
 def _assignment_page(request, a: Assignment, error: str = "", status: int = 200):
+    from autograder.service.policy import rate_of
+    from autograder.service.scores import counted_score
+
     mine = list(a.submissions.filter(student=request.user).defer("log"))
-    best = counted(mine)
+    score = counted_score(a, request.user)
     for sub in mine:   # the score the student may see now (the public checks' until hidden ones are shown)
         sub.shown = _shown_score(sub, a) if sub.state == Submission.State.GRADED and sub.result else None
     return render(request, "service/assignment.html", {
-        "a": a, "submissions": mine, "counted": best, "error": error,
-        "max_mb": settings.MAX_UPLOAD_BYTES / 2**20, "rate": settings.RATE_PER_HOUR,
-        "hidden_shown": a.hidden_shown(), "past_due": _past_due_closed(a)}, status=status)
+        "a": a, "submissions": mine, "counted": score.submission, "error": error,
+        "max_mb": settings.MAX_UPLOAD_BYTES / 2**20, "rate": rate_of(a).words(),
+        "hidden_shown": a.hidden_shown(), "past_due": _past_due_closed(a), "score": score,
+        "score_visible": a.hidden_shown()}, status=status)
 
 
 def _past_due_closed(a: Assignment) -> bool:
@@ -133,7 +139,7 @@ def submit(request, name: str):
     if not upload.name.lower().endswith(".ipynb"):
         return _assignment_page(request, a, f"“{upload.name}” is not a notebook: upload the .ipynb file you "
                                             "worked in. Nothing was stored.", 400)
-    if _over_rate(request.user):   # checked again, student locked, where the row is recorded
+    if _over_rate(a, request.user):   # checked again, student locked, where the row is recorded
         return _rate_limited(request, a)
     spooled = storage.spool(upload.chunks(), settings.MAX_UPLOAD_BYTES)
     if spooled is None:
@@ -152,15 +158,18 @@ def submit(request, name: str):
     return redirect("service:submission", submission_id=sub.pk)
 
 
-def _over_rate(student) -> bool:
-    since = timezone.now() - timedelta(hours=1)
-    return Submission.objects.filter(student=student, created__gte=since).count() >= settings.RATE_PER_HOUR
+def _over_rate(a: Assignment, student) -> bool:
+    """The course policy's rate limit when it gives one, else AUTOGRADER_RATE_PER_HOUR (service.policy)."""
+    from autograder.service.policy import over_rate
+
+    return over_rate(a, student)
 
 
 def _rate_limited(request, a: Assignment):
-    return _assignment_page(request, a, f"You have submitted {settings.RATE_PER_HOUR} times in the last hour, "
-                                        "the limit: run the checks in your notebook, and submit again later. "
-                                        "Nothing was stored.", 429)
+    from autograder.service.policy import rate_of
+
+    return _assignment_page(request, a, f"{rate_of(a).reached()}, the limit: run the checks in your notebook, and "
+                                        "submit again later. Nothing was stored.", 429)
 
 
 def _not_a_notebook(path: Path) -> str:
@@ -184,7 +193,7 @@ def _record(a: Assignment, student, filename: str, size: int, sha256: str) -> Su
     version = course.version(a.name)
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=student.pk).first()
-        if _over_rate(student):
+        if _over_rate(a, student):
             return None
         same = (Submission.objects.filter(assignment=a, student=student, sha256=sha256, state=Submission.State.GRADED)
                 .exclude(result=None).defer("log").order_by("-created").first())
@@ -215,14 +224,17 @@ def submission_state(request, submission_id):
 
 
 def _state_context(request, sub: Submission) -> dict:
+    from autograder.service.scores import counted_score
+
     shown = None
     if sub.state == Submission.State.GRADED:
         shown = for_student(sub.result, sub.assignment.hidden_shown() or is_staff_member(request.user))
     ahead = (Submission.objects.filter(state=Submission.State.QUEUED, created__lt=sub.created).count()
              if sub.state == Submission.State.QUEUED else 0)
-    mine = sub.assignment.submissions.filter(student=sub.student).defer("log")
-    return {"sub": sub, "shown": shown, "ahead": ahead, "is_counted": counted(mine) == sub,
-            "staff": is_staff_member(request.user), "title": TITLES[sub.state]}
+    score = counted_score(sub.assignment, sub.student)
+    return {"sub": sub, "shown": shown, "ahead": ahead, "is_counted": score.submission == sub,
+            "staff": is_staff_member(request.user), "title": TITLES[sub.state], "score": score,
+            "score_visible": shown is sub.result}
 
 
 TITLES = {Submission.State.QUEUED: "Submission received: queued", Submission.State.RUNNING: "Submission running",
@@ -244,7 +256,23 @@ def feedback(request, submission_id):
             if sub.student_id != request.user.pk else
             [(reverse("service:assignment", args=[sub.assignment.name]), f"← {name}: your submissions")])
     back.append((reverse("service:submission", args=[sub.pk]), "This submission"))
-    return HttpResponse(feedback_html(shown, back), content_type="text/html; charset=utf-8")
+    return HttpResponse(feedback_html(_with_policy(sub, shown), back), content_type="text/html; charset=utf-8")
+
+
+def _with_policy(sub: Submission, shown: dict) -> dict:
+    """The result the feedback page renders: for the submission that counts, what the course's
+    policies did (the deduction and its words) and the override; the automatic score stays."""
+    from autograder.service.scores import counted_score
+
+    score = counted_score(sub.assignment, sub.student)
+    if score.submission != sub:
+        return shown
+    out = dict(shown, override={"score": score.score, "reason": score.reason} if score.overridden else None)
+    if score.policy is not None and shown is sub.result:
+        out.update(policy=score.policy.to_json(), final_score=score.score)
+    elif score.policy is not None:   # hidden checks not shown yet: the words, not the full score's sums
+        out.update(policy={"explanation": score.explanation}, final_score=shown.get("score"))
+    return out
 
 
 # --- staff ------------------------------------------------------------------------------------
@@ -259,9 +287,12 @@ def dashboard(request):
         failed=Count("submissions", filter=Q(submissions__state=Submission.State.FAILED)))
     from autograder.service.models import WorkerBeat
 
+    from autograder.service.policy import policy_error
+
     alive = WorkerBeat.objects.filter(last_seen__gte=timezone.now() - timedelta(seconds=60))
     return render(request, "service/dashboard.html", {"rows": rows, "workers": alive,
-                                                      "instructor": role_of(request.user) == Role.INSTRUCTOR})
+                                                      "instructor": role_of(request.user) == Role.INSTRUCTOR,
+                                                      "policy_error": policy_error()})
 
 
 @staff_required
@@ -277,6 +308,7 @@ def _staff_page(request, a: Assignment, error: str = "", notice: str = "", statu
     from django.contrib.auth import get_user_model
 
     from autograder.gradebook import with_override
+    from autograder.service.policy import counting, policy_of, toml_due
     from autograder.service.results import pass_rates
 
     students = (get_user_model().objects.filter(Q(profile__role=Role.STUDENT) | Q(submissions__assignment=a))
@@ -285,27 +317,34 @@ def _staff_page(request, a: Assignment, error: str = "", notice: str = "", statu
     for s in a.submissions.defer("log"):   # logs (up to 200k characters each) are not shown here
         subs.setdefault(s.student_id, []).append(s)
     overrides = {o.student_id: o for o in a.overrides.all()}
+    extensions = {}
+    for e in a.extensions.filter(revoked__isnull=True):   # newest first: the one that applies
+        extensions.setdefault(e.student_id, e)
     roster, results = [], []
     for user in students:
         mine = subs.get(user.pk, [])
-        best = counted(mine)
+        best, record = counting(a, user, mine)
         override = overrides.get(user.pk)
         final = None
         if best is not None:
             results.append(best.result)
             final = with_override(best.result, override.as_gradebook() if override else None)["final_score"]
+            if override is None and record is not None:
+                final = record.score
         elif override is not None:
             final = override.score
         roster.append({"user": user, "name": getattr(getattr(user, "profile", None), "display_name", ""),
                        "count": len(mine), "last": max((s.created for s in mine), default=None), "counted": best,
-                       "override": override, "final": final})
+                       "override": override, "final": final, "policy": record,
+                       "extension": extensions.get(user.pk)})
     states = dict(a.submissions.values_list("state").annotate(n=Count("pk")))
     recent = a.submissions.select_related("student").defer("log")[:50]
     return render(request, "service/staff_assignment.html", {
         "a": a, "roster": roster, "states": states, "recent": recent, "rates": pass_rates(results),
         "last_any": a.submissions.aggregate(m=Max("created"))["m"], "error": error, "notice": notice,
         "instructor": role_of(request.user) == Role.INSTRUCTOR, "lms": _lms_context(a),
-        "dask": settings.DASK_ADDRESS}, status=status)
+        "dask": settings.DASK_ADDRESS, "policy": policy_of(a), "toml_due": toml_due(a.name),
+        "grants": a.extensions.select_related("student", "by", "revoked_by")[:200]}, status=status)
 
 
 def _lms_context(a: Assignment) -> dict | None:
@@ -413,7 +452,7 @@ def export(request, name: str, kind: str):
     from autograder.outputs.feedback import render
     from autograder.outputs.result_files import write_feedback
     from autograder.outputs.tables import checks_csv, grades_csv
-    from autograder.service.results import gradebook_results
+    from autograder.service.policy import gradebook_results
 
     a = get_object_or_404(Assignment, name=name)
     if kind not in EXPORTS:
@@ -488,7 +527,7 @@ def plot(request, name: str, which: str):
     """One of the batch report's plots (autograder.outputs.report.plots) of the counted results,
     drawn here: aggregates only, and for staff only."""
     from autograder.outputs.report import PLOTS, plots
-    from autograder.service.results import gradebook_results
+    from autograder.service.policy import gradebook_results
 
     a = get_object_or_404(Assignment, name=name)
     if which not in PLOTS:
@@ -496,3 +535,62 @@ def plot(request, name: str, which: str):
     response = HttpResponse(plots(a.name, gradebook_results(a), only=which)[which], content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- policies: extensions and due dates (docs/policies.md, "In the submission service") --------
+
+@staff_required
+@require_POST
+def extension(request, name: str):
+    """Grant (until, reason) or revoke (revoke=1, reason) one student's extension: instructors
+    only. Every grant and revocation is kept; the counted score, exports and LMS follow."""
+    from django.contrib.auth import get_user_model
+
+    from autograder.policies.model import PolicyError
+    from autograder.service import policy
+    from autograder.service.lti_services import student_changed
+
+    _instructor(request)
+    a = get_object_or_404(Assignment, name=name)
+    student = get_user_model().objects.filter(username=request.POST.get("student", "").strip()).first()
+    if student is None:
+        return _staff_page(request, a, error="No such student.", status=400)
+    reason = request.POST.get("reason", "")
+    try:
+        if request.POST.get("revoke") == "1":
+            n = policy.revoke(a, student, reason, request.user)
+            notice = f"{student.username}: extension revoked." if n else f"{student.username} has no extension."
+        else:
+            done = policy.grant(a, student, request.POST.get("until", ""), reason, request.user)
+            notice = f"{student.username}: extension until {done.row.until:%Y-%m-%d %H:%M %Z} granted." + \
+                (f" Note: {done.note}." if done.note else "")
+    except PolicyError as exc:
+        return _staff_page(request, a, error=f"Nothing changed: {exc}.", status=400)
+    student_changed(a, student)   # the LMS (and, with late days, the student's other assignments)
+    return _staff_page(request, a, notice=notice)
+
+
+@staff_required
+@require_POST
+def set_due(request, name: str):
+    """Set (or clear, when blank) the assignment's due date: instructors only; refused when
+    course.toml names it (the one source then). Every counted score is sent to the LMS again."""
+    from autograder.policies.model import PolicyError
+    from autograder.service import policy
+    from autograder.service.lti_services import resend_all
+
+    _instructor(request)
+    a = get_object_or_404(Assignment, name=name)
+    if policy.toml_due(a.name):
+        return _staff_page(request, a, error="This due date comes from course.toml: change it there "
+                                             "(the service reads it at its next start).", status=400)
+    text = request.POST.get("due", "").strip()
+    try:
+        due = policy.parse_until(a, text).at if text else None
+    except PolicyError as exc:
+        return _staff_page(request, a, error=f"Nothing changed: {str(exc).replace('until: ', '')}.", status=400)
+    Assignment.objects.filter(pk=a.pk).update(due=due)
+    log.info("%s: %s set the due date to %s", a.name, request.user.username, due)
+    resend_all()   # late days are spent across assignments: every counted score may move
+    a.refresh_from_db()
+    return _staff_page(request, a, notice="Due date cleared." if due is None else "Due date set.")

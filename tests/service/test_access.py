@@ -27,6 +27,9 @@ TABLE = {
     "regrade":          {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 302)},
     # an instructor's POST without a student: 400 (the form's message), nothing changed
     "override":         {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 400)},
+    # policies (test_policies.py): instructors only; a POST without a student is 400, a blank due clears it (200)
+    "extension":        {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 400)},
+    "due":              {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 200)},
     "export":           {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (200, 405), "prof": (200, 405)},
     # an instructor's POST without a file: 400 (the form's message), nothing changed
     "lms-roster":       {"out": (302, 302), "owner": (403, 403), "other": (403, 403), "ta": (405, 403), "prof": (405, 400)},
@@ -74,6 +77,7 @@ def _url(name: str, world) -> str:
 
     kwargs = {"assignment": {"name": NAME}, "submit": {"name": NAME}, "staff-assignment": {"name": NAME},
               "publish": {"name": NAME}, "regrade": {"name": NAME}, "override": {"name": NAME},
+              "extension": {"name": NAME}, "due": {"name": NAME},
               "export": {"name": NAME, "kind": "feedback.zip"},
               "lms-roster": {"name": NAME}, "lms-export": {"name": NAME, "kind": "canvas.csv"},
               "plot": {"name": NAME, "which": "scores.png"},
