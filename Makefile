@@ -34,12 +34,15 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # pytest's 5 ("no tests collected") is never expected, but is no failure of the code either.
-# --durations=10 prints the ten slowest tests in CI's log, so their growth is seen.
+# --durations=10 prints the ten slowest tests in CI's log, so their growth is seen. The tests run on
+# two processes (pyproject's addopts); those marked serial (they measure time, or restart the
+# Docker engine) run after them, alone.
 test: lint docs
 	bash docker/ensure-engine.sh
 	bash tests/ensure-chromium.sh
 	bash tests/ensure-postgres.sh
-	$(BIN)/python -m pytest -ra --durations=10 || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -ra --durations=10 -m "not serial" || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -ra --durations=5 -n 0 -m serial || [ $$? -eq 5 ]
 	bash tests/as-user.sh
 
 test-fast: $(STAMP)
