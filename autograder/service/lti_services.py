@@ -138,13 +138,20 @@ def release_withheld() -> int:
     (the due date or their extension passed) scheduled again, to go ``FullyGraded``: called from
     each worker's periodic loop (:func:`autograder.service.grading.keep_alive`), so a due date
     passing needs no web request. A post already pending is left to its job. Returns how many."""
+    from django.db.models import Q
+
+    from autograder.service.models import Assignment
     from autograder.service.policy import hidden_shown_for
     from autograder.service.scores import Progress, counted_score
 
+    # only where someone may see them now (an extension only moves a due date later): a beat
+    # before the due date reads no student's row
+    may_show = (Q(link__assignment__hidden_results=Assignment.Hidden.AT_ONCE) | Q(link__assignment__published=True)
+                | Q(link__assignment__hidden_results=Assignment.Hidden.AFTER_DUE, link__assignment__due__lte=timezone.now()))
     released = 0
     with transaction.atomic():
         posts = (ScorePost.objects.select_for_update(skip_locked=True, of=("self",))
-                 .filter(state=ScorePost.State.SENT, payload__gradingProgress=Progress.GRADING.grading)
+                 .filter(may_show, state=ScorePost.State.SENT, payload__gradingProgress=Progress.GRADING.grading)
                  .select_related("link__assignment", "student"))
         for post in posts:
             assignment = post.link.assignment
