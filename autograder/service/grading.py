@@ -307,13 +307,18 @@ def heartbeat(backend: str = "") -> None:
 
 
 def keep_alive(stop: threading.Event, backend: str = "", every_s: float = 10.0) -> None:
-    """A worker's side thread: its heartbeat, and expired leases requeued, every few seconds."""
+    """A worker's side thread, every few seconds: its heartbeat, expired leases requeued, and the
+    LMS scores withheld until a due date whose date has now passed sent again
+    (:func:`autograder.service.lti_services.release_withheld`)."""
     from django.db import connection
+
+    from autograder.service.lti_services import release_withheld
 
     while True:
         try:
             heartbeat(backend)
             requeue_expired()
+            release_withheld()
         except Exception:  # noqa: BLE001 - the database restarting: try again at the next beat
             log.exception("heartbeat")
         finally:

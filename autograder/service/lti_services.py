@@ -8,7 +8,13 @@ link of the assignment and enqueues its sending on the grading queue, so grading
 the LMS. The job sends the counted score *as it is when it runs*
 (:func:`autograder.service.scores.counted_score`, with that moment's timestamp: AGS platforms keep
 the score with the latest timestamp). A failure keeps its error on the row, is tried again later
-(``RETRIES`` times, waiting longer each time), and staff see it and can send it again."""
+(``RETRIES`` times, waiting longer each time), and staff see it and can send it again.
+
+A counted score that includes hidden checks the student may not see yet is sent withheld
+(``Submitted``/``Pending``, no score: :func:`score_payload`); it goes ``FullyGraded`` when they
+become visible: staff publish (the publish view schedules the assignment), an extension or due
+date changes (``student_changed``, ``resend_all``), or the student's due date passes
+(:func:`release_withheld`, from each worker's periodic loop)."""
 
 from __future__ import annotations
 
@@ -127,6 +133,36 @@ def student_changed(assignment, student) -> int:
     return grades_changed(assignment.pk, student.pk)
 
 
+def release_withheld() -> int:
+    """Scores sent withheld (``Pending``, no score) whose student now sees the hidden results
+    (the due date or their extension passed) scheduled again, to go ``FullyGraded``: called from
+    each worker's periodic loop (:func:`autograder.service.grading.keep_alive`), so a due date
+    passing needs no web request. A post already pending is left to its job. Returns how many."""
+    from django.db.models import Q
+
+    from autograder.service.models import Assignment
+    from autograder.service.policy import hidden_shown_for
+    from autograder.service.scores import Progress, counted_score
+
+    # only where someone may see them now (an extension only moves a due date later): a beat
+    # before the due date reads no student's row
+    may_show = (Q(link__assignment__hidden_results=Assignment.Hidden.AT_ONCE) | Q(link__assignment__published=True)
+                | Q(link__assignment__hidden_results=Assignment.Hidden.AFTER_DUE, link__assignment__due__lte=timezone.now()))
+    released = 0
+    with transaction.atomic():
+        posts = (ScorePost.objects.select_for_update(skip_locked=True, of=("self",))
+                 .filter(may_show, state=ScorePost.State.SENT, payload__gradingProgress=Progress.GRADING.grading)
+                 .select_related("link__assignment", "student"))
+        for post in posts:
+            assignment = post.link.assignment
+            if not hidden_shown_for(assignment, post.student):
+                continue
+            if counted_score(assignment, post.student).progress is not Progress.GRADED:
+                continue   # still grading: its job sends the score when it is stored
+            released += grades_changed(assignment.pk, post.student_id)
+    return released
+
+
 @task(queue_name="grading")
 def post_score(post_id: int) -> str:
     """The passback job (on the workers' queue): one score sent now."""
@@ -135,18 +171,27 @@ def post_score(post_id: int) -> str:
 
 def score_payload(post: ScorePost, when=None) -> dict:
     """The AGS Score (AGS 2.0 §3.4: userId, scoreGiven, scoreMaximum, comment, timestamp,
-    activityProgress, gradingProgress) of the counted score now."""
+    activityProgress, gradingProgress) of the counted score now. While it is withheld (it counts
+    hidden checks the student may not see yet: :func:`autograder.service.scores.withheld`), only
+    ``Submitted`` / ``Pending``, with no scoreGiven, scoreMaximum or comment: AGS's "Pending" is a
+    grade not final yet that needs no grader (the tool finishes it by itself), where
+    "PendingManual" would ask the LMS's graders to act (Canvas marks it "needs grading";
+    canvas-lms app/controllers/lti/ims/scores_controller.rb also ignores a scoreGiven sent with
+    Pending, so sending none hides nothing the LMS would have kept)."""
     from lti_tool.models import LtiUser
 
-    from autograder.service.scores import counted_score
+    from autograder.service.scores import Progress, counted_score, withheld
 
     registration_id = post.link.resource_link.context.deployment.registration_id
     lti_user = LtiUser.objects.filter(registration_id=registration_id, auth_user_id=post.student_id).first()
     if lti_user is None:
         raise LookupError(f"{post.student.username} is not a user of this LMS (no launch, no NRPS roster)")
     score = counted_score(post.link.assignment, post.student)
+    progress = Progress.GRADING if withheld(post.link.assignment, post.student, score) else score.progress
     payload = {"userId": lti_user.sub, "timestamp": (when or timezone.now()).isoformat(timespec="milliseconds"),
-               "activityProgress": score.progress.activity, "gradingProgress": score.progress.grading}
+               "activityProgress": progress.activity, "gradingProgress": progress.grading}
+    if progress is Progress.GRADING:   # nothing more: no score, no words, until the student sees it all
+        return payload
     if score.score is not None:
         if not score.max_score:
             raise ValueError(f"{post.link.assignment.name}: no maximum score is known, so no score is sent")

@@ -68,11 +68,14 @@ class Assignment(models.Model):
     def __str__(self):
         return self.name
 
-    def hidden_shown(self) -> bool:
-        """Whether students see their hidden checks' results now."""
+    def hidden_shown(self, due=None) -> bool:
+        """Whether a student sees their hidden checks' results now. ``due``: that student's own due
+        instant (a later one from their extension: :func:`autograder.service.policy.hidden_shown_for`
+        is what every student's page asks); None, the assignment's."""
         if self.hidden_results == self.Hidden.AT_ONCE or self.published:
             return True
-        return self.hidden_results == self.Hidden.AFTER_DUE and self.due is not None and timezone.now() >= self.due
+        due = due or self.due
+        return self.hidden_results == self.Hidden.AFTER_DUE and due is not None and timezone.now() >= due
 
 
 class SignInLink(models.Model):

@@ -31,6 +31,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from autograder.errors import UsageError
 from autograder.policies.counting import Counted, Submitted, choose, count
@@ -146,6 +147,33 @@ def active_extension(assignment: Assignment, student) -> Granted | None:
     return Granted(student.username, assignment.name, row.until, row.reason, row.created.isoformat(), row.pk)
 
 
+def student_due(assignment: Assignment, student):
+    """The due instant that applies to ``student``: their extension's when it is later than the
+    assignment's (as counting applies it), else the assignment's (None: no due date)."""
+    granted = active_extension(assignment, student)
+    if assignment.due is not None and granted is not None and granted.until > assignment.due:
+        return granted.until
+    return assignment.due
+
+
+def hidden_shown_for(assignment: Assignment, student) -> bool:
+    """Whether ``student`` sees the hidden checks' results of ``assignment`` now: at once, when
+    staff published them, or (after the due date) once *their* due date has passed, so an
+    extension never shows them while the student may still upload."""
+    if assignment.hidden_results != Assignment.Hidden.AFTER_DUE or assignment.published:
+        return assignment.hidden_shown()
+    return assignment.hidden_shown(student_due(assignment, student))
+
+
+def uploads_closed(assignment: Assignment, student) -> bool:
+    """No upload once the student's hidden results are shown because their due date passed
+    (after-the-due-date assignments): a later upload would see them at once."""
+    if assignment.hidden_results != Assignment.Hidden.AFTER_DUE:
+        return False
+    due = student_due(assignment, student)
+    return due is not None and timezone.now() >= due
+
+
 def parse_until(assignment: Assignment, text: str) -> Due:
     """A staff form's date (the forms of docs/policies.md, in the course's time zone)."""
     from autograder.policies.model import parse_time
@@ -180,8 +208,6 @@ def grant(assignment: Assignment, student, until_text: str, reason: str, by) -> 
 
 def revoke(assignment: Assignment, student, reason: str, by) -> int:
     """Every grant of the student still applying marked revoked (kept, with who and why); how many."""
-    from django.utils import timezone
-
     if not reason.strip():
         raise PolicyError("revoking an extension needs its reason")
     n = Extension.objects.filter(assignment=assignment, student=student, revoked__isnull=True).update(
@@ -300,8 +326,6 @@ def rate_of(assignment: Assignment) -> Rate:
 
 
 def over_rate(assignment: Assignment, student) -> bool:
-    from django.utils import timezone
-
     rate = rate_of(assignment)
     recent = Submission.objects.filter(student=student, created__gte=timezone.now() - rate.per)
     if rate.assignment_only:

@@ -81,6 +81,20 @@ def counted_score(assignment, student) -> CountedScore:
                         automatic=float(best.score or 0.0), policy=record, submission=best)
 
 
+def withheld(assignment, student, score: CountedScore) -> bool:
+    """Whether ``score`` must not reach anyone the student can ask (the LMS gradebook) yet: it
+    counts hidden checks' points the student may not see now
+    (:func:`autograder.service.policy.hidden_shown_for`, by their own due date). An override is
+    never withheld: the student's pages show it."""
+    from autograder.service.policy import hidden_shown_for
+
+    if score.score is None or score.overridden or score.submission is None:
+        return False
+    if not any(c.get("hidden") for c in (score.submission.result or {}).get("checks", [])):
+        return False
+    return not hidden_shown_for(assignment, student)
+
+
 _MAX: dict[tuple[str, str], float] = {}
 
 

@@ -77,6 +77,7 @@ def signout(request):
 @login_required
 @require_GET
 def home(request):
+    from autograder.service.policy import student_due
     from autograder.service.scores import counted_score
 
     rows = []
@@ -84,12 +85,15 @@ def home(request):
         score = counted_score(a, request.user)
         best = score.submission
         rows.append({"assignment": a, "count": a.submissions.filter(student=request.user).count(), "counted": best,
-                     "shown": _shown_score(best, a) if best else None, "score": score})
+                     "shown": _shown_score(best, a, request.user) if best else None, "score": score,
+                     "due": student_due(a, request.user)})
     return render(request, "service/home.html", {"rows": rows, "staff": is_staff_member(request.user)})
 
 
-def _shown_score(sub: Submission, assignment: Assignment) -> dict:
-    r = for_student(sub.result, assignment.hidden_shown())
+def _shown_score(sub: Submission, assignment: Assignment, student) -> dict:
+    from autograder.service.policy import hidden_shown_for
+
+    r = for_student(sub.result, hidden_shown_for(assignment, student))
     return {"score": r.get("score"), "max_score": r.get("max_score"), "partial": r is not sub.result}
 
 
@@ -101,32 +105,30 @@ def assignment(request, name: str):
 
 
 def _assignment_page(request, a: Assignment, error: str = "", status: int = 200):
-    from autograder.service.policy import rate_of
+    from autograder.service.policy import hidden_shown_for, rate_of, student_due, uploads_closed
     from autograder.service.scores import counted_score
 
     mine = list(a.submissions.filter(student=request.user).defer("log"))
     score = counted_score(a, request.user)
+    shown = hidden_shown_for(a, request.user)   # by this student's own due date (an extension's)
     for sub in mine:   # the score the student may see now (the public checks' until hidden ones are shown)
-        sub.shown = _shown_score(sub, a) if sub.state == Submission.State.GRADED and sub.result else None
+        sub.shown = _shown_score(sub, a, request.user) if sub.state == Submission.State.GRADED and sub.result else None
     return render(request, "service/assignment.html", {
         "a": a, "submissions": mine, "counted": score.submission, "error": error,
         "max_mb": settings.MAX_UPLOAD_BYTES / 2**20, "rate": rate_of(a).words(),
-        "hidden_shown": a.hidden_shown(), "past_due": _past_due_closed(a), "score": score,
-        "score_visible": a.hidden_shown()}, status=status)
-
-
-def _past_due_closed(a: Assignment) -> bool:
-    """No upload after the due date when the hidden results are shown from then on."""
-    return a.hidden_results == Assignment.Hidden.AFTER_DUE and a.due is not None and timezone.now() >= a.due
+        "hidden_shown": shown, "past_due": uploads_closed(a, request.user), "score": score,
+        "score_visible": shown, "own_due": student_due(a, request.user)}, status=status)
 
 
 @login_required
 @require_POST
 def submit(request, name: str):
+    from autograder.service.policy import uploads_closed
+
     a = get_object_or_404(Assignment, name=name)
     if not a.open:
         return _assignment_page(request, a, "This assignment is closed: no more submissions.", 403)
-    if _past_due_closed(a):   # its hidden results are shown now: a later upload would see them at once
+    if uploads_closed(a, request.user):   # their hidden results are shown now: a later upload would see them
         return _assignment_page(request, a, "The due date has passed, and the hidden checks' results are shown: "
                                             "no more submissions. Nothing was stored.", 403)
     upload = request.FILES.get("notebook")   # parsed here (or by the CSRF check): the size handler has run
@@ -228,13 +230,21 @@ def _state_context(request, sub: Submission) -> dict:
 
     shown = None
     if sub.state == Submission.State.GRADED:
-        shown = for_student(sub.result, sub.assignment.hidden_shown() or is_staff_member(request.user))
+        shown = for_student(sub.result, _hidden_shown(request, sub))
     ahead = (Submission.objects.filter(state=Submission.State.QUEUED, created__lt=sub.created).count()
              if sub.state == Submission.State.QUEUED else 0)
     score = counted_score(sub.assignment, sub.student)
     return {"sub": sub, "shown": shown, "ahead": ahead, "is_counted": score.submission == sub,
             "staff": is_staff_member(request.user), "title": TITLES[sub.state], "score": score,
             "score_visible": shown is sub.result}
+
+
+def _hidden_shown(request, sub: Submission) -> bool:
+    """Staff see every check; the submission's student, the hidden ones once *they* may
+    (:func:`autograder.service.policy.hidden_shown_for`: their own due date)."""
+    from autograder.service.policy import hidden_shown_for
+
+    return is_staff_member(request.user) or hidden_shown_for(sub.assignment, sub.student)
 
 
 TITLES = {Submission.State.QUEUED: "Submission received: queued", Submission.State.RUNNING: "Submission running",
@@ -250,7 +260,7 @@ def feedback(request, submission_id):
     sub = _visible(request, submission_id)
     if sub.state != Submission.State.GRADED or not sub.result:
         raise Http404
-    shown = for_student(sub.result, sub.assignment.hidden_shown() or is_staff_member(request.user))
+    shown = for_student(sub.result, _hidden_shown(request, sub))
     name = sub.assignment.title or sub.assignment.name
     back = ([(reverse("service:staff-assignment", args=[sub.assignment.name]), f"← {name} (staff)")]
             if sub.student_id != request.user.pk else
@@ -374,10 +384,14 @@ def _instructor(request) -> None:
 @require_POST
 def publish(request, name: str):
     """Publish (or withdraw) the hidden checks' results of an assignment: instructors only."""
+    from autograder.service.lti_services import schedule_assignment
+
     _instructor(request)
     a = get_object_or_404(Assignment, name=name)
     a.published = request.POST.get("published") == "1"
     a.save(update_fields=["published"])
+    # the LMS follows what students see: the counted scores now (FullyGraded), or withheld again
+    schedule_assignment(a)
     return redirect("service:staff-assignment", name=a.name)
 
 

@@ -193,8 +193,11 @@ def test_roster_from_nrps_creates_and_updates_accounts_and_deletes_nothing(lms, 
 
 def test_scores_reach_the_gradebook_after_grading_override_regrade_and_failure(lms, svc):
     from autograder.service.lti_models import ScorePost
-    from autograder.service.models import Submission
+    from autograder.service.models import Assignment, Submission
 
+    # hidden results shown at once: each counted score goes as it is (withheld until the student
+    # sees the hidden checks otherwise: tests/service/test_hidden_per_student.py)
+    Assignment.objects.filter(name=NAME).update(hidden_results=Assignment.Hidden.AT_ONCE)
     student = _client()
     _launch(student, lms, "ada", custom={"assignment": NAME})
     ada = _who(student)
@@ -241,7 +244,6 @@ def test_scores_reach_the_gradebook_after_grading_override_regrade_and_failure(l
 
     # a change that moves the whole class (a policy, an extension) sends everyone's counted score again
     from autograder.service.lti_services import schedule_assignment
-    from autograder.service.models import Assignment
 
     assert schedule_assignment(Assignment.objects.get(name=NAME)) == 1
     run_queue()

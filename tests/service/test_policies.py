@@ -97,9 +97,12 @@ def test_a_late_upload_counts_less_on_every_page_and_export_and_the_stored_score
 
 
 def test_an_extension_after_grading_moves_the_counted_score_export_and_lms_and_revoking_restores(lms, svc, toml):  # noqa: F811
-    from autograder.service.models import Extension, Submission
+    from autograder.service.models import Assignment, Extension, Submission
 
     toml(LATE_25)
+    # hidden results shown at once: the LMS gets each counted score as it moves (otherwise withheld
+    # until the student sees the hidden checks: tests/service/test_hidden_per_student.py)
+    Assignment.objects.filter(name=NAME).update(hidden_results=Assignment.Hidden.AT_ONCE)
     student = _client()
     _launch(student, lms, "ada", custom={"assignment": NAME})
     ada = _who(student)
