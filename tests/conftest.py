@@ -8,9 +8,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The suite runs on two processes (pytest-xdist, `--dist loadgroup`: pyproject's addopts). Work
-# is sent out in groups: each file's tests stay together (its module fixtures are built once),
-# and files that share a per-process cache travel as one group, so nothing is graded twice.
+# The suite runs on two processes (pytest-xdist: pyproject's addopts). Work is sent out in groups
+# (the scheduler below): each file's tests stay together (its module fixtures are built once), and
+# files that share a per-process cache travel as one group, so nothing is graded twice.
 SHARED = {
     "corpus": ("test_course_corpus.py", "test_course_review.py", "test_orchestration.py",
                "test_points_for_work.py"),   # the corpus graded once per backend (grade_corpus)
@@ -23,18 +23,29 @@ HEAVIEST = ("corpus", "test_docker.py", "test_gradescope.py", "test_notebook_che
             "test_data_files.py", "test_malformed_input.py", "test_lms_attacks_e2e.py", "service")
 
 
-def _group(item) -> str:
-    rel = Path(str(item.fspath)).resolve().relative_to(ROOT / "tests").as_posix()
+def group_of(nodeid: str) -> str:
+    """The group of a test: its SHARED name, or its file (relative to tests/)."""
+    rel = nodeid.split("::", 1)[0].removeprefix("tests/")
     return next((name for name, files in SHARED.items()
                  if any(rel == f or (f.endswith("/") and rel.startswith(f)) for f in files)), rel)
 
 
-@pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(HEAVIEST)}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
-    items.sort(key=lambda item: rank.get(_group(item), len(rank)))   # stable: each file keeps its order
+    items.sort(key=lambda item: rank.get(group_of(item.nodeid), len(rank)))   # stable: files keep their order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scope scheduling (a whole work unit to one process, in collection order), with
+    this file's groups as the units."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return ByGroup(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -262,7 +262,8 @@ def test_no_student_visible_file_holds_a_mistake_source_or_a_hidden_input(suite)
     for attack in suite["attacks"]:
         mistakes = find_assignment(attack.assignment).checkset(hidden=True).mistakes
         lines = {line.strip() for m in mistakes for line in m.source.splitlines() if len(line.strip()) >= 24}
-        numbers = [re.compile(rf"(?<![\d.]){re.escape(repr(x))}(?![\d])") for x in _hidden_only_numbers(attack.assignment)]
+        # a failing public check shows its own inputs: a public -2.5 is not the hidden 2.5
+        numbers = [re.compile(rf"(?<![\d.-]){re.escape(repr(x))}(?![\d])") for x in _hidden_only_numbers(attack.assignment)]
         for template, text in _student_files(suite, attack).items():
             # the scores are the grader's own numbers (one may equal a hidden input by chance)
             text = re.sub(r'"(score|max_score|points|max_points|final_score)": -?[\d.]+', "", text)

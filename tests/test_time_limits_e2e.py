@@ -25,6 +25,7 @@ def _burn(seconds):
         pass
 
 
+@pytest.mark.serial   # the derived limit comes from the reference's timing on this machine
 def test_an_infinite_loop_costs_its_checks_derived_limit_not_the_assignments(tmp_path, run_cli):
     nbfactory.make(tmp_path / "subs" / "looping.ipynb", A, answers={"train_gradient_descent": LOOP})
     nbfactory.make(tmp_path / "subs" / "solved.ipynb", A)
