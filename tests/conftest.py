@@ -10,22 +10,32 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The suite runs on two processes (pytest-xdist: pyproject's addopts). Work is sent out in groups
 # (the scheduler below): each file's tests stay together (its module fixtures are built once), and
-# files that share a per-process cache travel as one group, so nothing is graded twice.
+# files that share a per-process cache travel as one group, so nothing is graded twice (across
+# processes, test_course_corpus.grade_corpus shares what it grades through a locked file).
 SHARED = {
-    "corpus": ("test_course_corpus.py", "test_course_review.py", "test_orchestration.py",
-               "test_points_for_work.py"),   # the corpus graded once per backend (grade_corpus)
+    "corpus": ("test_course_corpus.py", "test_course_review.py"),   # the corpus graded locally (grade_corpus)
     "service": ("service/",),                # one PostgreSQL cluster and one browser
 }
 # The groups that take longest (measured with --durations=0) are sent first, so that neither
 # process is left with a long one at the end; the others follow in their usual order.
 HEAVIEST = ("corpus", "test_docker.py", "test_gradescope.py", "test_notebook_checks.py", "test_cli.py",
-            "test_adversarial.py", "test_lms.py", "test_batch.py", "test_time_limits_e2e.py",
-            "test_data_files.py", "test_malformed_input.py", "test_lms_attacks_e2e.py", "service")
+            "test_docker_parity.py", "test_adversarial.py[docker]", "test_adversarial.py[local]",
+            "test_points_for_work.py", "test_lms.py",
+            "test_batch.py", "test_time_limits_e2e.py", "test_data_files.py", "test_malformed_input.py",
+            "test_lms_attacks_e2e.py", "service")
+
+
+# Files whose tests are parametrised by backend, each backend's module fixture built apart (the
+# adversarial catalogue graded once per backend): one group per backend.
+BY_BACKEND = ("test_adversarial.py",)
 
 
 def group_of(nodeid: str) -> str:
-    """The group of a test: its SHARED name, or its file (relative to tests/)."""
+    """The group of a test: its SHARED name, or its file (relative to tests/), or its file's backend."""
     rel = nodeid.split("::", 1)[0].removeprefix("tests/")
+    if rel in BY_BACKEND:
+        backend = next((b for b in ("local", "docker") if f"[{b}" in nodeid), None)
+        return f"{rel}[{backend}]" if backend else rel
     return next((name for name, files in SHARED.items()
                  if any(rel == f or (f.endswith("/") and rel.startswith(f)) for f in files)), rel)
 

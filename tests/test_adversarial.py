@@ -266,7 +266,7 @@ def test_no_student_visible_file_holds_a_mistake_source_or_a_hidden_input(suite)
         numbers = [re.compile(rf"(?<![\d.-]){re.escape(repr(x))}(?![\d])") for x in _hidden_only_numbers(attack.assignment)]
         for template, text in _student_files(suite, attack).items():
             # the scores are the grader's own numbers (one may equal a hidden input by chance)
-            text = re.sub(r'"(score|max_score|points|max_points|final_score)": -?[\d.]+', "", text)
+            text = re.sub(r'"(score|max_score|points|max_points|final_score|counted_score|deduction)": -?[\d.]+', "", text)
             for line in lines:
                 assert line not in text, (attack.name, template, line)
             for pattern in numbers:
