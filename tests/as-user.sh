@@ -29,13 +29,24 @@ work="$(mktemp -d /tmp/autograder-as-user-XXXXXX)"
 chown "$USER_NAME" "$work"
 status=0
 # Twice: with the user namespaces the kernel allows here, and as where it does not (Ubuntu's
-# default for unprivileged users): Landlock, seccomp and the rlimits alone.
+# default for unprivileged users): Landlock, seccomp and the rlimits alone. The two runs are
+# independent (folders of their own), so they run side by side; each one's log is shown whole.
+run() {
+    runuser -u "$USER_NAME" -- env -i PATH=/usr/bin:/bin HOME="$work" TMPDIR="$work" CI="${CI:-1}" \
+        AUTOGRADER_NO_NAMESPACES="$([ "$1" = refused ] && echo 1 || echo 0)" \
+        .venv/bin/python -m pytest -p no:cacheprovider -ra --basetemp="$work/pytest-$1" -m "not docker" \
+        tests/test_adversarial.py tests/test_local_confinement.py > "$work/log-$1" 2>&1
+}
+declare -A pids
 for namespaces in allowed refused; do
     note "running the local adversarial suite as $USER_NAME (uid $(id -u "$USER_NAME")), namespaces $namespaces"
-    runuser -u "$USER_NAME" -- env -i PATH=/usr/bin:/bin HOME="$work" TMPDIR="$work" CI="${CI:-1}" \
-        AUTOGRADER_NO_NAMESPACES="$([ "$namespaces" = refused ] && echo 1 || echo 0)" \
-        .venv/bin/python -m pytest -p no:cacheprovider -ra --basetemp="$work/pytest-$namespaces" -m "not docker" \
-        tests/test_adversarial.py tests/test_local_confinement.py || status=1
+    run "$namespaces" &
+    pids[$namespaces]=$!
+done
+for namespaces in allowed refused; do
+    wait "${pids[$namespaces]}" || status=1
+    note "namespaces $namespaces:"
+    cat "$work/log-$namespaces"
 done
 rm -rf "$work"
 exit "$status"
