@@ -22,6 +22,8 @@ from autograder.errors import (CheckFileError, ReleaseError, SandboxError, Sandb
 from autograder.lms.intake import LAYOUTS
 from autograder.sandbox.registry import BACKENDS, make_sandbox
 
+MAX_DEFAULT_WORKERS = 4   # serve's default grading workers: one per core, at most this many
+
 
 def find_assignment(name: str):
     """The course's assignment (loaded here, so ``--help`` and usage errors stay light)."""
@@ -172,11 +174,16 @@ def _parser() -> argparse.ArgumentParser:
                                       "upload, workers grade, feedback in seconds")
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
-    sv.add_argument("--workers", type=int, default=1,
-                    help="grading worker processes started beside the web server (0: only `autograder worker`s)")
-    sv.add_argument("--import-roster", type=Path, metavar="CSV",
-                    help="create accounts from a roster (columns id, name, email, role) and print one-time "
-                         "sign-in links")
+    sv.add_argument("--workers", type=int, default=None,
+                    help="grading worker processes started beside the web server (default: one per core, at most "
+                         f"{MAX_DEFAULT_WORKERS}; 0: only `autograder worker`s)")
+    sv.add_argument("--import-roster", type=Path, metavar="FILE",
+                    help="create accounts from a roster and print one-time sign-in links: a CSV with columns id, "
+                         "name, email, role, or the LMS's file (a Canvas gradebook export, a Moodle grading "
+                         "worksheet), kept for the exports")
+    sv.add_argument("--roster-assignment", metavar="NAME",
+                    help="the assignment an LMS roster is for (needed for a Moodle worksheet when the course has "
+                         "several; a Canvas export is otherwise kept for every assignment it has a column for)")
     sv.add_argument("--base-url", help="the address students open (for the printed links), e.g. "
                                        "https://grader.example.edu")
     sv.add_argument("--setup-only", action="store_true",
@@ -605,6 +612,10 @@ def cmd_similarity(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.workers is None:   # as grade's --jobs: the machine's cores (each worker holds TensorFlow: a cap)
+        args.workers = min(_cores(), MAX_DEFAULT_WORKERS)
+    if args.workers < 0:
+        raise UsageError("--workers: 0 or more")
     return _service().serve(args)
 
 

@@ -1,6 +1,6 @@
 """The submission service under a class's burst, against `autograder grade --jobs 2`, in one run.
 
-    .venv/bin/python benchmarks/bench_service.py [--students 50] [--notebooks 100] [--window 60]
+    .venv/bin/python benchmarks/bench_service.py [--students 50] [--notebooks 100] [--window 20]
                                                  [--backend local] [--no-postgres] [--lone 3]
 
 Builds N notebooks of 02_linear_classifier (mostly the solution, every fifth a known mistake of
@@ -9,8 +9,8 @@ its own bytes, and:
 
 1. grades one of them alone with ``autograder grade`` (this also fills the reference cache every
    later grading reads), then all N with ``autograder grade --jobs 2``;
-2. starts the embedded default, ``autograder serve`` (SQLite, its default grading worker
-   process) on the bundled course, and S simulated students sign in through their one-time
+2. starts the embedded default, ``autograder serve`` (SQLite, its default grading workers:
+   one per core, at most four) on the bundled course, and S simulated students sign in through their one-time
    links (the roster import's), then post the N notebooks through the real pages (the CSRF token
    of the assignment page, a multipart upload), spread over ``--window`` seconds, each poller
    following its submission's state page until it is graded;
@@ -22,9 +22,11 @@ its first job pays the TensorFlow import once). After each burst, ``--lone`` sub
 posted one at a time: the latency of a lone submission.
 
 It prints, per setup: upload-to-feedback latency p50/p95 (as the student's page sees it, polled
-every 0.25 s; and created-to-finished from the database), throughput (notebooks graded per
-second, first upload to last feedback) against ``grade --jobs 2``'s (N over its wall time,
-process start and TensorFlow import included), the lone latency against the lone ``grade``, and
+as the page's script does: after 0.5 s, then after each answer the seconds it names, 1 s while
+running or next in the queue; and created-to-finished from the database), a job's time (claimed
+to finished) beside a notebook's in ``grade``, throughput (notebooks graded per second, first
+upload to last feedback) against ``grade --jobs 2``'s (N over its wall time, process start and
+TensorFlow import included), the CPU the web server and the simulated students used, the lone latency against the lone ``grade``, and
 "nothing lost": every accepted upload graded exactly once (one attempt, one finished job), and
 each notebook's status, score and check outcomes equal to ``grade``'s.
 """
@@ -60,7 +62,8 @@ A = "02_linear_classifier"
 LOOP = ("def train_gradient_descent(X, labels, learning_rate, epochs):\n"
         "    W, b, costs = np.zeros(2), 0.0, []\n    while True:\n        W = W - 0.0\n")
 CRASH = "def accuracy(X, labels, W, b):\n    import os\n    os._exit(1)\n"
-POLL_S = 0.25
+FIRST_POLL_S, POLL_S = 0.5, 1.0   # as the submission page's script (service/static/service/app.js) polls,
+                                  # then after each answer's data-poll-after
 
 
 def build(folder: Path, n: int) -> dict[str, str]:
@@ -125,11 +128,12 @@ def free_port() -> int:
 class Serve:
     """``autograder serve`` in its own process group; its output kept."""
 
-    def __init__(self, env: dict, port: int, workers: int, roster: Path, backend: str):
+    def __init__(self, env: dict, port: int, workers: int | None, roster: Path, backend: str):
         self.base = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder", "serve", "--port", str(port), "--workers", str(workers),
-             "--backend", backend, "--course", str(ROOT), "--import-roster", str(roster), "--base-url", self.base],
+            [sys.executable, "-m", "autograder", "serve", "--port", str(port),
+             *(["--workers", str(workers)] if workers is not None else []), "--backend", backend,
+             "--course", str(ROOT), "--import-roster", str(roster), "--base-url", self.base],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self.lines: list[str] = []
         for line in self.proc.stdout:
@@ -199,12 +203,14 @@ class Student:
 
     def wait(self, pk: str, timeout: float = 900) -> str:
         deadline = time.monotonic() + timeout
+        time.sleep(FIRST_POLL_S)
         while time.monotonic() < deadline:
-            state = re.search(r'data-state="(\w+)"',
-                              self.opener.open(f"{self.base}/s/{pk}/state/", timeout=60).read().decode()).group(1)
+            page = self.opener.open(f"{self.base}/s/{pk}/state/", timeout=60).read().decode()
+            state = re.search(r'data-state="(\w+)"', page).group(1)
             if state in ("graded", "failed"):
                 return state
-            time.sleep(POLL_S)
+            after = re.search(r'data-poll-after="([\d.]+)"', page)   # the server's answer says when to ask again
+            time.sleep(float(after.group(1)) if after else POLL_S)
         return "timeout"
 
 
@@ -245,9 +251,9 @@ def rows_of(query) -> dict[str, dict]:
     """Submission id (hex) -> its row, and one SUCCESSFUL job count per submission."""
     subs = {str(pk).replace("-", ""): {"state": state, "attempts": attempts,
                                        "result": json.loads(result) if isinstance(result, str) else result,
-                                       "created": created, "finished": finished, "jobs": 0}
-            for pk, state, attempts, result, created, finished in
-            query("SELECT id, state, attempts, result, created, finished FROM service_submission")}
+                                       "created": created, "started": started, "finished": finished, "jobs": 0}
+            for pk, state, attempts, result, created, started, finished in
+            query("SELECT id, state, attempts, result, created, started, finished FROM service_submission")}
     for (args,) in query("SELECT args_kwargs FROM django_tasks_database_dbtaskresult WHERE status = 'SUCCESSFUL'"):
         args = json.loads(args) if isinstance(args, str) else args
         pk = args["args"][0].replace("-", "")
@@ -263,9 +269,13 @@ def _seconds(value) -> float:
 
 
 def run_service(label: str, env: dict, args, notebooks: list[Path], batch: dict[str, dict], query,
-                workers: int, extra_workers: int, work: Path) -> dict:
-    """One setup: serve (+ workers), warm-up, the burst, the lone submissions, the checks."""
-    people = [f"student{i:03d}" for i in range(args.students)] + [f"warm{i}" for i in range(max(1, workers,
+                workers: int | None, extra_workers: int, work: Path) -> dict:
+    """One setup: serve (+ workers; None: serve's default count), warm-up, the burst, the lone
+    submissions, the checks."""
+    from autograder.cli import MAX_DEFAULT_WORKERS, _cores
+
+    count = min(_cores(), MAX_DEFAULT_WORKERS) if workers is None else workers   # serve's own default
+    people = [f"student{i:03d}" for i in range(args.students)] + [f"warm{i}" for i in range(max(1, count,
                                                                                                extra_workers))]
     roster = work / f"roster-{label}.csv"
     roster.write_text("id,role\n" + "".join(f"{p},student\n" for p in people))
@@ -285,7 +295,9 @@ def run_service(label: str, env: dict, args, notebooks: list[Path], batch: dict[
             warmups[-1].write_bytes(variant(notebooks[0], "warm", i))
         warmed, _ = burst(warm, warmups, 0.0)
         warm_s = max((seen - posted for _, posted, seen, _ in warmed.values()), default=float("nan"))
+        cpu = (_cpu_s(serve.proc.pid), time.process_time(), time.monotonic())
         done, errors = burst(students, notebooks, args.window)
+        cpu = (_cpu_s(serve.proc.pid) - cpu[0], time.process_time() - cpu[1], time.monotonic() - cpu[2])
         lone = []
         for i in range(args.lone):
             _, posted, seen, _ = upload_and_wait(students[i % len(students)], variant(notebooks[0], "lone", i))
@@ -304,6 +316,9 @@ def run_service(label: str, env: dict, args, notebooks: list[Path], batch: dict[
     latencies = [seen - posted for _, posted, seen, _ in done.values()]
     server = [_seconds(rows[pk.replace("-", "")]["finished"]) - _seconds(rows[pk.replace("-", "")]["created"])
               for pk, *_ in done.values() if rows.get(pk.replace("-", ""), {}).get("finished")]
+    jobs = [_seconds(rows[pk.replace("-", "")]["finished"]) - _seconds(rows[pk.replace("-", "")]["started"])
+            for pk, *_ in done.values() if rows.get(pk.replace("-", ""), {}).get("started")
+            and rows[pk.replace("-", "")].get("finished")]
     span = (max(d[2] for d in done.values()) - min(d[1] for d in done.values())) if done else float("nan")
     accepted = {pk.replace("-", ""): name for name, (pk, *_rest) in done.items()}
     once = [pk for pk in accepted if (rows.get(pk, {}).get("attempts"), rows.get(pk, {}).get("jobs")) == (1, 1)]
@@ -312,10 +327,25 @@ def run_service(label: str, env: dict, args, notebooks: list[Path], batch: dict[
     differ = sorted(set(accepted.values()) - set(same))
     return {"label": label, "n": len(notebooks), "accepted": len(accepted), "graded": len(graded),
             "errors": errors, "once": len(once), "same": len(same), "differ": differ, "p50": pct(latencies, 0.5),
-            "p95": pct(latencies, 0.95), "server_p50": pct(server, 0.5), "server_p95": pct(server, 0.95),
+            "p95": pct(latencies, 0.95), "server_p50": pct(server, 0.5), "server_p95": pct(server, 0.95), "job_p50": pct(jobs, 0.5),
             "span": span, "throughput": len(graded) / span if span else float("nan"), "lone": lone,
-            "signin_s": signin_s, "warm_s": warm_s, "workers": workers + extra_workers,
-            "stored": len(rows)}
+            "signin_s": signin_s, "warm_s": warm_s, "workers": count + extra_workers,
+            "stored": len(rows), "server_errors": _server_errors(serve.lines), "cpu": cpu}
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process itself has used: its threads, not its children."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_errors(lines: list[str]) -> list[str]:
+    """The distinct exceptions the web server logged (the last line of each traceback), most frequent first."""
+    found: dict[str, int] = {}
+    for line in lines:
+        if re.match(r"^[\w.]+(Error|Exception|Warning)\b", line):
+            found[line.strip()[:300]] = found.get(line.strip()[:300], 0) + 1
+    return [f"{count}x {text}" for text, count in sorted(found.items(), key=lambda kv: -kv[1])]
 
 
 def variant(source: Path, key: str, i: int) -> bytes:
@@ -347,9 +377,15 @@ def report(row: dict, batch_wall: float, n: int, lone_grade: tuple[float, float]
     print(f"  {row['students']} students signed in through their one-time links in {row['signin_s']:.1f} s; "
           f"workers warmed (first job, TensorFlow import) in {row['warm_s']:.1f} s")
     print(f"  upload-to-feedback, as the page sees it: p50 {row['p50']:.2f} s, p95 {row['p95']:.2f} s; "
-          f"created-to-finished in the database: p50 {row['server_p50']:.2f} s, p95 {row['server_p95']:.2f} s")
+          f"created-to-finished in the database: p50 {row['server_p50']:.2f} s, p95 {row['server_p95']:.2f} s; "
+          f"a job (claimed to finished) p50 {row['job_p50']:.2f} s, a notebook in grade --jobs 2 p50 "
+          f"{lone_grade[2]:.2f} s")
     print(f"  throughput: {row['graded']} graded in {row['span']:.1f} s = {row['throughput']:.2f}/s; "
           f"grade --jobs 2: {ours:.2f}/s ({row['throughput'] / ours:.0%} of it)")
+    web, client, span = row["cpu"]
+    print(f"  CPU during the burst ({span:.0f} s x {_cores_here()} cores = {span * _cores_here():.0f} CPU s): the web "
+          f"server {web:.1f} s, the {row['students']} simulated students (this process) {client:.1f} s, the "
+          f"rest to the grading workers and the system")
     if row["lone"]:
         print(f"  a lone submission: p50 {statistics.median(row['lone']):.2f} s upload-to-feedback "
               f"({', '.join(f'{x:.2f}' for x in row['lone'])}); `autograder grade` on one notebook: "
@@ -365,8 +401,14 @@ def report(row: dict, batch_wall: float, n: int, lone_grade: tuple[float, float]
           + (" -- OK" if not lost and row["once"] == row["same"] == row["accepted"] else " -- NOT OK"))
     for e in row["errors"][:5]:
         print(f"    error: {e}")
+    for e in row["server_errors"][:5]:
+        print(f"    the web server logged: {e}")
     if row["differ"]:
         print(f"    differ from grade: {', '.join(row['differ'][:10])}")
+
+
+def _cores_here() -> int:
+    return len(os.sched_getaffinity(0))
 
 
 def main() -> None:
@@ -374,8 +416,9 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--notebooks", type=int, default=100)
     parser.add_argument("--window", type=float, default=None,
-                        help="seconds over which the notebooks are posted (default: 0.6 s per notebook, a minute "
-                             "for 100)")
+                        help="seconds over which the notebooks are posted (default: 0.2 s per notebook, 20 s "
+                             "for 100: within the minute, and faster than grade --jobs 2 grades them, so the "
+                             "queue backs up and the throughput is the service's, not the students' pace)")
     parser.add_argument("--backend", default="local")
     parser.add_argument("--lone", type=int, default=3, help="lone submissions after each burst")
     parser.add_argument("--no-postgres", action="store_true")
@@ -383,7 +426,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
     if args.window is None:
-        args.window = 0.6 * args.notebooks
+        args.window = 0.2 * args.notebooks
     work = Path(tempfile.mkdtemp(prefix="bench-service-"))
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(AUTOGRADER_CACHE=str(work / "cache"), AUTOGRADER_RATE_PER_HOUR="100000", PYTHONPATH=str(ROOT),
@@ -415,7 +458,7 @@ def main() -> None:
             home = work / "home-sqlite"
             e = {**env, "AUTOGRADER_SERVICE_HOME": str(home)}
             rows.append(run_service("embedded default: SQLite, `autograder serve`", e, args, notebooks, batch,
-                                    sqlite_query(home / "service.sqlite3"), 1, 0, work))
+                                    sqlite_query(home / "service.sqlite3"), None, 0, work))
         if not args.no_postgres:
             from tests.service.postgres import Cluster, Missing
 

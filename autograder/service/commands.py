@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+from autograder.errors import UsageError
+
 
 def setup(course: Path | None = None, backend: str | None = None) -> None:
     """Django configured for this course folder (the environment says the rest; see settings)."""
@@ -39,13 +41,58 @@ def prepare_database(say=print) -> None:
         say(f"assignment added: {name}")
 
 
-def import_roster(path: Path, base_url: str, say=print) -> None:
+def import_roster(path: Path, base_url: str, assignment: str = "", say=print) -> None:
+    """Accounts and one-time sign-in links from a roster file: the service's own CSV (id, name,
+    email, role), or the LMS's file that ``grade --roster`` reads (a Canvas gradebook export: kept
+    for each of the course's assignments that has its column, or for ``assignment`` only; a Moodle
+    grading worksheet: for ``assignment``, which may be left out when the course has one)."""
+    from autograder.lms.roster import parse_roster
     from autograder.service.accounts import import_roster as load, link_lines
 
-    done = load(path.read_text(encoding="utf-8-sig"))
-    say(f"{len(done)} accounts from {path} ({sum(d.created for d in done)} new); one-time sign-in links:")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the roster ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        parse_roster(text, str(path))
+    except UsageError:   # not an LMS file: the service's own roster
+        done, kind = load(text), "roster"
+    else:
+        done, kind = _import_lms_roster(path, assignment)
+    say(f"{len(done)} accounts from {path} ({kind}; {sum(d.created for d in done)} new); one-time sign-in links:")
     for line in link_lines(done, base_url):
         say("  " + line)
+
+
+def _import_lms_roster(path: Path, assignment: str):
+    """The LMS file kept for the assignments it has a column for (service/lms.py does the work)."""
+    from autograder.service import lms
+    from autograder.service.models import Assignment
+
+    data, known = path.read_bytes(), list(Assignment.objects.order_by("name"))
+    if assignment:
+        known = [a for a in known if a.name == assignment]
+        if not known:
+            raise UsageError(f"--roster-assignment {assignment!r} is not an assignment of the course")
+    roster = lms.read(data, path.name)
+    if roster.kind == "moodle-worksheet" and len(known) != 1:
+        raise UsageError(f"{path.name} is a Moodle grading worksheet, which belongs to one assignment: name it "
+                         f"with --roster-assignment ({', '.join(a.name for a in known) or 'the course has none'})")
+    targets = known
+    if roster.kind == "canvas" and not assignment:   # the assignments this export has a column for
+        targets = [a for a in known if roster.assignment_column(a.name) is not None]
+    done, kept = [], []
+    for a in targets:
+        imported = lms.import_roster(a, data, path.name, links=not done)
+        done, kept = done or imported.accounts, [*kept, a.name]
+    if not kept:
+        raise UsageError(f"{path.name}: the Canvas gradebook export has no column for any of the course's "
+                         f"assignments ({', '.join(a.name for a in known) or 'none'}); its columns: "
+                         f"{'; '.join(roster.assignment_columns()) or 'none'}. Upload it on an assignment's staff "
+                         "page to pick the column")
+    return done, f"{lms.KINDS[roster.kind]}, kept for {', '.join(kept)}"
 
 
 def serve(args) -> int:
@@ -59,7 +106,7 @@ def serve(args) -> int:
     prepare_database()
     base = args.base_url or f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"
     if args.import_roster:
-        import_roster(args.import_roster, base)
+        import_roster(args.import_roster, base, args.roster_assignment or "")
     if args.setup_only:
         return 0
     workers = _Pool(args.workers, args.backend)
@@ -68,12 +115,15 @@ def serve(args) -> int:
     print(f"course {settings.COURSE_ROOT} · database {settings.DATABASES['default']['NAME']} · "
           f"{args.workers} grading worker{'s' if args.workers != 1 else ''}")
     print(f"serving on {base}/ (Ctrl-C stops)", flush=True)
-    from django.core.servers.basehttp import WSGIServer, run
+    from django.core.servers.basehttp import run
+    from django.db import connections
 
+    from autograder.service.webserver import PooledWSGIServer
     from autograder.service.wsgi import application
 
+    connections.close_all()   # the start-up's: from here on, the pool's threads hold their own
     try:
-        run(args.host, args.port, application, ipv6=":" in args.host, threading=True, server_cls=WSGIServer)
+        run(args.host, args.port, application, ipv6=":" in args.host, server_cls=PooledWSGIServer)
     except KeyboardInterrupt:
         pass
     finally:

@@ -228,15 +228,22 @@ def submission_state(request, submission_id):
 def _state_context(request, sub: Submission) -> dict:
     from autograder.service.scores import counted_score
 
-    shown = None
-    if sub.state == Submission.State.GRADED:
+    shown, score = None, None
+    if sub.state == Submission.State.GRADED:   # the score is shown then only (a page polls the others each second)
         shown = for_student(sub.result, _hidden_shown(request, sub))
+        score = counted_score(sub.assignment, sub.student)
     ahead = (Submission.objects.filter(state=Submission.State.QUEUED, created__lt=sub.created).count()
              if sub.state == Submission.State.QUEUED else 0)
-    score = counted_score(sub.assignment, sub.student)
-    return {"sub": sub, "shown": shown, "ahead": ahead, "is_counted": score.submission == sub,
+    return {"sub": sub, "shown": shown, "ahead": ahead, "poll_after": poll_after(ahead), "is_counted": score is not None and score.submission == sub,
             "staff": is_staff_member(request.user), "title": TITLES[sub.state], "score": score,
             "score_visible": shown is sub.result}
+
+
+def poll_after(ahead: int) -> int:
+    """Seconds the submission page waits before asking for its state again: 1 while it runs or is
+    next, longer the further back in the queue it is (at most 5; the queue moves a few a second, so
+    it is polled each second again before its turn). A class's burst polls that much less."""
+    return min(5, 1 + ahead // 10)
 
 
 def _hidden_shown(request, sub: Submission) -> bool:

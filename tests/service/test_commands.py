@@ -118,6 +118,73 @@ def test_a_worker_process_takes_the_job_from_postgresql(svc):
     assert sub.state == "graded" and (sub.score, sub.max_score) == (1.0, 2.0) and sub.worker != "test-worker"
 
 
+@pytest.mark.skipif(os.environ.get("AUTOGRADER_TEST_DB", "postgresql") != "postgresql", reason="PostgreSQL run")
+def test_serve_on_postgresql_holds_at_most_a_connection_per_thread_of_its_pool(svc, tmp_path):
+    """``serve``'s connections to the database are its pool's threads' (service/webserver.py).
+    With a thread per request, each request in flight held a connection of its own, and a class
+    polling its submission pages ran PostgreSQL out of connections ("too many clients", then
+    500s). 80 students' pages at once: every one answered, and never more connections than
+    threads (sampled while they are answered)."""
+    import psycopg
+
+    from autograder.service.webserver import THREADS
+
+    url, students = svc["env"]["DATABASE_URL"], [f"p{i:02d}" for i in range(80)]
+    (tmp_path / "roster.csv").write_text("id,role\n" + "".join(f"{s},student\n" for s in students))
+    port = _free_port()
+    env = _env(svc, DATABASE_URL=url, AUTOGRADER_SERVICE_HOME=str(tmp_path / "home"))
+    web, said = _start_serve(svc, env, port, "--import-roster", str(tmp_path / "roster.csv"))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        openers = []
+        for s in students:
+            link = re.search(rf"{s}\tstudent\t(\S+)", said).group(1).replace(f"http://localhost:{port}", base)
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            page = _open_with_retry(opener, link).read().decode()
+            opener.open(urllib.request.Request(link, data=f"csrfmiddlewaretoken={_token(page)}".encode()))
+            openers.append(opener)
+        answers, peak, done = [], [0], threading.Event()
+        with psycopg.connect(url) as db:
+            ours = db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                              "AND pid <> pg_backend_pid()").fetchone()[0]   # this test process's (and serve's idle)
+
+            def sample() -> None:
+                while not done.is_set():
+                    n = db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                   "AND pid <> pg_backend_pid()").fetchone()[0]
+                    peak[0] = max(peak[0], n)
+
+            start = threading.Barrier(len(openers) + 1)
+
+            def student(opener) -> None:
+                start.wait()
+                for _ in range(3):   # each page reads the session and the student from the database
+                    try:
+                        answers.append(opener.open(f"{base}/a/{NAME}/", timeout=60).status)
+                    except OSError as exc:   # a 500 (HTTPError) or a refused connection
+                        answers.append(str(exc))
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            threads = [threading.Thread(target=student, args=(o,)) for o in openers]
+            for t in threads:
+                t.start()
+            start.wait()
+            for t in threads:
+                t.join(120)
+            done.set()
+            sampler.join()
+        failed = [a for a in answers if a != 200]
+        assert len(answers) == 3 * len(openers) and not failed, f"{len(failed)} failed, e.g. {failed[:3]}"
+        assert peak[0] <= ours + THREADS, f"{peak[0]} connections at once ({ours} before the burst)"
+    finally:
+        web.send_signal(signal.SIGINT)
+        try:
+            web.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(web.pid, signal.SIGKILL)
+
+
 def test_the_production_settings_pass_djangos_deploy_check(svc, tmp_path):
     env = _env(svc, AUTOGRADER_SERVICE_HOME=str(tmp_path / "home"), AUTOGRADER_HTTPS="1",
                AUTOGRADER_ALLOWED_HOSTS="grader.example.edu", DJANGO_SETTINGS_MODULE="autograder.service.settings",

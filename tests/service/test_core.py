@@ -44,6 +44,25 @@ def test_an_upload_is_stored_queued_then_graded_by_a_worker(svc):
     assert b"1 / 1" in state.content and b"Hidden checks" in state.content
 
 
+def test_a_page_far_back_in_the_queue_asks_for_its_state_less_often(svc):
+    """The page's script waits ``data-poll-after`` seconds between asks: 1 while next or running,
+    more the further back it is in a burst (at most 5), and nothing once graded."""
+    import re
+
+    from autograder.service.models import Submission
+
+    pks = [submission_id(upload(client_for(account(f"q{i:02d}")), notebook_bytes(svc["course"], wrong_by=str(i))))
+           for i in range(23)]
+
+    def after(i: int) -> str | None:
+        page = client_for(Submission.objects.get(pk=pks[i]).student).get(f"/s/{pks[i]}/state/").content.decode()
+        found = re.search(r'data-poll-after="(\d+)"', page)
+        return found and found.group(1)
+
+    assert [after(0), after(9), after(10), after(22)] == ["1", "1", "2", "3"]
+    assert run_queue() == 23 and after(22) is None
+
+
 def test_the_feedback_page_is_the_batchs_and_hidden_results_follow_publication(svc):
     from autograder.outputs.feedback import feedback_html
     from autograder.service.models import Assignment

@@ -23,6 +23,7 @@ import re
 
 import pytest
 
+from autograder.errors import UsageError
 from tests import fakes
 from tests.service.helpers import NAME, account, client_for, notebook_bytes, run_queue, upload
 
@@ -223,6 +224,43 @@ def test_a_file_that_is_not_a_usable_lms_roster_is_refused_and_changes_nothing(s
     assert not LmsRoster.objects.exists() and get_user_model().objects.count() == 1
     column = _post_roster(staff, CANVAS, column="Quiz 9 (999)")
     assert column.status_code == 400 and "not a column of the Canvas roster" in column.content.decode()
+
+
+def test_serve_imports_the_lms_s_own_roster_file_as_the_staff_page_does(svc, tmp_path, capsys):
+    """``serve --import-roster`` takes the LMS's file too: the accounts, the printed one-time links,
+    and the file kept for the exports, as the staff page's upload keeps it."""
+    from autograder import cli
+    from autograder.service.commands import import_roster
+    from autograder.service.models import LmsRoster
+
+    (tmp_path / "Grades-Course.csv").write_text(CANVAS)
+    code = cli.main(["serve", "--setup-only", "--course", str(svc["course"]), "--base-url", "https://grader.example.edu",
+                     "--import-roster", str(tmp_path / "Grades-Course.csv")])
+    said = capsys.readouterr().out
+    assert code == 0, said
+    assert f"3 accounts from {tmp_path / 'Grades-Course.csv'} (Canvas gradebook export, kept for {NAME}; 3 new)" in said
+    assert re.search(r"wrong-ben\tstudent\thttps://grader\.example\.edu/signin/\S+/", said), said
+    kept = LmsRoster.objects.get(assignment__name=NAME)
+    assert (kept.kind, kept.column, kept.members.count()) == ("canvas", COLUMN, 3)
+    assert client_for(account("prof", "instructor")).get(f"/staff/a/{NAME}/lms/canvas.csv").status_code == 200
+
+    (tmp_path / "worksheet.csv").write_text("\ufeff" + WORKSHEET, encoding="utf-8")
+    lines = []
+    import_roster(tmp_path / "worksheet.csv", "http://localhost:8000", say=lines.append)   # the course's one assignment
+    assert lines[0].endswith(f"(Moodle grading worksheet, kept for {NAME}; 3 new); one-time sign-in links:")
+    assert LmsRoster.objects.get(assignment__name=NAME).kind == "moodle-worksheet" and len(lines) == 4
+
+    with pytest.raises(UsageError, match="'99_none' is not an assignment of the course"):
+        import_roster(tmp_path / "worksheet.csv", "http://localhost:8000", "99_none")
+    (tmp_path / "quiz.csv").write_text("Student,ID,SIS User ID,SIS Login ID,Section,Quiz 1 (111)\n"
+                                       '"Lovelace, Ada",101,S1,ada,A,\n')
+    with pytest.raises(UsageError, match=r"no column for any of the course's assignments \(04_scale\); its columns: "
+                                         r"Quiz 1 \(111\)"):
+        import_roster(tmp_path / "quiz.csv", "http://localhost:8000")
+    assert LmsRoster.objects.get(assignment__name=NAME).kind == "moodle-worksheet"   # a refusal changes nothing
+    (tmp_path / "bad.csv").write_bytes(b"id,name\n\xff\n")
+    code = cli.main(["serve", "--setup-only", "--course", str(svc["course"]), "--import-roster", str(tmp_path / "bad.csv")])
+    assert code == 2 and "not UTF-8 text" in capsys.readouterr().err
 
 
 def test_the_report_s_plots_are_drawn_for_staff_only(svc):

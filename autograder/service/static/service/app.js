@@ -13,7 +13,8 @@
           document.title = document.title.replace(title.textContent, now.getAttribute("data-title"));
           title.textContent = now.getAttribute("data-title");
         }
-        setTimeout(poll, 1000);
+        var next = document.querySelector("#state [data-poll-after]");   // the server says when to ask again
+        setTimeout(poll, 1000 * ((next && parseFloat(next.getAttribute("data-poll-after"))) || 1));
       })
       .catch(function () { setTimeout(poll, 3000); });
   }
