@@ -63,7 +63,7 @@ def grade(run_cli, folder, out, *extra):
 @pytest.fixture(scope="module")
 def class_of_200(tmp_path_factory, run_cli):
     """A class of 200 graded once, uninterrupted: its own test checks the scores, and the
-    SIGKILL test takes its first 100 rows as the reference (the same files, graded alone)."""
+    SIGKILL test takes its first KILLED rows as the reference (the same files, graded alone)."""
     folder, out = tmp_path_factory.mktemp("class"), tmp_path_factory.mktemp("class_out")
     expected = build_class(folder, 200)
     started = time.monotonic()
@@ -101,10 +101,13 @@ def _rows(out):
         return 0
 
 
+KILLED = 60   # the batch the SIGKILL test kills: s000-s059 of the class of 200
+
+
 def test_sigkill_at_20_random_moments_then_resume_gives_identical_results(tmp_path, class_of_200, cache_dir):
     folder = tmp_path / "class"
-    expected = build_class(folder, 100)  # enough work that all 20 kills land inside a running batch
-    # The reference: the same 100 files (build_class is deterministic: s000-s099 of the class
+    expected = build_class(folder, KILLED)  # enough work that all 20 kills land inside a running batch
+    # The reference: the same files (build_class is deterministic: s000-s059 of the class
     # of 200, byte for byte) graded without interruption, in that batch; each submission is
     # graded on its own, so its row does not depend on what else the batch held.
     assert class_of_200["proc"].returncode == 0
@@ -137,8 +140,8 @@ def test_sigkill_at_20_random_moments_then_resume_gives_identical_results(tmp_pa
     victim.wait()
     rows = [_rows(out)]
     assert rows[0] > 0, "the first run stored nothing"
-    # The uninterrupted grading of 100 after its start-up: half that of the class of 200.
-    window = 0.03 * max((class_of_200["wall"] - startup) / 2, 1.0)  # 10 such windows: at most about 30% of the batch
+    # The uninterrupted grading of KILLED after its start-up: that share of the class of 200's.
+    window = 0.03 * max((class_of_200["wall"] - startup) * KILLED / 200, 1.0)  # 10 windows: about 30% of the batch
     rng = random.Random(7)
     victims = [victim.pid]
     for i in range(19):

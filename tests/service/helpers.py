@@ -1,9 +1,46 @@
-"""What the service's tests share: accounts, clients, uploads, running the queue in-process."""
+"""What the service's tests share: accounts, clients, uploads, running the queue in-process, and
+``autograder serve`` as a process."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def start_serve(args: list, env: dict) -> tuple[subprocess.Popen, str]:
+    """``autograder serve ARGS`` in a process group of its own, started; what it said up to
+    "serving on" (the rest is drained by a thread, so it never blocks on a full pipe)."""
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "serve", *map(str, args)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("serving on"):
+            break
+    assert proc.poll() is None, "".join(lines)
+    threading.Thread(target=proc.stdout.read, daemon=True).start()
+    return proc, "".join(lines)
+
+
+def stop_serve(proc: subprocess.Popen, wait_s: float = 30) -> bool:
+    """Ctrl-C's SIGINT (serve stops its workers, then exits); its whole group killed when it is not
+    gone within ``wait_s``. Whether it stopped by itself."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(wait_s)
+        return True
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        return False
 
 
 def clean() -> None:

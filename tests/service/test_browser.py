@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,6 +19,7 @@ import pytest
 from tests import nbfactory
 from tests.conftest import ROOT
 from tests.corpus import tf_basics
+from tests.service.helpers import start_serve, stop_serve
 from tests.service.test_commands import _env, _free_port
 
 NAME = "01_tf_basics"
@@ -39,34 +37,24 @@ def served(svc, tmp_path, cache_dir):
     env = {**_env(svc, AUTOGRADER_SERVICE_HOME=str(tmp_path / "home"), AUTOGRADER_COURSE=str(ROOT)),
            "AUTOGRADER_CACHE": str(cache_dir)}
     env.pop("AUTOGRADER_SANDBOX")   # the real sandbox, not the fake one of the other service tests
-    proc = subprocess.Popen([sys.executable, "-m", "autograder", "serve", "--port", str(port), "--workers", "1",
-                             "--course", str(ROOT), "--backend", "local", "--import-roster", str(tmp_path / "roster.csv"),
-                             "--base-url", f"http://127.0.0.1:{port}"],
-                            cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    said = ""
-    for line in proc.stdout:
-        said += line
-        if line.startswith("serving on"):
-            break
+    proc, said = start_serve(["--port", port, "--workers", "1", "--course", ROOT, "--backend", "local",
+                              "--import-roster", tmp_path / "roster.csv", "--base-url", f"http://127.0.0.1:{port}"], env)
     links = dict(re.findall(r"^\s+(\S+)\t\S+\t(\S+)$", said, re.M))
     assert set(links) == {"ada", "bob", "prof"}, said
     yield links
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    stop_serve(proc)
 
 
-def _shots(page, name: str) -> None:
-    """The page at each width, saved; our own pages never scroll sideways on a phone."""
+def shots(page, name: str, ours=None) -> None:
+    """The page at each width, saved; our own pages (``ours``: the frame that holds one, by default
+    the page itself) never scroll sideways on a phone."""
+    ours = ours or page
     SHOTS.mkdir(parents=True, exist_ok=True)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-        if "/feedback/" not in page.url:
-            assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} scrolls at {width}px"
+        if "/feedback/" not in ours.url:
+            assert ours.evaluate("document.documentElement.scrollWidth") <= width, f"{name} scrolls at {width}px"
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
 
 
@@ -74,24 +62,24 @@ def _sign_in(browser, link: str, who: str):
     context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
     page = context.new_page()
     page.goto(link)
-    _shots(page, f"{who}-01-signin")
+    shots(page, f"{who}-01-signin")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/$"))
     return page
 
 
 def _submit(page, who: str, notebook: Path) -> str:
-    _shots(page, f"{who}-02-home")
+    shots(page, f"{who}-02-home")
     page.get_by_role("link", name=NAME.replace("_", " ")).click()
     page.wait_for_url(re.compile(r"/a/"))
-    _shots(page, f"{who}-03-assignment")
+    shots(page, f"{who}-03-assignment")
     page.set_input_files("input[name=notebook]", str(notebook))
     page.get_by_role("button", name="Submit").click()
     page.wait_for_url(re.compile(r"/s/[0-9a-f-]{36}/$"))
     assert page.get_by_role("heading", name="Submission").is_visible()
     page.wait_for_selector("#state-name:text('Graded')", timeout=240_000)   # no reload: the page follows
     assert page.get_by_role("heading", name="Submission graded").is_visible()
-    _shots(page, f"{who}-04-graded")
+    shots(page, f"{who}-04-graded")
     return page.url
 
 
@@ -126,7 +114,7 @@ def test_students_submit_staff_publish_in_a_browser(served, svc, chromium, tmp_p
     ada.get_by_role("link", name="Open the feedback").click()
     ada.wait_for_url(re.compile(r"/feedback/$"))
     assert "Everything passes" in ada.content()
-    _shots(ada, "ada-05-feedback")
+    shots(ada, "ada-05-feedback")
     ada.get_by_role("link", name=re.compile("your submissions")).click()   # the way back to the service
     ada.wait_for_url(re.compile(rf"/a/{NAME}/$"))
 
@@ -140,12 +128,12 @@ def test_students_submit_staff_publish_in_a_browser(served, svc, chromium, tmp_p
     bob.wait_for_url(re.compile(r"/feedback/$"))
     feedback = bob.inner_text("body")
     assert "Everything passes" not in feedback and exercise in feedback and words in feedback   # the mistake named
-    _shots(bob, "bob-05-feedback")
+    shots(bob, "bob-05-feedback")
 
     prof = _sign_in(browser, served["prof"], "prof")
     prof.get_by_role("link", name="Staff").click()
     prof.wait_for_url(re.compile(r"/staff/$"))
-    _shots(prof, "prof-02-dashboard")
+    shots(prof, "prof-02-dashboard")
     prof.get_by_role("link", name=NAME).click()
     prof.wait_for_url(re.compile(r"/staff/a/"))
     roster = prof.inner_text("table#roster")   # counted score, final score (no override), submissions
@@ -156,16 +144,16 @@ def test_students_submit_staff_publish_in_a_browser(served, svc, chromium, tmp_p
     assert re.search(rf"{exercise}\s+1 / 2\s+50%", rates) and "2 / 2\t100%" in rates, rates
     for plot in ("#plot-scores", "#plot-exercises"):   # drawn by the server, shown to staff
         assert prof.evaluate(f"document.querySelector('{plot}').naturalWidth") > 100
-    _shots(prof, "prof-03-assignment")
+    shots(prof, "prof-03-assignment")
     prof.get_by_role("button", name="Publish the hidden results").click()
     assert prof.get_by_role("button", name="Withdraw the hidden results").is_visible()
-    _shots(prof, "prof-04-published")
+    shots(prof, "prof-04-published")
 
     ada.goto(ada_url)
     assert ada.inner_text("#score") == f"{full} / {full}"
     ada.get_by_role("link", name="Open the feedback").click()
     ada.wait_for_url(re.compile(r"/feedback/$"))
-    _shots(ada, "ada-06-feedback-published")
+    shots(ada, "ada-06-feedback-published")
     assert f"Score: {full} / {full}" in ada.inner_text("body")
     print(f"\nreal grading in the browser test: first upload to graded {first_s:.1f} s (warm grader made), "
           f"second {second_s:.1f} s")

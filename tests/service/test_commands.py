@@ -20,7 +20,8 @@ import uuid
 import pytest
 
 from tests.conftest import ROOT, processes_with
-from tests.service.helpers import NAME, account, client_for, notebook_bytes, submission_id, upload
+from tests.service.helpers import (NAME, account, client_for, notebook_bytes, start_serve, stop_serve, submission_id,
+                                   upload)
 
 
 def _free_port() -> int:
@@ -54,17 +55,9 @@ def test_serve_is_one_command_web_and_worker_on_sqlite(svc, tmp_path):
     port = _free_port()
     (tmp_path / "roster.csv").write_text("id,name,role\nada,Ada Lovelace,student\nprof,Prof,instructor\n")
     home = tmp_path / "home"
-    proc = subprocess.Popen([sys.executable, "-m", "autograder", "serve", "--port", str(port), "--workers", "1",
-                             "--course", str(svc["course"]), "--import-roster", str(tmp_path / "roster.csv")],
-                            cwd=ROOT, env=_env(svc, AUTOGRADER_SERVICE_HOME=str(home)), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc, said = start_serve(["--port", port, "--workers", "1", "--course", svc["course"], "--import-roster",
+                              tmp_path / "roster.csv"], _env(svc, AUTOGRADER_SERVICE_HOME=str(home)))
     try:
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("serving on"):
-                break
-        said = "".join(lines)
         assert f"assignment added: {NAME}" in said and "2 accounts" in said, said
         link = re.search(r"ada\tstudent\t(\S+)", said).group(1)
         assert (home / "service.sqlite3").exists()
@@ -94,12 +87,7 @@ def test_serve_is_one_command_web_and_worker_on_sqlite(svc, tmp_path):
         css = opener.open(f"{base}/static/service/app.css")
         assert css.status == 200 and opener.open(f"{base}/static/admin/css/base.css").status == 200
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise
+        assert stop_serve(proc), "serve did not stop on SIGINT within 30 s"
     time.sleep(0.5)
     assert not processes_with(b"autograder", b"worker", str(home).encode()), "a worker outlived serve"
 
@@ -178,11 +166,7 @@ def test_serve_on_postgresql_holds_at_most_a_connection_per_thread_of_its_pool(s
         assert len(answers) == 3 * len(openers) and not failed, f"{len(failed)} failed, e.g. {failed[:3]}"
         assert peak[0] <= ours + THREADS, f"{peak[0]} connections at once ({ours} before the burst)"
     finally:
-        web.send_signal(signal.SIGINT)
-        try:
-            web.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(web.pid, signal.SIGKILL)
+        stop_serve(web)
 
 
 def test_the_production_settings_pass_djangos_deploy_check(svc, tmp_path):
@@ -238,18 +222,8 @@ def test_a_worker_killed_while_grading_leaves_its_job_to_another_graded_once(svc
 
 
 def _start_serve(svc, env: dict, port: int, *extra: str) -> tuple[subprocess.Popen, str]:
-    """``autograder serve`` (the web server only: ``--workers 0``) started; its output up to "serving on"."""
-    proc = subprocess.Popen([sys.executable, "-m", "autograder", "serve", "--port", str(port), "--workers", "0",
-                             "--course", str(svc["course"]), *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("serving on"):
-            break
-    assert proc.poll() is None, "".join(lines)
-    threading.Thread(target=proc.stdout.read, daemon=True).start()   # its output drained, never blocking it
-    return proc, "".join(lines)
+    """``autograder serve`` on the test course, the web server only (``--workers 0``)."""
+    return start_serve(["--port", port, "--workers", "0", "--course", svc["course"], *extra], env)
 
 
 def _open_with_retry(opener, request, seconds: float = 20):
@@ -332,12 +306,8 @@ def test_the_web_server_killed_during_a_burst_of_uploads_loses_no_received_one(s
         assert done.returncode == 0, done.stdout + done.stderr
     finally:
         for proc in (web, restarted):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
+            if proc is not None:
+                stop_serve(proc)
     with sqlite3.connect(home / "service.sqlite3") as db:
         rows = {pk.replace("-", ""): (state, attempts) for pk, state, attempts in
                 db.execute("SELECT id, state, attempts FROM service_submission")}

@@ -7,18 +7,13 @@ same page served from an origin that is not registered gets no frame."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.service.helpers import NAME
+from tests.service.helpers import NAME, start_serve, stop_serve
 from tests.service.lti_platform import Platform
-from tests.service.test_browser import SHOTS, WIDTHS
+from tests.service.test_browser import SHOTS, WIDTHS, shots
 from tests.service.test_commands import _env, _free_port
 
 
@@ -39,22 +34,10 @@ def lms_and_tool(svc):
     extra = {"AUTOGRADER_SERVICE_HOME": svc["env"]["AUTOGRADER_SERVICE_HOME"]}
     if "DATABASE_URL" in svc["env"]:
         extra["DATABASE_URL"] = svc["env"]["DATABASE_URL"]
-    proc = subprocess.Popen([sys.executable, "-m", "autograder", "serve", "--port", str(port), "--workers", "0",
-                             "--course", str(svc["course"]), "--base-url", platform.tool_url],
-                            cwd=ROOT, env=_env(svc, **extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
-    said = ""
-    for line in proc.stdout:
-        said += line
-        if line.startswith("serving on"):
-            break
-    assert "serving on" in said, said
+    proc, _ = start_serve(["--port", port, "--workers", "0", "--course", svc["course"], "--base-url",
+                           platform.tool_url], _env(svc, **extra))
     yield platform
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    stop_serve(proc)
     platform.close()
     LtiRegistration.objects.all().delete()
 
@@ -79,10 +62,7 @@ def test_launch_inside_the_lms_iframe(lms_and_tool, chromium):
         assert frame.get_by_role("link", name="Staff").count() == (1 if staff else 0)   # the LMS's role
         tool = next(f for f in page.frames if f.url.startswith(platform.tool_url))
         assert re.search(rf"/a/{NAME}/$", tool.url)
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(SHOTS / f"lti-{who}-iframe-{width}.png"), full_page=True)
-            assert tool.evaluate("document.documentElement.scrollWidth") <= width, f"{who} scrolls at {width}px"
+        shots(page, f"lti-{who}-iframe", tool)
         context.close()
 
     # the same LMS page from an origin that is not registered (localhost, not 127.0.0.1): no frame for it
