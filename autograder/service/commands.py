@@ -50,7 +50,8 @@ def import_roster(path: Path, base_url: str, assignment: str = "", say=print) ->
     from autograder.service.accounts import import_roster as load, link_lines
 
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
+        text = data.decode("utf-8-sig")
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the roster ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
@@ -60,35 +61,35 @@ def import_roster(path: Path, base_url: str, assignment: str = "", say=print) ->
     except UsageError:   # not an LMS file: the service's own roster
         done, kind = load(text), "roster"
     else:
-        done, kind = _import_lms_roster(path, assignment)
+        done, kind = _import_lms_roster(data, path.name, assignment)
     say(f"{len(done)} accounts from {path} ({kind}; {sum(d.created for d in done)} new); one-time sign-in links:")
     for line in link_lines(done, base_url):
         say("  " + line)
 
 
-def _import_lms_roster(path: Path, assignment: str):
+def _import_lms_roster(data: bytes, filename: str, assignment: str):
     """The LMS file kept for the assignments it has a column for (service/lms.py does the work)."""
     from autograder.service import lms
     from autograder.service.models import Assignment
 
-    data, known = path.read_bytes(), list(Assignment.objects.order_by("name"))
+    known = list(Assignment.objects.order_by("name"))
     if assignment:
         known = [a for a in known if a.name == assignment]
         if not known:
             raise UsageError(f"--roster-assignment {assignment!r} is not an assignment of the course")
-    roster = lms.read(data, path.name)
+    roster = lms.read(data, filename)
     if roster.kind == "moodle-worksheet" and len(known) != 1:
-        raise UsageError(f"{path.name} is a Moodle grading worksheet, which belongs to one assignment: name it "
+        raise UsageError(f"{filename} is a Moodle grading worksheet, which belongs to one assignment: name it "
                          f"with --roster-assignment ({', '.join(a.name for a in known) or 'the course has none'})")
     targets = known
     if roster.kind == "canvas" and not assignment:   # the assignments this export has a column for
         targets = [a for a in known if roster.assignment_column(a.name) is not None]
     done, kept = [], []
     for a in targets:
-        imported = lms.import_roster(a, data, path.name, links=not done)
+        imported = lms.import_roster(a, data, filename, links=not done)
         done, kept = done or imported.accounts, [*kept, a.name]
     if not kept:
-        raise UsageError(f"{path.name}: the Canvas gradebook export has no column for any of the course's "
+        raise UsageError(f"{filename}: the Canvas gradebook export has no column for any of the course's "
                          f"assignments ({', '.join(a.name for a in known) or 'none'}); its columns: "
                          f"{'; '.join(roster.assignment_columns()) or 'none'}. Upload it on an assignment's staff "
                          "page to pick the column")

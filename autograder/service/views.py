@@ -229,13 +229,13 @@ def _state_context(request, sub: Submission) -> dict:
     from autograder.service.scores import counted_score
 
     shown, score = None, None
-    if sub.state == Submission.State.GRADED:   # the score is shown then only (a page polls the others each second)
+    if sub.state == Submission.State.GRADED:   # the score is shown then only (the page polls the other states)
         shown = for_student(sub.result, _hidden_shown(request, sub))
         score = counted_score(sub.assignment, sub.student)
     ahead = (Submission.objects.filter(state=Submission.State.QUEUED, created__lt=sub.created).count()
              if sub.state == Submission.State.QUEUED else 0)
-    return {"sub": sub, "shown": shown, "ahead": ahead, "poll_after": poll_after(ahead), "is_counted": score is not None and score.submission == sub,
-            "staff": is_staff_member(request.user), "title": TITLES[sub.state], "score": score,
+    return {"sub": sub, "shown": shown, "ahead": ahead, "poll_after": poll_after(ahead),
+            "is_counted": score is not None and score.submission == sub, "staff": is_staff_member(request.user), "title": TITLES[sub.state], "score": score,
             "score_visible": shown is sub.result}
 
 

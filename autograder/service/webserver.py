@@ -9,7 +9,7 @@ and one closed after each request costs PostgreSQL a new backend process per pag
 
 While every thread is busy, accepted requests wait in the pool's queue. Answers close their
 connection (Django's handler adds ``Connection: close`` on a server that is not thread-per-
-request), and a client that sends nothing for ``timeout`` seconds is dropped, so no idle or slow
+request), and a client that sends nothing for ``timeout_s`` seconds is dropped, so no idle or slow
 client holds a thread.
 """
 
