@@ -185,6 +185,27 @@ def test_serve_and_worker_are_commands_and_say_what_they_need(run_cli):
     assert "serve" in run_cli("--help", timeout=60).stdout
 
 
+def test_serve_starts_a_grading_worker_per_core_at_most_four(monkeypatch):
+    """The README's "a grading worker per core": serve's default, as grade's --jobs, capped (each
+    worker holds TensorFlow); --workers N is taken as given, and a negative count refused."""
+    from autograder import cli
+
+    asked = []
+
+    class Service:
+        def serve(self, args):
+            asked.append(args.workers)
+            return 0
+
+    monkeypatch.setattr(cli, "_service", Service)
+    for cores, given, expected in ((2, [], 2), (16, [], 4), (1, [], 1), (16, ["--workers", "0"], 0),
+                                   (2, ["--workers", "6"], 6)):
+        monkeypatch.setattr(cli, "_cores", lambda cores=cores: cores)
+        assert cli.main(["serve", *given]) == 0
+        assert asked.pop() == expected, (cores, given)
+    assert cli.main(["serve", "--workers", "-1"]) == 2 and not asked
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("AUTOGRADER_TEST_DB", "postgresql") != "postgresql", reason="PostgreSQL run")
 def test_a_worker_killed_while_grading_leaves_its_job_to_another_graded_once(svc, tmp_path):
